@@ -1,0 +1,60 @@
+"""Choosing the Keras backend before Keras is imported.
+
+Keras reads `KERAS_BACKEND` once, at import. rnnlab defaults to JAX (fastest
+for the article's model on a CPU); `--backend` or `KERAS_BACKEND` picks
+TensorFlow or PyTorch instead.
+"""
+
+import importlib.util
+import os
+import sys
+
+BACKENDS = ("jax", "tensorflow", "torch")
+DEFAULT_BACKEND = "jax"
+# The package that must be installed for each backend, and how to get it.
+INSTALL_HINTS = {
+    "jax": "pip install 'rnnlab'  (jax is a core dependency)",
+    "tensorflow": "pip install 'rnnlab[tensorflow]'",
+    "torch": "pip install 'rnnlab[torch]'",
+}
+
+
+def is_available(backend):
+    """Whether the library behind `backend` is installed."""
+    return importlib.util.find_spec(backend) is not None
+
+
+def available_backends():
+    """The backends whose library is installed, in `BACKENDS` order."""
+    return [name for name in BACKENDS if is_available(name)]
+
+
+def select(backend=None):
+    """Sets `KERAS_BACKEND` and returns the name in force.
+
+    Args:
+        backend: 'jax', 'tensorflow' or 'torch'; None keeps `KERAS_BACKEND`
+            or falls back to JAX.
+
+    Raises:
+        ValueError: for an unknown name, or when Keras was already imported
+            with another backend.
+        ImportError: when the backend's library is not installed.
+    """
+    backend = backend or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ValueError(f"Expected backend in {set(BACKENDS)}. Received: backend={backend!r}")
+    if not is_available(backend):
+        raise ImportError(
+            f"The {backend!r} backend is not installed. Install it with: {INSTALL_HINTS[backend]}"
+        )
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != backend:
+            raise ValueError(
+                f"Keras was already imported with backend={keras.backend.backend()!r}; "
+                f"cannot switch to backend={backend!r} in this process."
+            )
+    os.environ["KERAS_BACKEND"] = backend
+    return backend

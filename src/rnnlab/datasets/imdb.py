@@ -1,0 +1,308 @@
+"""Large Movie Review Dataset (IMDb), Maas et al., 2011.
+
+25,000 labelled training reviews, 25,000 labelled test reviews and 50,000
+unlabelled ones. Reads any of:
+
+- the official `aclImdb_v1.tar.gz` (downloaded from Stanford when absent),
+- the text-only repack `aclImdb_v1_text.tar.gz` (same layout, no `.feat`),
+- an extracted `aclImdb/` folder,
+
+found in `RNNLAB_DATASETS`. The first read tokenises every review and caches
+texts, labels and word ranks in one `.npz` under the cache folder; later
+reads load that file.
+
+The API follows `keras.datasets.imdb`:
+
+    (x_train, y_train), (x_test, y_test) = load_data(num_words=10000)
+
+Words are ranked by their frequency in the 25,000 labelled training reviews
+(the test reviews never shape the vocabulary).
+"""
+
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.datasets import storage
+from rnnlab.text.words import WordTokenizer, rank_words
+
+OFFICIAL = storage.RemoteFile(
+    filename="aclImdb_v1.tar.gz",
+    url="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+    sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+    mirrors={
+        # Text-only repack of the official archive (no *Bow.feat files).
+        "aclImdb_v1_text.tar.gz": "a343918647f9c6c5b4b09ae2de13bafa91ad6016d65c206ba7ae67d1792049b0",
+    },
+)
+FOLDER_NAME = "aclImdb"
+SPLITS = ("train", "test", "unsup")
+EXPECTED_COUNTS = {"train": 25000, "test": 25000, "unsup": 50000}  # official archive
+CACHE_VERSION = 1  # bump when tokenisation or the cache layout changes
+TOKENIZER = WordTokenizer()
+_MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
+
+
+def _source():
+    """The first IMDb source found: an archive or an extracted folder."""
+    folder = storage.find([FOLDER_NAME])
+    archive = storage.find(list(OFFICIAL.accepted()))
+    if archive is not None:
+        return archive
+    if folder is not None:
+        return folder
+    return storage.locate(OFFICIAL)  # downloads, or raises with where it looked
+
+
+def _read_folder(folder):
+    if not (folder / "train").is_dir() or not (folder / "test").is_dir():
+        raise storage.DatasetError(f"{folder} is not an aclImdb folder: expected train/ and test/ inside it.")
+    for split in ("train", "test"):
+        for label in ("pos", "neg", "unsup"):
+            sub = folder / split / label
+            if not sub.is_dir():
+                continue
+            try:
+                for entry in os.scandir(sub):
+                    yield f"aclImdb/{split}/{label}/{entry.name}", Path(entry.path).read_bytes()
+            except OSError as error:
+                raise storage.DatasetError(f"Cannot read {sub}: {error}") from error
+
+
+def _iter_reviews(source, splits):
+    """Yields `(split, label, review_id, text)` for the reviews of `splits`."""
+    folders = (
+        ("train/unsup/",)
+        if splits == ("unsup",)
+        else tuple(f"{s}/{label}/" for s in splits for label in ("pos", "neg"))
+    )
+
+    def wanted(name):
+        return any(folder in name for folder in folders)
+
+    files = _read_folder(source) if source.is_dir() else storage.iter_tar_files(source, wanted)
+    for name, data in files:
+        match = _MEMBER.search(name)
+        if match is None or not wanted(name):
+            continue
+        split, label, review_id, _ = match.groups()
+        split = "unsup" if label == "unsup" else split
+        yield split, {"pos": 1, "neg": 0, "unsup": -1}[label], int(review_id), data.decode("utf-8")
+
+
+def _send_reviews(source, splits, connection, batch_size=500):
+    """Child process: streams reviews to the parent in batches, then None."""
+    try:
+        batch = []
+        for review in _iter_reviews(source, splits):
+            batch.append(review)
+            if len(batch) == batch_size:
+                connection.send(batch)
+                batch = []
+        connection.send(batch)
+        connection.send(None)
+    except Exception as error:  # handed to the parent, which raises it
+        connection.send(error)
+    finally:
+        connection.close()
+
+
+def _read_reviews(source, splits, tokenize):
+    """`{split: [(label, review_id, text, tokens)]}`, sorted by label then id.
+
+    Decompression runs in a child process while this one tokenises, so the
+    two overlap on a 2-core machine.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    reader = context.Process(target=_send_reviews, args=(source, splits, sender), daemon=True)
+    reader.start()
+    sender.close()
+    reviews = {split: [] for split in splits}
+    try:
+        while (batch := receiver.recv()) is not None:
+            if isinstance(batch, Exception):
+                raise batch
+            for split, label, review_id, text in batch:
+                reviews[split].append((label, review_id, text, TOKENIZER(text) if tokenize else None))
+    except EOFError as error:
+        raise storage.DatasetError(f"Reading {source} stopped unexpectedly.") from error
+    finally:
+        reader.join()
+    official = source.is_file() and source.name in OFFICIAL.accepted()
+    for split in splits:
+        found = len(reviews[split])
+        if official and found != EXPECTED_COUNTS[split]:
+            raise storage.CorruptArchiveError(
+                f"{source} holds {found} {split} reviews; expected {EXPECTED_COUNTS[split]}. "
+                "The file is incomplete or not IMDb."
+            )
+        if found == 0:
+            raise storage.DatasetError(
+                f"{source} holds no {split} reviews. Expected aclImdb/{split}/"
+                f"{'unsup' if split == 'unsup' else '{pos,neg}'}/ID_RATING.txt files."
+            )
+        reviews[split].sort(key=lambda review: review[:2])  # independent of the source's order
+    return reviews
+
+
+def _cache_path(source, part):
+    stat = source.stat()
+    key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|v{CACHE_VERSION}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return storage.cache_dir() / "imdb" / f"imdb-{part}-{digest}.npz"
+
+
+def _pack_texts(texts):
+    encoded = [t.encode("utf-8") for t in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+
+
+def _build_cache(source, part, path):
+    """Writes the cache of one part: 'labelled' (train + test, with word
+    ranks) or 'unsup' (texts of the 50,000 unlabelled reviews)."""
+    if source.is_file():
+        expected = OFFICIAL.accepted().get(source.name)
+        if expected is not None:
+            storage.verify(source, expected)
+    splits = ("train", "test") if part == "labelled" else ("unsup",)
+    reviews = _read_reviews(source, splits, tokenize=part == "labelled")
+    arrays = {}
+    for split in splits:
+        blob, offsets = _pack_texts([text for _, _, text, _ in reviews[split]])
+        arrays[f"{split}_text"], arrays[f"{split}_text_offsets"] = blob, offsets
+        arrays[f"{split}_labels"] = np.array([label for label, _, _, _ in reviews[split]], dtype=np.int8)
+    if part == "labelled":
+        word_index, ranks = rank_words(*[[tokens for *_, tokens in reviews[split]] for split in splits])
+        arrays["word_index"] = np.frombuffer(json.dumps(word_index).encode(), dtype=np.uint8)
+        for split, (flat, offsets) in zip(splits, ranks, strict=False):
+            arrays[f"{split}_ranks"], arrays[f"{split}_rank_offsets"] = flat, offsets
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    storage.atomic_write_bytes(path, buffer.getvalue())
+
+
+class _Cache:
+    """The loaded `.npz` files, kept for the life of the process."""
+
+    _loaded = {}
+
+    @classmethod
+    def get(cls, part="labelled"):
+        source = _source()
+        path = _cache_path(source, part)
+        if path not in cls._loaded:
+            if not path.exists():
+                start = time.perf_counter()
+                print(f"Preparing IMDb ({part}) from {source}, once; cache: {path}", flush=True)
+                _build_cache(source, part, path)
+                print(f"IMDb ({part}) prepared in {time.perf_counter() - start:.1f} s", flush=True)
+            with np.load(path) as data:
+                cls._loaded[path] = {name: data[name] for name in data.files}
+        return cls._loaded[path]
+
+
+def get_word_index():
+    """Dict word -> frequency rank (1 = most frequent) over the training reviews."""
+    return json.loads(_Cache.get()["word_index"].tobytes())
+
+
+def _check_split(split, allowed=SPLITS):
+    if split not in allowed:
+        raise ValueError(f"Expected split in {set(allowed)}. Received: split={split!r}")
+
+
+def load_texts(split="train"):
+    """Raw review texts and labels of one split.
+
+    Args:
+        split: 'train', 'test' or 'unsup' (50,000 unlabelled reviews).
+
+    Returns:
+        `(texts, labels)`: a list of str and an int array, 1 = positive,
+        0 = negative, -1 = unlabelled.
+    """
+    _check_split(split)
+    data = _Cache.get("unsup" if split == "unsup" else "labelled")
+    blob, offsets = data[f"{split}_text"].tobytes(), data[f"{split}_text_offsets"]
+    texts = [blob[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:], strict=False)]
+    return texts, data[f"{split}_labels"].astype(np.int64)
+
+
+def load_ranks(split="train"):
+    """Word ranks of each review of a labelled split, before any offset.
+
+    Returns:
+        `(ranks, labels)`: a list of int arrays (rank 1 = most frequent word;
+        `len(get_word_index()) + 1` marks a word never seen in training) and
+        the labels.
+    """
+    _check_split(split, ("train", "test"))
+    data = _Cache.get()
+    flat, offsets = data[f"{split}_ranks"], data[f"{split}_rank_offsets"]
+    return np.split(flat, offsets[1:-1]), data[f"{split}_labels"].astype(np.int64)
+
+
+def load_data(num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2, index_from=3):
+    """IMDb as sequences of word indices, with `keras.datasets.imdb.load_data`'s
+    arguments and semantics.
+
+    Args:
+        num_words: keep the `num_words - 1` most frequent index values; rarer
+            words become `oov_char`. None keeps every word.
+        skip_top: words with index below this become `oov_char` too.
+        maxlen: drop reviews with `maxlen` or more indices.
+        seed: shuffle seed (train and test shuffled separately).
+        start_char: index that starts every review (None for none).
+        oov_char: index of out-of-vocabulary words (None drops them).
+        index_from: word of rank r gets index `r + index_from`.
+
+    Returns:
+        `((x_train, y_train), (x_test, y_test))`; `x_*` are object arrays
+        of lists of int, `y_*` int arrays.
+
+    Example:
+    >>> (x_train, y_train), _ = load_data(num_words=10000)  # doctest: +SKIP
+    >>> len(x_train), x_train[0][0]  # doctest: +SKIP
+    (25000, 1)
+    """
+    if num_words is not None and num_words <= index_from:
+        raise ValueError(f"Expected num_words > index_from={index_from}. Received: num_words={num_words}")
+    rng = np.random.RandomState(seed)
+    vocabulary_size = len(get_word_index())
+    if num_words is None:
+        num_words = vocabulary_size + index_from + 1
+    splits = []
+    for split in ("train", "test"):
+        ranks, labels = load_ranks(split)
+        order = np.arange(len(ranks))
+        rng.shuffle(order)
+        xs = []
+        for i in order:
+            indices = ranks[i].astype(np.int64) + index_from
+            known = (indices >= skip_top) & (indices < num_words)
+            if oov_char is not None:
+                indices = np.where(known, indices, oov_char)
+            else:
+                indices = indices[known]
+            if start_char is not None:
+                indices = np.concatenate([[start_char], indices])
+            xs.append(indices.tolist())
+        labels = labels[order]
+        if maxlen is not None:
+            keep = np.array([len(x) < maxlen for x in xs], dtype=bool)
+            xs = [x for x, k in zip(xs, keep, strict=False) if k]
+            labels = labels[keep]
+        x = np.empty(len(xs), dtype=object)
+        x[:] = xs
+        splits.append((x, labels))
+    return tuple(splits)

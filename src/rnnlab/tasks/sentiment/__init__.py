@@ -1,0 +1,9 @@
+"""Sentiment analysis on IMDb (article sections 5 and 6.1)."""
+
+from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor
+from rnnlab.tasks.sentiment.task import evaluate, predict, train
+
+Config = SentimentConfig
+
+__all__ = ["Config", "SentimentConfig", "SentimentPreprocessor", "evaluate", "predict", "train"]
