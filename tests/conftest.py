@@ -1,0 +1,51 @@
+"""Shared fixtures: a small IMDb-shaped dataset written by the tests, and the
+real IMDb copy when the search path finds it."""
+
+import os
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+from helpers import write_small_imdb  # noqa: E402
+from rnnlab.datasets import imdb, storage  # noqa: E402
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A private, empty cache folder."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("RNNLAB_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def small_imdb(tmp_path, monkeypatch, cache):
+    """A tiny `aclImdb/` folder on the search path (and only it)."""
+    root = tmp_path / "datasets"
+    write_small_imdb(root / "aclImdb", random.Random(0))
+    monkeypatch.setenv("RNNLAB_DATASETS", str(root))
+    imdb._Cache._loaded.clear()
+    yield root
+    imdb._Cache._loaded.clear()
+
+
+def real_imdb_or_skip():
+    if storage.find(list(imdb.OFFICIAL.accepted())) is None and storage.find([imdb.FOLDER_NAME]) is None:
+        pytest.skip(
+            "real IMDb not found: set RNNLAB_DATASETS to a folder holding aclImdb_v1.tar.gz, "
+            "aclImdb_v1_text.tar.gz or aclImdb/ (searched: "
+            + storage.searched_places(list(imdb.OFFICIAL.accepted()))
+            + ")"
+        )
+
+
+@pytest.fixture(scope="session")
+def real_imdb():
+    """Skips unless the real IMDb is on the search path; uses the normal cache."""
+    real_imdb_or_skip()
+    return True

@@ -1,0 +1,69 @@
+"""Config resolution: defaults < TOML file < flags, with clear errors."""
+
+import pytest
+
+from rnnlab import config as configs
+from rnnlab.tasks.sentiment.config import SentimentConfig
+
+
+def test_defaults_are_the_articles():
+    c = SentimentConfig()
+    assert (c.cell, c.max_features, c.maxlen, c.embedding_dim, c.units, c.batch_size, c.epochs) == (
+        "simple",
+        10000,
+        100,
+        32,
+        64,
+        32,
+        10,
+    )
+    assert c.learning_rate == 0.001
+
+
+def test_flags_override_file_override_defaults(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('cell = "gru"\nunits = 128\nlearning_rate = 1\n')
+    c = configs.resolve(SentimentConfig, recipe, {"units": 16, "epochs": None})
+    assert (c.cell, c.units, c.learning_rate, c.epochs) == ("gru", 16, 1.0, 10)
+
+
+def test_unknown_key_lists_valid_keys(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("hidden_units = 3\n")
+    with pytest.raises(
+        ValueError, match=r"Unknown key 'hidden_units' in .*Expected keys: backend, batch_size"
+    ):
+        configs.resolve(SentimentConfig, recipe)
+
+
+def test_wrong_type_and_bad_toml(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('units = "many"\n')
+    with pytest.raises(ValueError, match="Key 'units' in .* must be int. Received: 'many'"):
+        configs.resolve(SentimentConfig, recipe)
+    recipe.write_text("units = = 3\n")
+    with pytest.raises(ValueError, match="is not valid TOML"):
+        configs.resolve(SentimentConfig, recipe)
+    with pytest.raises(ValueError, match="Config file not found"):
+        configs.resolve(SentimentConfig, tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"cell": "rnn"}, "Expected cell in"),
+        ({"units": 0}, "Expected units to be a positive integer. Received: units=0"),
+        ({"validation_split": 1.0}, "Expected 0 < validation_split < 1"),
+        ({"max_features": 3}, "Expected max_features >= 4"),
+    ],
+)
+def test_invalid_values(values, message):
+    with pytest.raises(ValueError, match=message):
+        SentimentConfig(**values)
+
+
+def test_toml_round_trip(tmp_path):
+    c = SentimentConfig(cell="lstm", limit=100, learning_rate=0.01)
+    path = tmp_path / "c.toml"
+    path.write_text(configs.to_toml(c))
+    assert configs.resolve(SentimentConfig, path) == c
