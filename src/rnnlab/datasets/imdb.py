@@ -19,6 +19,7 @@ Words are ranked by their frequency in the 25,000 labelled training reviews
 (the test reviews never shape the vocabulary).
 """
 
+import gc
 import hashlib
 import io
 import json
@@ -278,29 +279,37 @@ def load_data(num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, o
     if num_words is not None and num_words <= index_from:
         raise ValueError(f"Expected num_words > index_from={index_from}. Received: num_words={num_words}")
     rng = np.random.RandomState(seed)
-    vocabulary_size = len(get_word_index())
+    data = _Cache.get()
+    vocabulary_size = int(data["train_ranks"].max())  # every training word has a rank
     if num_words is None:
         num_words = vocabulary_size + index_from + 1
     splits = []
     for split in ("train", "test"):
-        ranks, labels = load_ranks(split)
-        order = np.arange(len(ranks))
+        flat, offsets = data[f"{split}_ranks"].astype(np.int64) + index_from, data[f"{split}_rank_offsets"]
+        labels = data[f"{split}_labels"].astype(np.int64)
+        order = np.arange(len(labels))
         rng.shuffle(order)
-        xs = []
-        for i in order:
-            indices = ranks[i].astype(np.int64) + index_from
-            known = (indices >= skip_top) & (indices < num_words)
-            if oov_char is not None:
-                indices = np.where(known, indices, oov_char)
-            else:
-                indices = indices[known]
-            if start_char is not None:
-                indices = np.concatenate([[start_char], indices])
-            xs.append(indices.tolist())
+        known = (flat >= skip_top) & (flat < num_words)
+        if oov_char is not None:
+            flat = np.where(known, flat, oov_char)
+        else:  # drop unknown words and shift the offsets accordingly
+            kept_before = np.concatenate([[0], np.cumsum(known)])
+            flat, offsets = flat[known], kept_before[offsets]
+        if start_char is not None:
+            flat = np.insert(flat, offsets[:-1], start_char)
+            offsets = offsets + np.arange(len(offsets))
+        values, bounds = flat.tolist(), offsets.tolist()
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # millions of new ints: skip pointless collections
+        try:
+            xs = [values[bounds[i] : bounds[i + 1]] for i in order.tolist()]
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         labels = labels[order]
         if maxlen is not None:
             keep = np.array([len(x) < maxlen for x in xs], dtype=bool)
-            xs = [x for x, k in zip(xs, keep, strict=False) if k]
+            xs = [x for x, k in zip(xs, keep, strict=True) if k]
             labels = labels[keep]
         x = np.empty(len(xs), dtype=object)
         x[:] = xs
