@@ -61,10 +61,11 @@ def test_predict_uses_the_training_preprocessing(trained_run):
 
     from rnnlab.datasets import imdb
     from rnnlab.tasks import sentiment
+    from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
     from rnnlab.tasks.sentiment.task import load_split
 
     config = sentiment.task._open_run(trained_run)[1]
-    pre = sentiment.SentimentPreprocessor.load(trained_run / "preprocessor.json")
+    pre = load_preprocessor(trained_run / "preprocessor.json")
     x_test, _ = load_split(config, "test", pre)
     model = keras.saving.load_model(trained_run / "model.keras")
     texts, _ = imdb.load_texts("test")

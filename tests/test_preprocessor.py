@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor
+from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, load_preprocessor
 
 
 def test_hand_example_pads_front_and_maps_oov():
@@ -21,7 +21,7 @@ def test_truncation_keeps_last_words():
 def test_save_load_round_trip(tmp_path):
     p = SentimentPreprocessor({"good": 1, "film": 2}, num_words=10, maxlen=4)
     p.save(tmp_path / "p.json")
-    q = SentimentPreprocessor.load(tmp_path / "p.json")
+    q = load_preprocessor(tmp_path / "p.json")
     assert q == p
     np.testing.assert_array_equal(q(["good film"]), p(["good film"]))
 

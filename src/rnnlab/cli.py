@@ -62,6 +62,42 @@ def build_parser():
     )
     _add_backend(predict)
 
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="show which words pushed each prediction up or down (occlusion)",
+    )
+    predict.add_argument(
+        "--html", metavar="FILE", help="with --explain: also write the coloured texts to FILE"
+    )
+
+    tune = commands.add_parser("tune", help="search hyperparameters with KerasTuner")
+    tune_tasks = tune.add_subparsers(dest="task", required=True, metavar="TASK")
+    tune_sentiment = tune_tasks.add_parser("sentiment", help="tune the sentiment classifier")
+    tune_sentiment.add_argument("--trials", type=int, default=10, help="configurations to try (default: 10)")
+    tune_sentiment.add_argument(
+        "--config", metavar="FILE", help="base TOML recipe; flags override its values"
+    )
+    tune_sentiment.add_argument("--output", metavar="DIR", help="folder for trials and best.toml")
+    tune_sentiment.add_argument(
+        "--overwrite", action="store_true", help="replace the output folder if it exists"
+    )
+    configs.add_arguments(tune_sentiment, get_task("sentiment").Config)
+
+    embeddings = commands.add_parser("embeddings", help="pretrained word vectors")
+    embedding_commands = embeddings.add_subparsers(dest="action", required=True, metavar="ACTION")
+    w2v = embedding_commands.add_parser(
+        "train", help="train word2vec (gensim) on IMDb train + unlabelled reviews, never the test reviews"
+    )
+    w2v.add_argument("--output", required=True, metavar="FILE", help="word2vec file to write")
+    w2v.add_argument("--dim", type=int, default=100, help="vector size (default: 100)")
+    w2v.add_argument("--window", type=int, default=5, help="context window (default: 5)")
+    w2v.add_argument("--min-count", type=int, default=5, help="ignore rarer words (default: 5)")
+    w2v.add_argument("--epochs", type=int, default=5, help="passes over the text (default: 5)")
+    w2v.add_argument("--text", action="store_true", help="write the text format instead of binary")
+    w2v.add_argument("--limit", type=int, default=None, help="use only the first N reviews (smoke runs)")
+    w2v.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
     gradcheck = commands.add_parser(
         "gradcheck", help="check the NumPy reference by finite differences and against Keras"
     )
@@ -80,8 +116,55 @@ def _task_of_run(run_dir):
     return get_task("sentiment")
 
 
+def _explain(task, args, texts):
+    if args.html is None and not texts:
+        raise ValueError("Expected at least one text to explain. Received: none.")
+    explanations = task.explain(args.run_dir, texts, backend=args.backend)
+    from rnnlab.tasks.sentiment import occlusion
+
+    for explanation in explanations:
+        print(occlusion.to_terminal(explanation))
+        print()
+    if args.html:
+        occlusion.to_html(explanations, args.html)
+        print(f"Wrote {args.html}")
+
+
+def _train_embeddings(args):
+    from rnnlab.datasets import imdb
+    from rnnlab.embeddings import train_word2vec
+    from rnnlab.text.words import WordTokenizer
+
+    for name in ("dim", "window", "min_count", "epochs"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"Expected --{name.replace('_', '-')} >= 1. Received: {getattr(args, name)}")
+    texts = imdb.load_texts("train")[0] + imdb.load_texts("unsup")[0]  # never the test reviews
+    texts = texts[: args.limit] if args.limit else texts
+    tokenizer = WordTokenizer()
+    start = time.perf_counter()
+    vectors = train_word2vec(
+        [tokenizer(t) for t in texts],
+        args.output,
+        dim=args.dim,
+        window=args.window,
+        min_count=args.min_count,
+        epochs=args.epochs,
+        binary=not args.text,
+        seed=args.seed,
+    )
+    print(
+        f"word2vec: {len(vectors)} words x {vectors.vector_size} dims from {len(texts)} reviews "
+        f"in {time.perf_counter() - start:.1f} s; saved to {args.output}"
+    )
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # texts after options: `rnnlab predict RUN --explain "text"`
+        if args.command != "predict" or any(e.startswith("-") for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.texts = [*args.texts, *extra]
     try:
         if args.command == "train":
             task = get_task(args.task)
@@ -97,9 +180,23 @@ def main(argv=None):
             )
         elif args.command == "predict":
             texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-            predictions = _task_of_run(args.run_dir).predict(args.run_dir, texts, backend=args.backend)
-            for text, (label, probability) in zip(texts, predictions, strict=True):
-                print(f"{label}\t{probability:.4f}\t{text}")
+            task = _task_of_run(args.run_dir)
+            if args.explain:
+                _explain(task, args, texts)
+            else:
+                predictions = task.predict(args.run_dir, texts, backend=args.backend)
+                for text, (label, probability) in zip(texts, predictions, strict=True):
+                    print(f"{label}\t{probability:.4f}\t{text}")
+        elif args.command == "tune":
+            task = get_task(args.task)
+            overrides = {name: getattr(args, name) for name in task.Config.__dataclass_fields__}
+            config = configs.resolve(task.Config, args.config, overrides)
+            output = args.output or f"runs/tune-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+            from rnnlab.tasks.sentiment.tune import tune
+
+            tune(config, output, trials=args.trials, overwrite=args.overwrite)
+        elif args.command == "embeddings":
+            _train_embeddings(args)
         elif args.command == "gradcheck":
             from rnnlab import gradcheck_report
 

@@ -1,12 +1,24 @@
 """Sequence classifier: Embedding -> recurrent layer(s) -> Dense (article section 5).
 
-One builder for every variant: the cell is an argument, not a copy of the
+One builder for every variant: the cell, direction, depth, masking,
+regularisation and pretrained embeddings are arguments, not copies of the
 model. With the defaults it is exactly the article's model:
 
     Embedding(10000, 32) -> SimpleRNN(64) -> Dense(1, sigmoid)
 """
 
 RNN_LAYERS = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+POOLINGS = ("last", "mean")
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"Expected {name} to be a positive int. Received: {name}={value!r}")
+
+
+def _check_rate(name, value):
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"Expected 0 <= {name} < 1. Received: {name}={value!r}")
 
 
 def build_classifier(
@@ -16,25 +28,49 @@ def build_classifier(
     cell="simple",
     num_classes=2,
     sequence_length=None,
+    num_layers=1,
+    bidirectional=False,
+    mask_zero=False,
+    dropout=0.0,
+    recurrent_dropout=0.0,
+    output_dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    pooling="last",
+    embedding_matrix=None,
+    trainable_embeddings=True,
 ):
-    """Builds the article's classifier for any recurrent cell.
+    """Builds a recurrent text classifier.
 
     Args:
         vocab_size: rows of the embedding matrix (the article's `max_features`).
         embedding_dim: size of each word vector.
-        units: size of the recurrent state h_t.
+        units: size of the recurrent state h_t (per direction).
         cell: 'simple' (SimpleRNN), 'lstm' or 'gru'.
         num_classes: 2 gives one sigmoid output (binary cross-entropy);
             more gives a softmax over classes.
-        sequence_length: fixed input length, or None for any length.
+        sequence_length: fixed input length, or None for any length
+            (variable-length batches).
+        num_layers: stacked recurrent layers.
+        bidirectional: read each sequence in both directions and concatenate.
+        mask_zero: treat index 0 as padding; masked steps leave the state
+            unchanged, so padding never changes a prediction.
+        dropout: dropout on the recurrent layers' inputs.
+        recurrent_dropout: dropout on the recurrent connections.
+        output_dropout: dropout before the output layer.
+        l1, l2: weight penalties on every recurrent and output kernel.
+        pooling: 'last' (final state, the article's choice) or 'mean' (average
+            of every step's output, padding excluded when masked).
+        embedding_matrix: optional `(vocab_size, embedding_dim)` array of
+            pretrained vectors (word2vec, GloVe) to start from.
+        trainable_embeddings: False freezes the embedding matrix.
 
     Returns:
-        An unbuilt-weights `keras.Sequential` taking `(batch, timesteps)`
-        int token ids and returning `(batch, 1)` probabilities (or
-        `(batch, num_classes)`).
+        A `keras.Sequential` taking `(batch, timesteps)` int token ids and
+        returning `(batch, 1)` probabilities (or `(batch, num_classes)`).
 
     Example:
-    >>> model = build_classifier(cell="gru")  # doctest: +SKIP
+    >>> model = build_classifier(cell="gru", bidirectional=True, mask_zero=True)  # doctest: +SKIP
     >>> model(np.zeros((2, 100), "int32")).shape  # (batch, 1)  # doctest: +SKIP
     (2, 1)
     """
@@ -42,22 +78,63 @@ def build_classifier(
 
     if cell not in RNN_LAYERS:
         raise ValueError(f"Expected cell in {set(RNN_LAYERS)}. Received: cell={cell!r}")
-    for name, value in (("vocab_size", vocab_size), ("embedding_dim", embedding_dim), ("units", units)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"Expected {name} to be a positive int. Received: {name}={value!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"Expected pooling in {set(POOLINGS)}. Received: pooling={pooling!r}")
+    for name, value in (
+        ("vocab_size", vocab_size),
+        ("embedding_dim", embedding_dim),
+        ("units", units),
+        ("num_layers", num_layers),
+    ):
+        _check_positive_int(name, value)
+    for name, value in (
+        ("dropout", dropout),
+        ("recurrent_dropout", recurrent_dropout),
+        ("output_dropout", output_dropout),
+    ):
+        _check_rate(name, value)
     if num_classes < 2:
         raise ValueError(f"Expected num_classes >= 2. Received: num_classes={num_classes}")
-    output = (
-        keras.layers.Dense(1, activation="sigmoid", name="output")
-        if num_classes == 2
-        else keras.layers.Dense(num_classes, activation="softmax", name="output")
+    if embedding_matrix is not None and tuple(embedding_matrix.shape) != (vocab_size, embedding_dim):
+        raise ValueError(
+            f"Expected embedding_matrix of shape {(vocab_size, embedding_dim)}. "
+            f"Received: shape={tuple(embedding_matrix.shape)}"
+        )
+
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    layers = [
+        keras.Input((sequence_length,), dtype="int32", name="token_ids"),
+        keras.layers.Embedding(
+            vocab_size,
+            embedding_dim,
+            mask_zero=mask_zero,
+            trainable=trainable_embeddings,
+            embeddings_initializer=(
+                keras.initializers.Constant(embedding_matrix) if embedding_matrix is not None else "uniform"
+            ),
+            name="embedding",
+        ),
+    ]
+    for depth in range(num_layers):
+        return_sequences = depth < num_layers - 1 or pooling != "last"
+        rnn = getattr(keras.layers, RNN_LAYERS[cell])(
+            units,
+            return_sequences=return_sequences,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            kernel_regularizer=regularizer,
+            recurrent_regularizer=regularizer,
+            name=f"rnn_{depth}" if num_layers > 1 else "rnn",
+        )
+        if bidirectional:
+            rnn = keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}")
+        layers.append(rnn)
+    if pooling == "mean":
+        layers.append(keras.layers.GlobalAveragePooling1D(name="mean_pool"))
+    if output_dropout:
+        layers.append(keras.layers.Dropout(output_dropout, name="output_dropout"))
+    activation, outputs = ("sigmoid", 1) if num_classes == 2 else ("softmax", num_classes)
+    layers.append(
+        keras.layers.Dense(outputs, activation=activation, kernel_regularizer=regularizer, name="output")
     )
-    return keras.Sequential(
-        [
-            keras.Input((sequence_length,), dtype="int32", name="token_ids"),
-            keras.layers.Embedding(vocab_size, embedding_dim, name="embedding"),
-            getattr(keras.layers, RNN_LAYERS[cell])(units, name="rnn"),
-            output,
-        ],
-        name=f"{cell}_classifier",
-    )
+    return keras.Sequential(layers, name=f"{cell}_classifier")

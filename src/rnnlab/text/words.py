@@ -3,13 +3,20 @@
 import collections
 import itertools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
+
+
+def english_stop_words():
+    """gensim's English stop-word list (337 words; note it holds 'not' and 'no')."""
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    return tuple(sorted(STOPWORDS))
 
 
 @dataclass(frozen=True)
@@ -19,26 +26,45 @@ class WordTokenizer:
     Args:
         lowercase: lower-case before splitting.
         strip_html: replace HTML line breaks (`<br />`, as in IMDb) by spaces.
+        stop_words: words to drop (e.g. `english_stop_words()`).
 
     Example:
     >>> WordTokenizer()("A <br />wonderful film, isn't it?")
     ['a', 'wonderful', 'film', "isn't", 'it']
+    >>> WordTokenizer(stop_words=("a", "it"))("A wonderful film, isn't it?")
+    ['wonderful', 'film', "isn't"]
     """
 
     lowercase: bool = True
     strip_html: bool = True
+    stop_words: tuple = ()
 
     def __call__(self, text):
         if not isinstance(text, str):
             raise ValueError(f"Expected text as str. Received: {type(text).__name__}")
         if self.strip_html:
             text = _HTML_BREAK.sub(" ", text)
-        if self.lowercase:
-            return _WORD.findall(text.lower())
-        return _WORD_ANY_CASE.findall(text)
+        words = _WORD.findall(text.lower()) if self.lowercase else _WORD_ANY_CASE.findall(text)
+        if self.stop_words:
+            stop = self._stop_set()
+            words = [w for w in words if w not in stop]
+        return words
+
+    def _stop_set(self):
+        if "_stop" not in self.__dict__:
+            object.__setattr__(self, "_stop", frozenset(self.stop_words))
+        return self.__dict__["_stop"]
 
     def get_config(self):
-        return asdict(self)
+        return {
+            "lowercase": self.lowercase,
+            "strip_html": self.strip_html,
+            "stop_words": list(self.stop_words),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{**config, "stop_words": tuple(config.get("stop_words", ()))})
 
 
 def rank_words(fit_token_lists, *other_token_lists):

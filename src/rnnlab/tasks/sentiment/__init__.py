@@ -2,8 +2,8 @@
 
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor
-from rnnlab.tasks.sentiment.task import evaluate, predict, train
+from rnnlab.tasks.sentiment.task import evaluate, explain, predict, train
 
 Config = SentimentConfig
 
-__all__ = ["Config", "SentimentConfig", "SentimentPreprocessor", "evaluate", "predict", "train"]
+__all__ = ["Config", "SentimentConfig", "SentimentPreprocessor", "evaluate", "explain", "predict", "train"]

@@ -1,10 +1,12 @@
-"""Text -> padded word indices, identical at training and prediction time.
+"""Text -> word or subword indices, identical at training and prediction time.
 
-The indices follow `keras.datasets.imdb.load_data`: a word of frequency rank
-r gets index `r + index_from`; index `start_char` opens every review,
+Word indices follow `keras.datasets.imdb.load_data`: a word of frequency
+rank r gets index `r + index_from`; index `start_char` opens every review,
 `oov_char` stands for words outside the `num_words - 1` most frequent, and
-0 is padding. Reviews are padded and truncated at the front (Keras'
-`pad_sequences` defaults), so the last `maxlen` words are kept.
+0 is padding. Subword indices come from a BPE model trained with the
+`tokenizers` library, with the same reserved indices. Sequences keep their
+last `maxlen` indices and are padded at the front (Keras' `pad_sequences`
+defaults).
 """
 
 import json
@@ -13,20 +15,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnlab.runs import write_json
+from rnnlab.text.batching import pad_front
 from rnnlab.text.words import WordTokenizer
+
+PAD, START, OOV = 0, 1, 2
+RESERVED_TOKENS = ("[PAD]", "[START]", "[UNK]")  # subword ids 0, 1, 2
 
 
 @dataclass
 class SentimentPreprocessor:
-    """Tokenises, indexes and pads reviews for the sentiment classifier.
+    """Tokenises, indexes and pads reviews word by word.
 
     Args:
-        word_index: word -> frequency rank (1 = most frequent); only words
-            that can get an index below `num_words` need to be present.
+        word_index: word -> frequency rank (1 = most frequent).
         num_words: vocabulary size of the model (the article's max_features).
-        maxlen: output length.
+        maxlen: longest sequence kept (the last `maxlen` indices).
         start_char, oov_char, index_from: as in `keras.datasets.imdb`.
-        tokenizer: the `WordTokenizer` used to build `word_index`.
+        tokenizer: the `WordTokenizer`; its stop words are dropped.
 
     Example:
     >>> p = SentimentPreprocessor({"good": 1, "film": 2}, num_words=10, maxlen=5)
@@ -37,58 +42,171 @@ class SentimentPreprocessor:
     word_index: dict
     num_words: int = 10000
     maxlen: int = 100
-    start_char: int = 1
-    oov_char: int = 2
+    start_char: int = START
+    oov_char: int = OOV
     index_from: int = 3
     tokenizer: WordTokenizer = field(default_factory=WordTokenizer)
+    dropped_ranks: tuple = None  # ranks of stop words, for rank arrays made without them
 
     def __post_init__(self):
+        if self.dropped_ranks is None:
+            stop = self.tokenizer.stop_words
+            self.dropped_ranks = tuple(sorted(self.word_index[w] for w in stop if w in self.word_index))
         kept = self.num_words - self.index_from  # ranks below this get an index < num_words
         self.word_index = {w: r for w, r in self.word_index.items() if r < kept}
 
+    @property
+    def vocab_size(self):
+        return self.num_words
+
+    def index_of_words(self):
+        """word -> model index, for initialising embeddings."""
+        return {w: r + self.index_from for w, r in self.word_index.items()}
+
     def ranks(self, text):
-        """Frequency ranks of the words of one text (unknown words -> a rank past the vocabulary)."""
-        unknown = self.num_words  # any rank whose index falls outside the vocabulary
+        """Frequency ranks of the words of one text (unknown words -> past the vocabulary)."""
+        unknown = self.num_words
         return np.array([self.word_index.get(w, unknown) for w in self.tokenizer(text)], dtype=np.int64)
 
-    def encode_ranks(self, rank_arrays):
-        """Rank arrays (e.g. from `rnnlab.datasets.imdb.load_ranks`) -> `(n, maxlen)` int32."""
-        import keras
-
-        sequences = []
+    def sequences_from_ranks(self, rank_arrays):
+        """Rank arrays (e.g. `rnnlab.datasets.imdb.load_ranks`) -> unpadded index arrays."""
+        dropped = np.array(self.dropped_ranks, dtype=np.int64)
+        out = []
         for ranks in rank_arrays:
-            indices = np.asarray(ranks, dtype=np.int64) + self.index_from
+            ranks = np.asarray(ranks, dtype=np.int64)
+            if dropped.size:
+                ranks = ranks[~np.isin(ranks, dropped)]
+            indices = ranks + self.index_from
             indices = np.where(indices < self.num_words, indices, self.oov_char)
-            sequences.append(np.concatenate([[self.start_char], indices]))
-        return keras.utils.pad_sequences(sequences, maxlen=self.maxlen, dtype="int32")
+            out.append(np.concatenate([[self.start_char], indices])[-self.maxlen :].astype(np.int32))
+        return out
+
+    def sequences(self, texts):
+        """Texts -> unpadded index arrays (at most `maxlen` long)."""
+        if isinstance(texts, str):
+            raise ValueError("Expected a list of texts. Received: a single str; wrap it in a list.")
+        return self.sequences_from_ranks([self.ranks(text) for text in texts])
+
+    def tokens_and_ids(self, text):
+        """The tokens of one text and their indices (no start index, no truncation)."""
+        indices = self.ranks(text) + self.index_from
+        indices = np.where(indices < self.num_words, indices, self.oov_char).astype(np.int32)
+        return self.tokenizer(text), indices
 
     def __call__(self, texts):
         """Texts -> `(len(texts), maxlen)` int32 indices."""
-        if isinstance(texts, str):
-            raise ValueError("Expected a list of texts. Received: a single str; wrap it in a list.")
-        return self.encode_ranks([self.ranks(text) for text in texts])
+        return pad_front(self.sequences(texts), self.maxlen)
+
+    def encode_ranks(self, rank_arrays):
+        """Rank arrays -> `(n, maxlen)` int32 indices."""
+        return pad_front(self.sequences_from_ranks(rank_arrays), self.maxlen)
 
     def get_config(self):
         return {
+            "kind": "word",
             "num_words": self.num_words,
             "maxlen": self.maxlen,
             "start_char": self.start_char,
             "oov_char": self.oov_char,
             "index_from": self.index_from,
             "tokenizer": self.tokenizer.get_config(),
+            "dropped_ranks": list(self.dropped_ranks),
             "word_index": self.word_index,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        config = {k: v for k, v in config.items() if k != "kind"}
+        config["tokenizer"] = WordTokenizer.from_config(config["tokenizer"])
+        config["dropped_ranks"] = tuple(config.get("dropped_ranks", ()))
+        return cls(**config)
 
     def save(self, path):
         """Writes the preprocessor as JSON (temp file, then rename)."""
         write_json(path, self.get_config())
 
+
+class SubwordPreprocessor:
+    """Byte-pair-encoding subwords (the `tokenizers` library) instead of words.
+
+    Rare words are split into known pieces instead of becoming out-of-vocabulary.
+
+    Args:
+        tokenizer: a trained `tokenizers.Tokenizer` whose ids 0, 1, 2 are
+            `[PAD]`, `[START]`, `[UNK]`.
+        maxlen: longest sequence kept (the last `maxlen` ids).
+
+    Example:
+    >>> p = SubwordPreprocessor.train(["a good film", "a bad film"], 40, maxlen=8)  # doctest: +SKIP
+    >>> p(["a good film"]).shape  # doctest: +SKIP
+    (1, 8)
+    """
+
+    def __init__(self, tokenizer, maxlen=100):
+        self.tokenizer = tokenizer
+        self.maxlen = maxlen
+
     @classmethod
-    def load(cls, path):
-        """Reads a preprocessor saved by `save`."""
-        try:
-            config = json.loads(open(path, encoding="utf-8").read())
-            config["tokenizer"] = WordTokenizer(**config["tokenizer"])
-            return cls(**config)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"Cannot read a sentiment preprocessor from {path}: {error}") from error
+    def train(cls, texts, vocab_size=16000, maxlen=100):
+        """Trains BPE on `texts` (lower-cased, `<br />` removed)."""
+        from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+        tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+        tokenizer.normalizer = normalizers.Sequence(
+            [normalizers.Replace(Regex(r"<br\s*/?>"), " "), normalizers.NFKC(), normalizers.Lowercase()]
+        )
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False)]
+        )
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, special_tokens=list(RESERVED_TOKENS), show_progress=False
+        )
+        tokenizer.train_from_iterator(texts, trainer)
+        return cls(tokenizer, maxlen)
+
+    @property
+    def vocab_size(self):
+        return self.tokenizer.get_vocab_size()
+
+    def index_of_words(self):
+        """subword -> model index, for initialising embeddings."""
+        return {token: i for token, i in self.tokenizer.get_vocab().items() if i >= len(RESERVED_TOKENS)}
+
+    def sequences(self, texts):
+        """Texts -> unpadded id arrays (at most `maxlen` long)."""
+        if isinstance(texts, str):
+            raise ValueError("Expected a list of texts. Received: a single str; wrap it in a list.")
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [np.array([START, *e.ids][-self.maxlen :], dtype=np.int32) for e in encodings]
+
+    def __call__(self, texts):
+        return pad_front(self.sequences(texts), self.maxlen)
+
+    def tokens_and_ids(self, text):
+        """The subword tokens of one text and their ids (no start id, no truncation)."""
+        encoding = self.tokenizer.encode(text, add_special_tokens=False)
+        return encoding.tokens, np.array(encoding.ids, dtype=np.int32)
+
+    def get_config(self):
+        return {"kind": "subword", "maxlen": self.maxlen, "tokenizer": self.tokenizer.to_str()}
+
+    @classmethod
+    def from_config(cls, config):
+        from tokenizers import Tokenizer
+
+        return cls(Tokenizer.from_str(config["tokenizer"]), config["maxlen"])
+
+    def save(self, path):
+        write_json(path, self.get_config())
+
+
+PREPROCESSORS = {"word": SentimentPreprocessor, "subword": SubwordPreprocessor}
+
+
+def load_preprocessor(path):
+    """Reads a preprocessor saved by `save` (word or subword)."""
+    try:
+        config = json.loads(open(path, encoding="utf-8").read())
+        return PREPROCESSORS[config.get("kind", "word")].from_config(config)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"Cannot read a sentiment preprocessor from {path}: {error}") from error

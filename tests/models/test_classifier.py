@@ -1,0 +1,74 @@
+"""The one classifier builder: variants, masking, pretrained embeddings, errors."""
+
+import numpy as np
+import pytest
+
+from rnnlab.models import build_classifier
+
+
+def test_defaults_are_the_articles_model():
+    model = build_classifier(sequence_length=100)
+    assert [layer.__class__.__name__ for layer in model.layers] == ["Embedding", "SimpleRNN", "Dense"]
+    assert model.count_params() == 10000 * 32 + (32 * 64 + 64 * 64 + 64) + 65
+
+
+def test_bidirectional_stacked_lstm_parameter_count():
+    model = build_classifier(
+        vocab_size=50, embedding_dim=4, units=3, cell="lstm", num_layers=2, bidirectional=True
+    )
+    lstm = lambda d: 4 * (d * 3 + 3 * 3 + 3)  # noqa: E731  one direction
+    expected = 50 * 4 + 2 * lstm(4) + 2 * lstm(6) + (6 + 1)
+    assert model.count_params() == expected
+    assert model(np.ones((2, 7), "int32")).shape == (2, 1)
+
+
+def test_mean_pooling_and_softmax_output_shapes():
+    model = build_classifier(
+        vocab_size=20, embedding_dim=4, units=5, cell="gru", pooling="mean", num_classes=3
+    )
+    out = np.asarray(model(np.ones((2, 6), "int32")))
+    assert out.shape == (2, 3)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+def test_masking_makes_padding_irrelevant(cell, pooling):
+    review = np.array([[1, 5, 9, 4, 7]], "int32")
+    padded = np.concatenate([np.zeros((1, 11), "int32"), review], axis=1)
+    masked = build_classifier(
+        vocab_size=12,
+        embedding_dim=4,
+        units=6,
+        cell=cell,
+        mask_zero=True,
+        pooling=pooling,
+        bidirectional=True,
+    )
+    np.testing.assert_allclose(np.asarray(masked(review)), np.asarray(masked(padded)), atol=1e-6)
+    unmasked = build_classifier(vocab_size=12, embedding_dim=4, units=6, cell=cell, pooling=pooling)
+    assert not np.allclose(np.asarray(unmasked(review)), np.asarray(unmasked(padded)), atol=1e-6)
+
+
+def test_pretrained_matrix_is_used_and_can_be_frozen():
+    matrix = np.arange(20 * 4, dtype="float32").reshape(20, 4) / 100
+    model = build_classifier(
+        vocab_size=20, embedding_dim=4, units=3, embedding_matrix=matrix, trainable_embeddings=False
+    )
+    np.testing.assert_allclose(np.asarray(model.get_layer("embedding").embeddings), matrix)
+    assert model.get_layer("embedding").trainable_weights == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"cell": "transformer"}, "Expected cell in"),
+        ({"pooling": "max"}, "Expected pooling in"),
+        ({"units": 0}, "Expected units to be a positive int. Received: units=0"),
+        ({"dropout": 1.0}, "Expected 0 <= dropout < 1"),
+        ({"embedding_matrix": np.zeros((3, 3))}, r"Expected embedding_matrix of shape \(10000, 32\)"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_classifier(**kwargs)
