@@ -41,6 +41,7 @@ def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
     header = vectors.read_text().splitlines()[0].split()
     assert int(header[1]) == 6 and int(header[0]) > 10
     assert "wonderful" in vectors.read_text()
+    assert json.loads((tmp_path / "imdb.w2v.txt.json").read_text())["dim"] == 6
     run = tmp_path / "run"
     assert (
         main(

@@ -152,9 +152,23 @@ def _train_embeddings(args):
         binary=not args.text,
         seed=args.seed,
     )
+    seconds = time.perf_counter() - start
+    from rnnlab import runs
+
+    record = {
+        "words": len(vectors),
+        "dim": vectors.vector_size,
+        "reviews": len(texts),
+        "window": args.window,
+        "min_count": args.min_count,
+        "epochs": args.epochs,
+        "wall_time_s": round(seconds, 1),
+        **runs.provenance(None),
+    }
+    runs.write_json(f"{args.output}.json", record)
     print(
         f"word2vec: {len(vectors)} words x {vectors.vector_size} dims from {len(texts)} reviews "
-        f"in {time.perf_counter() - start:.1f} s; saved to {args.output}"
+        f"in {seconds:.1f} s; saved to {args.output} (record: {args.output}.json)"
     )
 
 
