@@ -234,7 +234,7 @@ def test_tune_writes_trials_and_a_runnable_recipe(small_imdb, tmp_path):
     assert float(rows[0]["val_accuracy"]) >= float(rows[1]["val_accuracy"])
     best = configs.resolve(SentimentConfig, out / "best.toml")
     assert best.embedding_dim == int(rows[0]["embedding_dim"]) and best.units == int(rows[0]["units"])
-    assert best.max_features == 40 and best.limit == 60
+    assert best.max_features == 40 and best.limit is None  # trials' data limit is not a hyperparameter
 
 
 def test_explain_matches_leave_one_out_and_writes_html(trained_small_run, tmp_path, capsys):

@@ -109,7 +109,10 @@ def tune(base, output, trials=10, overwrite=False):
         runs.write_text(
             folder / "best.toml",
             f"# Best of {trials} KerasTuner trials (val_accuracy {rows[0]['val_accuracy']:.4f}).\n"
-            + configs.to_toml(dataclasses.replace(best, backend=None)),
+            + "# Trials ran on "
+            + (f"{base.limit} reviews (--limit)" if base.limit else "all training reviews")
+            + "; this recipe trains on all of them.\n"
+            + configs.to_toml(dataclasses.replace(best, backend=None, limit=None)),
         )
         runs.write_json(
             folder / "tuning.json",
