@@ -98,6 +98,28 @@ def build_parser():
     w2v.add_argument("--limit", type=int, default=None, help="use only the first N reviews (smoke runs)")
     w2v.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 
+    bench = commands.add_parser("bench", help="training and inference throughput, rnnlab against peers")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the article's model, training at batch 32, against the fastest peers (< 60 s)",
+    )
+    bench.add_argument(
+        "--repeats", type=int, default=None, help="rounds over all peers (default: 1 quick, 2 full)"
+    )
+    bench.add_argument(
+        "--peers",
+        nargs="+",
+        default=None,
+        metavar="PEER",
+        help="peers to run: rnnlab keras-jax keras-tensorflow keras-torch torch-native",
+    )
+    bench.add_argument(
+        "--output",
+        metavar="FILE",
+        help="JSON record to write (default: results/bench/bench[-quick]-TIMESTAMP.json)",
+    )
+
     gradcheck = commands.add_parser(
         "gradcheck", help="check the NumPy reference by finite differences and against Keras"
     )
@@ -172,6 +194,26 @@ def _train_embeddings(args):
     )
 
 
+def _bench(args):
+    from rnnlab import runs
+    from rnnlab.bench import runner
+    from rnnlab.bench.worker import PEERS
+
+    for peer in args.peers or ():
+        if peer not in PEERS:
+            raise ValueError(f"Expected peers in {set(PEERS)}. Received: {peer!r}")
+    if args.repeats is not None and args.repeats < 1:
+        raise ValueError(f"Expected --repeats >= 1. Received: {args.repeats}")
+    result = runner.run(quick=args.quick, repeats=args.repeats, peers=args.peers)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    output = args.output or f"results/bench/bench{'-quick' if args.quick else ''}-{stamp}.json"
+    runs.write_json(output, result)
+    print(runner.markdown(result))
+    print(f"Record: {output}")
+    speedup = runner.speedup_vs_fastest_peer(result)
+    print(f"speedup_vs_fastest_peer={speedup:.2f}" if speedup is not None else "speedup_vs_fastest_peer=n/a")
+
+
 def main(argv=None):
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -211,6 +253,8 @@ def main(argv=None):
             tune(config, output, trials=args.trials, overwrite=args.overwrite)
         elif args.command == "embeddings":
             _train_embeddings(args)
+        elif args.command == "bench":
+            _bench(args)
         elif args.command == "gradcheck":
             from rnnlab import gradcheck_report
 

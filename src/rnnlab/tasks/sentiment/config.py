@@ -63,6 +63,9 @@ class SentimentConfig:
     embeddings_format: str = _option("auto", "format of --embeddings", choices=EMBEDDING_FORMATS)
     freeze_embeddings: bool = _option(False, "keep pretrained embeddings fixed during training")
     # --- the run ---
+    data_parallel: bool = _option(
+        False, "split each batch across every local device with Keras' DataParallel (JAX backend)"
+    )
     validation_split: float = _option(
         0.2, "fraction of training reviews held out for validation (never the test set)"
     )

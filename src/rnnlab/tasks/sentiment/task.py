@@ -113,6 +113,24 @@ def pretrained_embeddings(config, preprocessor):
     return config, matrix, coverage
 
 
+def distribute(config, backend):
+    """Turns on data parallelism over every local device (Keras' distribution API).
+
+    Across machines, start each process with `jax.distributed.initialize()`
+    first; `keras.distribution.list_devices()` then lists every host's devices.
+    """
+    if not config.data_parallel:
+        return None
+    if backend != "jax":
+        raise ValueError(f"data_parallel needs the jax backend. Received: backend={backend!r}")
+    import keras
+
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    print(f"Data parallel over {len(devices)} devices: {', '.join(map(str, devices))}")
+    return len(devices)
+
+
 def seed_everything(seed, backend):
     import keras
 
@@ -176,6 +194,7 @@ def train(config, output, overwrite=False):
         test_inputs = batches(config, test_sequences, test_labels, shuffle=False)
 
         seed_everything(config.seed, backend)
+        num_devices = distribute(config, backend)
         model = build_model(config, preprocessor.vocab_size, matrix)
         model.summary()
         train_start = time.perf_counter()
@@ -200,6 +219,7 @@ def train(config, output, overwrite=False):
             "num_test": len(test_sequences),
             "num_params": int(model.count_params()),
             "embedding_coverage": coverage,
+            "num_devices": num_devices or 1,
             "train_wall_time_s": round(train_seconds, 2),
             "wall_time_s": None,
             "config": dataclasses.asdict(config),

@@ -1,0 +1,51 @@
+"""The benchmark harness: FLOP counts, aggregation, and a real worker on a tiny model."""
+
+import pytest
+
+from rnnlab.backend import is_available
+from rnnlab.bench import runner
+from rnnlab.bench.workloads import Workload, full_suite, quick_suite
+
+
+def test_flops_per_sample_by_hand():
+    # SimpleRNN, T=100, D=32, H=64: 100 * 2 * (32*64 + 64*64) + 2*64, tripled for training
+    assert Workload("simple", "infer").flops_per_sample() == 100 * 2 * (32 * 64 + 64 * 64) + 128
+    assert Workload("lstm", "train").flops_per_sample() == 3 * (100 * 2 * 4 * 64 * (32 + 64) + 128)
+
+
+def test_suites_cover_the_issue():
+    names = {w.name for w in full_suite()}
+    assert {"simple/train/b32", "lstm/train/b128", "gru/infer/b256", "gru/train/b32/T400-H256"} <= names
+    assert [w.name for w in quick_suite()] == ["simple/train/b32"]
+
+
+def test_speedup_and_markdown_from_a_result():
+    result = {
+        "results": {
+            "simple/train/b32": {
+                "workload": {},
+                "peers": {
+                    "rnnlab": {"samples_per_s": 300.0, "min": 290.0, "max": 310.0},
+                    "keras-jax": {"samples_per_s": 100.0, "min": 90.0, "max": 110.0},
+                    "torch-native": {"samples_per_s": 150.0, "min": 140.0, "max": 160.0},
+                },
+            }
+        }
+    }
+    assert runner.speedup_vs_fastest_peer(result) == pytest.approx(2.0)
+    table = runner.markdown(result)
+    assert "| simple/train/b32 | 300 (290-310) | 100 (90-110) | 150 (140-160) |" in table
+
+
+@pytest.mark.parametrize("peer", ["keras-jax", "torch-native"])
+def test_worker_measures_a_tiny_model(peer):
+    if not is_available(runner.PEER_LIBRARIES[peer]):
+        pytest.skip(f"{runner.PEER_LIBRARIES[peer]} is not installed")
+    tiny = [
+        Workload("gru", "train", 8, maxlen=5, vocab_size=50, embedding_dim=4, units=4),
+        Workload("gru", "infer", 8, maxlen=5, vocab_size=50, embedding_dim=4, units=4),
+    ]
+    result = runner.run_worker(peer, tiny, seconds=0.05, windows=2)
+    assert result["peer"] == peer and result["peak_memory_mb"] > 0
+    assert set(result["rates"]) == {w.name for w in tiny}
+    assert all(len(v) == 2 and min(v) > 0 for v in result["rates"].values())
