@@ -1,0 +1,95 @@
+"""FastRNN equals Keras' own layers: outputs and gradients from identical weights."""
+
+import numpy as np
+import pytest
+
+from rnnlab.layers import FastRNN
+
+KERAS_LAYERS = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _pair(cell, units=6, features=5, **kwargs):
+    import keras
+
+    stock = getattr(keras.layers, KERAS_LAYERS[cell])(units, **kwargs)
+    fast = FastRNN(units, cell=cell, **kwargs)
+    stock.build((None, None, features))
+    fast.build((None, None, features))
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(0, 0.4, w.shape).astype("float32") for w in stock.get_weights()]
+    stock.set_weights(weights)
+    fast.set_weights(weights)
+    return stock, fast
+
+
+def _inputs(batch=4, timesteps=9, features=5):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(batch, timesteps, features)).astype("float32")
+    mask = np.ones((batch, timesteps), bool)
+    mask[0, :3] = False  # front padding
+    mask[1, -2:] = False  # back padding
+    return x, mask
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("native", [True, False])
+def test_outputs_equal_keras_with_mask(cell, return_sequences, go_backwards, native):
+    stock, fast = _pair(cell, return_sequences=return_sequences, go_backwards=go_backwards)
+    fast.native = native
+    x, mask = _inputs()
+    for m in (None, mask):
+        np.testing.assert_allclose(np.asarray(fast(x, mask=m)), np.asarray(stock(x, mask=m)), atol=2e-5)
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_gradients_equal_keras(cell):
+    import jax
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("gradient comparison written with jax.grad")
+    stock, fast = _pair(cell, return_sequences=True)
+    x, mask = _inputs()
+
+    def loss(layer):
+        non_trainable = [v.value for v in layer.non_trainable_variables]
+
+        def f(values, x):
+            out, _ = layer.stateless_call(values, non_trainable, x, mask=mask)
+            return (out**2).sum() + out[:, -1].sum()
+
+        return f
+
+    g_stock = jax.grad(loss(stock), argnums=(0, 1))([v.value for v in stock.trainable_variables], x)
+    g_fast = jax.grad(loss(fast), argnums=(0, 1))([v.value for v in fast.trainable_variables], x)
+    for a, b in zip(g_fast[0], g_stock[0], strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-4)
+    np.testing.assert_allclose(np.asarray(g_fast[1]), np.asarray(g_stock[1]), atol=1e-4)
+
+
+def test_bidirectional_stacked_model_saves_and_loads(tmp_path):
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((7,), dtype="int32"),
+            keras.layers.Embedding(20, 4, mask_zero=True),
+            keras.layers.Bidirectional(FastRNN(5, cell="simple", return_sequences=True)),
+            FastRNN(3, cell="gru"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    x = np.array([[0, 0, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]], "int32")
+    expected = np.asarray(model(x))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), expected, atol=1e-6)
+    # padding never changes a prediction
+    np.testing.assert_allclose(np.asarray(model(x[:1, 2:])), expected[:1], atol=1e-5)
+
+
+def test_bad_cell():
+    with pytest.raises(ValueError, match="Expected cell in"):
+        FastRNN(4, cell="rnn")
