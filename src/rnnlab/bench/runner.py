@@ -26,7 +26,7 @@ PEER_LIBRARIES = {
     "keras-torch": "torch",
     "torch-native": "torch",
 }
-QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native")  # the fastest peers of the full run
+QUICK_PEERS = ("rnnlab", "rnnlab-fast", "keras-jax", "torch-native")  # the fastest peers of the full run
 
 
 def matmul_peak_gflops(size=1024, repeats=5):
@@ -108,7 +108,7 @@ def run(quick=False, repeats=None, peers=None, seconds=None, windows=3, log=prin
 def speedup_vs_fastest_peer(result, workload="simple/train/b32"):
     """rnnlab's samples/s divided by the fastest other peer's, for one workload."""
     row = result["results"][workload]["peers"]
-    others = {p: v["samples_per_s"] for p, v in row.items() if p != "rnnlab"}
+    others = {p: v["samples_per_s"] for p, v in row.items() if not p.startswith("rnnlab")}
     if "rnnlab" not in row or not others:
         return None
     return row["rnnlab"]["samples_per_s"] / max(others.values())

@@ -2,7 +2,8 @@
 
     python -m rnnlab.bench.worker PEER WORKLOADS_JSON SECONDS WINDOWS
 
-Peers: 'rnnlab' (rnnlab's default model builder and backend), 'keras-jax',
+Peers: 'rnnlab' (rnnlab's default model builder and backend), 'rnnlab-fast'
+(the same with `FastRNN` layers), 'keras-jax',
 'keras-tensorflow', 'keras-torch' (stock Keras layers), 'torch-native'
 (PyTorch's own nn.RNN/nn.LSTM/nn.GRU).
 """
@@ -15,7 +16,13 @@ import time
 
 import numpy as np
 
-KERAS_PEERS = {"rnnlab": "jax", "keras-jax": "jax", "keras-tensorflow": "tensorflow", "keras-torch": "torch"}
+KERAS_PEERS = {
+    "rnnlab": "jax",
+    "rnnlab-fast": "jax",
+    "keras-jax": "jax",
+    "keras-tensorflow": "tensorflow",
+    "keras-torch": "torch",
+}
 PEERS = (*KERAS_PEERS, "torch-native")
 
 

@@ -39,6 +39,7 @@ def build_classifier(
     pooling="last",
     embedding_matrix=None,
     trainable_embeddings=True,
+    fast_layers=False,
 ):
     """Builds a recurrent text classifier.
 
@@ -64,6 +65,9 @@ def build_classifier(
         embedding_matrix: optional `(vocab_size, embedding_dim)` array of
             pretrained vectors (word2vec, GloVe) to start from.
         trainable_embeddings: False freezes the embedding matrix.
+        fast_layers: use `rnnlab.layers.FastRNN` (same weights and outputs)
+            instead of Keras' SimpleRNN/LSTM/GRU; it does not support
+            dropout or regularisers yet.
 
     Returns:
         A `keras.Sequential` taking `(batch, timesteps)` int token ids and
@@ -117,6 +121,21 @@ def build_classifier(
     ]
     for depth in range(num_layers):
         return_sequences = depth < num_layers - 1 or pooling != "last"
+        if fast_layers:
+            if dropout or recurrent_dropout or regularizer is not None:
+                raise ValueError(
+                    "fast_layers=True does not support dropout, recurrent_dropout, l1 or l2 yet."
+                )
+            from rnnlab.layers import FastRNN
+
+            rnn = FastRNN(
+                units,
+                cell=cell,
+                return_sequences=return_sequences,
+                name=f"rnn_{depth}" if num_layers > 1 else "rnn",
+            )
+            layers.append(keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}") if bidirectional else rnn)
+            continue
         rnn = getattr(keras.layers, RNN_LAYERS[cell])(
             units,
             return_sequences=return_sequences,

@@ -47,6 +47,7 @@ class SentimentConfig:
     output_dropout: float = _option(0.0, "dropout before the output layer")
     l1: float = _option(0.0, "L1 penalty on recurrent and output kernels")
     l2: float = _option(0.0, "L2 penalty on recurrent and output kernels")
+    fast_layers: bool = _option(False, "rnnlab's FastRNN layers instead of Keras' (same weights and outputs)")
     # --- optimisation ---
     optimizer: str = _option("adam", "optimizer", choices=OPTIMIZERS)
     clipnorm: float | None = _option(None, "clip each gradient to this norm (none: no clipping)")

@@ -90,6 +90,7 @@ def build_model(config, vocab_size, embedding_matrix=None):
         pooling=config.pooling,
         embedding_matrix=embedding_matrix,
         trainable_embeddings=not config.freeze_embeddings,
+        fast_layers=config.fast_layers,
     )
     optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
         learning_rate=config.learning_rate, clipnorm=config.clipnorm
