@@ -49,3 +49,10 @@ def test_worker_measures_a_tiny_model(peer):
     assert result["peer"] == peer and result["peak_memory_mb"] > 0
     assert set(result["rates"]) == {w.name for w in tiny}
     assert all(len(v) == 2 and min(v) > 0 for v in result["rates"].values())
+
+
+def test_every_peer_has_a_library():
+    from rnnlab.bench.worker import PEERS
+
+    assert set(runner.PEER_LIBRARIES) == set(PEERS)
+    assert set(runner.QUICK_PEERS) <= set(PEERS)

@@ -21,6 +21,7 @@ from rnnlab.bench.workloads import full_suite, quick_suite
 
 PEER_LIBRARIES = {
     "rnnlab": "jax",
+    "rnnlab-fast": "jax",
     "keras-jax": "jax",
     "keras-tensorflow": "tensorflow",
     "keras-torch": "torch",

@@ -1,0 +1,38 @@
+"""Prints the README's sentiment results table from the records in results/sentiment/.
+
+python benchmarks/results_table.py
+"""
+
+import json
+from pathlib import Path
+
+ORDER = [
+    "article-simple",
+    "article-lstm",
+    "article-gru",
+    "gru-fast",
+    "gru-fast-stopwords",
+    "gru-fast-subword",
+    "bigru-mean",
+    "tuned",
+    "bigru-word2vec",
+    "best",
+]
+
+
+def main():
+    folder = Path(__file__).parents[1] / "results" / "sentiment"
+    records = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    print("| record | command | test accuracy | best val. (epoch) | train time | params |")
+    print("|---|---|---|---|---|---|")
+    for name in sorted(records, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
+        r = records[name]
+        print(
+            f"| `{name}` | `{r['command']}` | **{r['test_accuracy']:.2%}** | "
+            f"{r['best_val_accuracy']:.2%} ({r['best_epoch']}) | {r['train_wall_time_s']:.0f} s | "
+            f"{r['num_params']:,} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
