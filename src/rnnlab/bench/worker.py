@@ -52,7 +52,9 @@ def _time_windows(run_batches, batch_size, seconds, windows):
 def keras_runner(peer, workload):
     import keras
 
-    if peer == "rnnlab":
+    from rnnlab.models.classifier import RNN_LAYERS
+
+    if peer.startswith("rnnlab"):
         from rnnlab.models import build_classifier
 
         model = build_classifier(
@@ -61,14 +63,14 @@ def keras_runner(peer, workload):
             workload.units,
             workload.cell,
             sequence_length=workload.maxlen,
+            fast_layers=peer == "rnnlab-fast",
         )
-    else:
-        layer = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+    else:  # stock Keras, written as the article does
         model = keras.Sequential(
             [
                 keras.Input((workload.maxlen,), dtype="int32"),
                 keras.layers.Embedding(workload.vocab_size, workload.embedding_dim),
-                layer[workload.cell](workload.units),
+                getattr(keras.layers, RNN_LAYERS[workload.cell])(workload.units),
                 keras.layers.Dense(1, activation="sigmoid"),
             ]
         )
