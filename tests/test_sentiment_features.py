@@ -265,3 +265,51 @@ def trained_small_run(small_imdb, tmp_path):
     run = tmp_path / "small-run"
     assert main(["train", "sentiment", *SMALL, "--limit", "100", "--output", str(run)]) == 0
     return run
+
+
+def test_fast_layers_run_reloads_for_evaluate_and_predict(small_imdb, tmp_path, capsys):
+    run = tmp_path / "fast"
+    assert main(["train", "sentiment", *SMALL, "--limit", "40", "--fast-layers", "--output", str(run)]) == 0
+    assert (
+        '"class_name": "FastRNN"'
+        in __import__("zipfile").ZipFile(run / "model.keras").read("config.json").decode()
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 0
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert evaluation["test_accuracy"] == pytest.approx(_metrics(run)["test_accuracy"], abs=1e-6)
+
+
+def test_outputs_are_readable_by_others(trained_small_run):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    os.umask(old)
+    if old & 0o044:
+        pytest.skip(f"umask {old:o} hides files from others anyway")
+    for name in ("metrics.json", "config.toml", "learning_curve.png", "model.keras"):
+        assert stat.S_IMODE((trained_small_run / name).stat().st_mode) & 0o044 == 0o044, name
+    assert stat.S_IMODE(trained_small_run.stat().st_mode) & 0o055 == 0o055
+
+
+def test_explain_a_text_longer_than_maxlen(trained_small_run):
+    from rnnlab.tasks.sentiment import explain
+
+    text = " ".join(["wonderful film"] * 30)  # 60 words, maxlen 40
+    [explanation] = explain(trained_small_run, [text])
+    assert len(explanation.tokens) == 60
+    np.testing.assert_array_equal(explanation.contributions[:20], 0.0)  # cut off by maxlen: unseen
+
+
+def test_explain_and_html_errors(trained_small_run, capsys):
+    assert main(["predict", str(trained_small_run), "--explain", "!!!"]) == 2
+    assert "Expected a text with at least one word" in capsys.readouterr().err
+    assert main(["predict", str(trained_small_run), "--html", "x.html", "good"]) == 2
+    assert "--html needs --explain" in capsys.readouterr().err
+
+
+def test_embeddings_limit_must_be_positive(small_imdb, tmp_path, capsys):
+    assert main(["embeddings", "train", "--output", str(tmp_path / "v.bin"), "--limit", "0"]) == 2
+    assert "Expected --limit >= 1. Received: 0" in capsys.readouterr().err
+    assert not (tmp_path / "v.bin").exists()

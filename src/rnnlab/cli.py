@@ -13,12 +13,14 @@ import argparse
 import sys
 import time
 
+import numpy as np
+
 from rnnlab import backend as backends
 from rnnlab import config as configs
 from rnnlab.datasets import DatasetError
 from rnnlab.tasks import TASKS, get_task
 
-USER_ERRORS = (ValueError, DatasetError, FileExistsError, FileNotFoundError, ImportError)
+USER_ERRORS = (ValueError, DatasetError, OSError, ImportError)  # OSError: FileExists, Permission, ...
 
 
 def _add_backend(parser):
@@ -37,9 +39,7 @@ def build_parser():
     train = commands.add_parser("train", help="train a model for a task and save a run folder")
     tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
     for name in TASKS:
-        task_parser = tasks.add_parser(
-            name, help=f"train the {name} task", formatter_class=argparse.ArgumentDefaultsHelpFormatter
-        )
+        task_parser = tasks.add_parser(name, help=f"train the {name} task")
         task_parser.add_argument(
             "--config", metavar="FILE", help="TOML recipe; flags given here override its values"
         )
@@ -138,8 +138,14 @@ def _task_of_run(run_dir):
     return get_task("sentiment")
 
 
+def _config_from_args(task, args):
+    """Defaults < --config TOML < flags given on the command line."""
+    overrides = {name: getattr(args, name) for name in task.Config.__dataclass_fields__}
+    return configs.resolve(task.Config, args.config, overrides)
+
+
 def _explain(task, args, texts):
-    if args.html is None and not texts:
+    if not texts:
         raise ValueError("Expected at least one text to explain. Received: none.")
     explanations = task.explain(args.run_dir, texts, backend=args.backend)
     from rnnlab.tasks.sentiment import occlusion
@@ -161,7 +167,11 @@ def _train_embeddings(args):
         if getattr(args, name) < 1:
             raise ValueError(f"Expected --{name.replace('_', '-')} >= 1. Received: {getattr(args, name)}")
     texts = imdb.load_texts("train")[0] + imdb.load_texts("unsup")[0]  # never the test reviews
-    texts = texts[: args.limit] if args.limit else texts
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ValueError(f"Expected --limit >= 1. Received: {args.limit}")
+        chosen = np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]  # both labels
+        texts = [texts[i] for i in chosen]
     tokenizer = WordTokenizer()
     start = time.perf_counter()
     vectors = train_word2vec(
@@ -224,8 +234,7 @@ def main(argv=None):
     try:
         if args.command == "train":
             task = get_task(args.task)
-            overrides = {name: getattr(args, name) for name in task.Config.__dataclass_fields__}
-            config = configs.resolve(task.Config, args.config, overrides)
+            config = _config_from_args(task, args)
             output = args.output or f"runs/{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
             task.train(config, output, overwrite=args.overwrite)
         elif args.command == "evaluate":
@@ -235,6 +244,10 @@ def main(argv=None):
                 f"num_test={result['num_test']}"
             )
         elif args.command == "predict":
+            if args.html and not args.explain:
+                raise ValueError("--html needs --explain.")
+            if not args.texts and sys.stdin.isatty():
+                raise ValueError("Expected texts as arguments or one per line on stdin. Received: none.")
             texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
             task = _task_of_run(args.run_dir)
             if args.explain:
@@ -245,8 +258,7 @@ def main(argv=None):
                     print(f"{label}\t{probability:.4f}\t{text}")
         elif args.command == "tune":
             task = get_task(args.task)
-            overrides = {name: getattr(args, name) for name in task.Config.__dataclass_fields__}
-            config = configs.resolve(task.Config, args.config, overrides)
+            config = _config_from_args(task, args)
             output = args.output or f"runs/tune-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
             from rnnlab.tasks.sentiment.tune import tune
 
@@ -260,6 +272,8 @@ def main(argv=None):
 
             return 0 if gradcheck_report.run(args.backends) else 1
     except USER_ERRORS as error:
+        if isinstance(error, OSError) and error.filename and error.strerror:
+            error = f"{error.strerror}: {error.filename}"
         print(f"rnnlab: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -7,11 +7,11 @@ Formats read:
 - GloVe text: `word v1 ... vdim` per line, no header.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from rnnlab.io import atomic_path
 
 FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
 
@@ -124,24 +124,25 @@ def train_word2vec(
     _require_gensim()
     from gensim.models import Word2Vec
 
-    model = Word2Vec(
-        sentences=token_lists,
-        vector_size=dim,
-        window=window,
-        min_count=min_count,
-        sg=1,
-        epochs=epochs,
-        seed=seed,
-        workers=workers,
-    )
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=output.name + ".", suffix=".tmp")
-    os.close(fd)
+    vocabulary = {w for tokens in token_lists for w in tokens}
+    if not vocabulary:
+        raise ValueError("Expected texts with words to train word2vec on. Received: no words.")
     try:
+        model = Word2Vec(
+            sentences=token_lists,
+            vector_size=dim,
+            window=window,
+            min_count=min_count,
+            sg=1,
+            epochs=epochs,
+            seed=seed,
+            workers=workers,
+        )
+    except RuntimeError as error:  # gensim: no word reached min_count
+        raise ValueError(
+            f"No word occurs at least min_count={min_count} times in {len(token_lists)} texts; "
+            f"lower --min-count. ({error})"
+        ) from error
+    with atomic_path(output) as tmp:
         model.wv.save_word2vec_format(tmp, binary=binary)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return model.wv

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from rnnlab.backend import available_backends
+from rnnlab.backend import INSTALL_HINTS, available_backends, is_available
 from rnnlab.reference import gradcheck, keras_check, model
 
 FINITE_DIFFERENCE_TOLERANCE = 1e-6
@@ -35,6 +35,11 @@ def run(backends=None, stream=None):
     """Prints the table; returns True when every error is within tolerance."""
     stream = stream or sys.stdout
     backends = available_backends() if backends is None else backends
+    for backend in backends:
+        if not is_available(backend):
+            raise ImportError(
+                f"The {backend!r} backend is not installed. Install it with: {INSTALL_HINTS[backend]}"
+            )
     per_backend = {b: keras_errors(b) for b in backends}
     header = f"{'check':<24} {'param':<8} {'finite-diff':>11}" + "".join(
         f" {'keras-' + b:>16}" for b in backends
@@ -46,7 +51,7 @@ def run(backends=None, stream=None):
         for return_sequences in (False, True):
             kind = "many_to_many" if return_sequences else "many_to_one"
             fd = gradcheck.check(cell, return_sequences)
-            for name in ("outputs", *model.PARAM_ORDER, "inputs"):
+            for name in ("outputs", "loss", *model.PARAM_ORDER, "inputs"):
                 row = f"{cell + '/' + kind:<24} {name:<8} "
                 if name in fd:
                     ok &= fd[name] < FINITE_DIFFERENCE_TOLERANCE

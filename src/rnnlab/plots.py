@@ -1,6 +1,6 @@
 """Plots that teach: learning curves now; gradients, attention and hidden states next."""
 
-from pathlib import Path
+from rnnlab.io import atomic_path
 
 
 def learning_curve(history, path, title="", test_metrics=None):
@@ -17,6 +17,7 @@ def learning_curve(history, path, title="", test_metrics=None):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = range(1, len(history["loss"]) + 1)
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -27,13 +28,12 @@ def learning_curve(history, path, title="", test_metrics=None):
         if test_metrics and metric in test_metrics:
             axis.axhline(test_metrics[metric], linestyle="--", color="gray", label=f"test {metric}")
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
         axis.legend()
     figure.suptitle(title)
     figure.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.png")
-    figure.savefig(tmp, dpi=100)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100, format="png")
     plt.close(figure)
-    tmp.replace(path)

@@ -15,35 +15,19 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rnnlab.io import atomic_write, umask
+
 PACKAGES = ("rnnlab", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy")
 
 
 def write_json(path, data):
     """Writes JSON through a temp file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_text(path, text):
     """Writes text through a temp file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, text)
 
 
 def git_commit():
@@ -113,6 +97,9 @@ def run_folder(output, overwrite=False):
     tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=output.name + ".partial-"))
     try:
         yield tmp
+        if output.exists() and not overwrite:  # appeared while the run was going
+            raise FileExistsError(f"Output folder {output} appeared during the run; not replacing it.")
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700 folders
         if output.exists():
             old = Path(tempfile.mkdtemp(dir=output.parent, prefix=output.name + ".old-"))
             os.replace(output, old / "run")

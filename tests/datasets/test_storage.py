@@ -98,8 +98,11 @@ def test_locate_prefers_search_path_and_says_where_it_looked(tmp_path, monkeypat
     assert str(first / "data.tar.gz") in str(error.value)
     assert str(second / "repack.tar.gz") in str(error.value)
     assert "http://127.0.0.1:9/data.tar.gz" in str(error.value)
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "data.tar.gz").write_bytes(b"cached")
+    assert storage.locate(remote) == cache / "downloads" / "data.tar.gz"
     (second / "repack.tar.gz").write_bytes(b"x")
-    assert storage.locate(remote) == second / "repack.tar.gz"
+    assert storage.locate(remote) == second / "repack.tar.gz"  # the search path comes before the cache
 
 
 @pytest.fixture

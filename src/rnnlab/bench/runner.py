@@ -16,17 +16,10 @@ import numpy as np
 
 from rnnlab import runs
 from rnnlab.backend import is_available
-from rnnlab.bench.worker import PEERS
+from rnnlab.bench.worker import KERAS_PEERS, PEERS
 from rnnlab.bench.workloads import full_suite, quick_suite
 
-PEER_LIBRARIES = {
-    "rnnlab": "jax",
-    "rnnlab-fast": "jax",
-    "keras-jax": "jax",
-    "keras-tensorflow": "tensorflow",
-    "keras-torch": "torch",
-    "torch-native": "torch",
-}
+PEER_LIBRARIES = {**KERAS_PEERS, "torch-native": "torch"}  # peer -> library it needs
 QUICK_PEERS = ("rnnlab", "rnnlab-fast", "keras-jax", "torch-native")  # the fastest peers of the full run
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.datasets import storage
+from rnnlab.io import atomic_write
 from rnnlab.text.words import WordTokenizer, rank_words
 
 OFFICIAL = storage.RemoteFile(
@@ -52,14 +53,9 @@ _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.
 
 
 def _source():
-    """The first IMDb source found: an archive or an extracted folder."""
-    folder = storage.find([FOLDER_NAME])
-    archive = storage.find(list(OFFICIAL.accepted()))
-    if archive is not None:
-        return archive
-    if folder is not None:
-        return folder
-    return storage.locate(OFFICIAL)  # downloads, or raises with where it looked
+    """The first IMDb source in search-path order (an archive or an extracted
+    folder), else the official archive downloaded into the cache."""
+    return storage.find([*OFFICIAL.accepted(), FOLDER_NAME]) or storage.locate(OFFICIAL)
 
 
 def _read_folder(folder):
@@ -189,7 +185,7 @@ def _build_cache(source, part, path):
             arrays[f"{split}_ranks"], arrays[f"{split}_rank_offsets"] = flat, offsets
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    storage.atomic_write_bytes(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 class _Cache:

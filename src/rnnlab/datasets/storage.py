@@ -17,6 +17,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnnlab.io import atomic_path, umask
+
 
 class DatasetError(Exception):
     """Base class of every dataset error; its message says what to do."""
@@ -108,24 +110,18 @@ def download(url, destination, sha256):
     and only then renames the temp file into place."""
     from tqdm import tqdm
 
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=destination.name + ".", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=destination.name) as bar:
-                while chunk := response.read(1 << 20):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        verify(tmp_name, sha256)
-        os.replace(tmp_name, destination)
+        with atomic_path(destination) as tmp:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=Path(destination).name) as bar:
+                    while chunk := response.read(1 << 20):
+                        out.write(chunk)
+                        bar.update(len(chunk))
+            verify(tmp, sha256)
     except (urllib.error.URLError, OSError) as error:
         raise DatasetNotFoundError(f"Could not download {url}: {error}") from error
-    finally:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
-    return destination
+    return Path(destination)
 
 
 def locate(remote, subdir="", allow_download=True):
@@ -215,22 +211,9 @@ def safe_extract(path, destination):
                 archive.extractall(tmp, members=members, filter="data")
             except (tarfile.TarError, EOFError, OSError) as error:
                 raise CorruptArchiveError(f"{path} is truncated or damaged ({error}).") from error
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700 folders
         os.replace(tmp, destination)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
     return destination
-
-
-def atomic_write_bytes(path, data):
-    """Writes `data` to `path` through a temp file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)

@@ -13,11 +13,9 @@ bias) are `keras.layers.GRU`'s `kernel`, `recurrent_kernel` and `bias`.
 
 import numpy as np
 
+from rnnlab.reference.losses import sigmoid as _sigmoid
+
 PARAM_NAMES = ("W_xh", "W_hh", "b_h")
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def init_params(rng, input_dim, units, dtype=np.float64):

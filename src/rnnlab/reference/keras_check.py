@@ -100,7 +100,7 @@ def compare(cell, return_sequences):
     keras_outputs = keras.ops.convert_to_numpy(keras_model(ids32))
     errors = {"outputs": float(np.abs(keras_outputs - ref_outputs).max())}
     grads = keras_gradients(keras_model, ids32, keras_targets, loss_fn)
-    for name, grad in zip(model.PARAM_ORDER, grads, strict=False):
+    for name, grad in zip(model.PARAM_ORDER, grads, strict=True):
         errors[name] = float(np.abs(grad - ref_grads[name]).max())
     keras_loss = float(keras.ops.convert_to_numpy(loss_fn(keras_targets, keras_model(ids32))))
     errors["loss"] = abs(keras_loss - float(ref_loss))

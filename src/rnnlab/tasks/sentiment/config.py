@@ -1,13 +1,15 @@
 """Settings of a sentiment run. The defaults are the article's configuration."""
 
+import math
 from dataclasses import dataclass, field
 
 from rnnlab.backend import BACKENDS
+from rnnlab.embeddings import FORMATS
 from rnnlab.models.classifier import POOLINGS, RNN_LAYERS
 
-OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}  # name -> Keras class
 TOKENIZERS = ("word", "subword")
-EMBEDDING_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
+EMBEDDING_FORMATS = FORMATS
 
 
 def _option(default, help, **extra):
@@ -49,7 +51,7 @@ class SentimentConfig:
     l2: float = _option(0.0, "L2 penalty on recurrent and output kernels")
     fast_layers: bool = _option(False, "rnnlab's FastRNN layers instead of Keras' (same weights and outputs)")
     # --- optimisation ---
-    optimizer: str = _option("adam", "optimizer", choices=OPTIMIZERS)
+    optimizer: str = _option("adam", "optimizer", choices=tuple(OPTIMIZERS))
     clipnorm: float | None = _option(None, "clip each gradient to this norm (none: no clipping)")
     patience: int | None = _option(None, "stop after this many epochs without a better validation accuracy")
     restore_best: bool = _option(False, "keep the weights of the epoch with the best validation accuracy")
@@ -119,6 +121,20 @@ class SentimentConfig:
             raise ValueError(
                 f"Expected 0 < validation_split < 1. Received: validation_split={self.validation_split!r}"
             )
+        if self.seed < 0:
+            raise ValueError(f"Expected seed >= 0. Received: seed={self.seed!r}")
+        for name in (
+            "learning_rate",
+            "l1",
+            "l2",
+            "clipnorm",
+            "dropout",
+            "recurrent_dropout",
+            "output_dropout",
+        ):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"Expected a finite {name}. Received: {name}={value!r}")
         if self.limit is not None and self.limit < 10:
             raise ValueError(f"Expected limit >= 10 reviews (or none). Received: limit={self.limit!r}")
         if self.bucket and not self.mask:

@@ -53,13 +53,15 @@ def explain(model, preprocessor, text):
         An `Explanation`.
     """
     tokens, ids = preprocessor.tokens_and_ids(text)
+    if len(ids) == 0:
+        raise ValueError(f"Expected a text with at least one word to explain. Received: {text!r}")
     maxlen = preprocessor.maxlen
     variants = [np.concatenate([[START], ids])[-maxlen:]]
     for i in range(len(ids)):
         variants.append(np.concatenate([[START], ids[:i], ids[i + 1 :]])[-maxlen:])
     probabilities = model.predict(pad_front(variants, maxlen), verbose=0, batch_size=256)[:, 0]
     contributions = probabilities[0] - probabilities[1:]
-    contributions[: max(0, len(ids) - (maxlen - 1))] = 0.0  # never seen by the model
+    contributions[: max(0, len(ids) - maxlen)] = 0.0  # cut off by maxlen: never seen by the model
     return Explanation(text, float(probabilities[0]), list(tokens), contributions)
 
 

@@ -16,14 +16,13 @@ from rnnlab import config as configs
 from rnnlab import plots, runs
 from rnnlab.datasets import imdb
 from rnnlab.embeddings import embedding_matrix, load_vectors
-from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.config import OPTIMIZERS, SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
 from rnnlab.text.batching import make_bucketed_batches, pad_front
 from rnnlab.text.words import WordTokenizer, english_stop_words
 
 LABELS = ("negative", "positive")
 RUN_FILES = ("model.keras", "preprocessor.json", "config.toml")
-OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}
 
 
 def make_preprocessor(config):
@@ -260,6 +259,8 @@ def _open_run(run_dir):
 
 def _load_model(run_dir):
     import keras
+
+    import rnnlab.layers  # noqa: F401  (registers FastRNN for runs trained with --fast-layers)
 
     return keras.saving.load_model(run_dir / "model.keras")
 

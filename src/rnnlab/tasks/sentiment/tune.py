@@ -57,13 +57,13 @@ def tune(base, output, trials=10, overwrite=False):
     Returns:
         The best `SentimentConfig`.
     """
+    if trials < 1:
+        raise ValueError(f"Expected trials >= 1. Received: trials={trials}")
+    backend = backends.select(base.backend)  # before keras_tuner imports Keras
     try:
         import keras_tuner
     except ImportError as error:
         raise ImportError("Tuning needs KerasTuner: pip install keras-tuner") from error
-    if trials < 1:
-        raise ValueError(f"Expected trials >= 1. Received: trials={trials}")
-    backend = backends.select(base.backend)
     preprocessor = make_preprocessor(base)
     sequences, labels = load_sequences(base, "train", preprocessor)
     n_val = max(1, int(round(len(sequences) * base.validation_split)))
