@@ -6,6 +6,7 @@ rnnlab predict runs/article "a wonderful film"
 """
 
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
@@ -198,7 +199,8 @@ def train(config, output, overwrite=False):
         model = build_model(config, preprocessor.vocab_size, matrix)
         model.summary()
         train_start = time.perf_counter()
-        history = fit(model, config, train_inputs, val_inputs, verbose=2 if config.limit is None else 1)
+        verbose = 1 if sys.stdout.isatty() else 2  # progress bars on a terminal, a line per epoch in logs
+        history = fit(model, config, train_inputs, val_inputs, verbose=verbose)
         train_seconds = time.perf_counter() - train_start
         test_loss, test_accuracy = model.evaluate(
             *test_inputs, batch_size=None if config.bucket else 256, verbose=0
