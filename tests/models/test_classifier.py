@@ -72,3 +72,28 @@ def test_pretrained_matrix_is_used_and_can_be_frozen():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         build_classifier(**kwargs)
+
+
+def test_l1_l2_penalties_enter_the_loss():
+    plain = build_classifier(vocab_size=20, embedding_dim=4, units=3)
+    penalised = build_classifier(vocab_size=20, embedding_dim=4, units=3, l1=0.01, l2=0.02)
+    x = np.ones((2, 5), "int32")
+    plain(x)
+    penalised(x)
+    assert plain.losses == []
+    rnn = penalised.get_layer("rnn")
+    expected = sum(
+        0.01 * np.abs(np.asarray(w)).sum() + 0.02 * (np.asarray(w) ** 2).sum()
+        for w in (rnn.cell.kernel, rnn.cell.recurrent_kernel, penalised.get_layer("output").kernel)
+    )
+    assert float(sum(np.asarray(loss) for loss in penalised.losses)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_clipnorm_and_optimizer_reach_keras(small_imdb):
+    from rnnlab.tasks.sentiment import SentimentConfig
+    from rnnlab.tasks.sentiment.task import build_model
+
+    model = build_model(SentimentConfig(optimizer="rmsprop", clipnorm=1.5, learning_rate=0.01), vocab_size=50)
+    assert type(model.optimizer).__name__ == "RMSprop"
+    assert model.optimizer.clipnorm == 1.5
+    assert float(np.asarray(model.optimizer.learning_rate)) == pytest.approx(0.01)
