@@ -10,6 +10,7 @@ ORDER = [
     "article-simple",
     "article-lstm",
     "article-gru",
+    "article-simple-fast",
     "gru-fast",
     "gru-fast-stopwords",
     "gru-fast-subword",
