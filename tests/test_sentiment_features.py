@@ -18,6 +18,18 @@ def _metrics(run):
     return json.loads((run / "metrics.json").read_text())
 
 
+def _saved_run(run, split):
+    """The saved model and one split padded to maxlen, rebuilt from the run folder alone."""
+    import keras
+
+    from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
+    from rnnlab.tasks.sentiment.task import load_split
+
+    config = configs.resolve(SentimentConfig, run / "config.toml")
+    x, y = load_split(config, split, load_preprocessor(run / "preprocessor.json"))
+    return keras.saving.load_model(run / "model.keras"), x, y
+
+
 def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
     vectors = tmp_path / "imdb.w2v.txt"
     assert (
@@ -125,17 +137,11 @@ def test_bucketed_masked_run_matches_padded_evaluation(small_imdb, tmp_path):
         )
         == 0
     )
-    metrics = _metrics(run)
-    import keras
-
-    from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
-    from rnnlab.tasks.sentiment.task import load_split
-
-    config = configs.resolve(SentimentConfig, run / "config.toml")
-    x, y = load_split(config, "test", load_preprocessor(run / "preprocessor.json"))
-    model = keras.saving.load_model(run / "model.keras")
+    model, x, y = _saved_run(run, "test")
     accuracy = float(((model.predict(x, verbose=0)[:, 0] >= 0.5) == y).mean())
-    assert accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-6)  # padding to maxlen changes nothing
+    assert accuracy == pytest.approx(
+        _metrics(run)["test_accuracy"], abs=1e-6
+    )  # padding to maxlen changes nothing
 
 
 def test_bucket_without_mask_is_refused(small_imdb, tmp_path, capsys):
@@ -165,15 +171,8 @@ def test_restore_best_keeps_the_best_validation_weights(small_imdb, tmp_path):
         == 0
     )
     metrics = _metrics(run)
-    import keras
-
-    from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
-    from rnnlab.tasks.sentiment.task import load_split
-
-    config = configs.resolve(SentimentConfig, run / "config.toml")
-    x, y = load_split(config, "train", load_preprocessor(run / "preprocessor.json"))
+    model, x, y = _saved_run(run, "train")
     n_val = metrics["num_validation"]
-    model = keras.saving.load_model(run / "model.keras")
     _, val_accuracy = model.evaluate(x[-n_val:], y[-n_val:], verbose=0)
     assert val_accuracy == pytest.approx(metrics["best_val_accuracy"], abs=1e-6)
 
