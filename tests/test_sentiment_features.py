@@ -14,6 +14,11 @@ from rnnlab.tasks.sentiment import SentimentConfig
 SMALL = ["--epochs", "2", "--units", "8", "--embedding-dim", "8", "--max-features", "40", "--maxlen", "40"]
 
 
+def _train(run, *args):
+    """`rnnlab train sentiment` on the small settings plus `args`, into `run`; returns the exit code."""
+    return main(["train", "sentiment", *SMALL, *args, "--output", str(run)])
+
+
 def _metrics(run):
     return json.loads((run / "metrics.json").read_text())
 
@@ -55,23 +60,7 @@ def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
     assert "wonderful" in vectors.read_text()
     assert json.loads((tmp_path / "imdb.w2v.txt.json").read_text())["dim"] == 6
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "sentiment",
-                *SMALL,
-                "--limit",
-                "60",
-                "--embeddings",
-                str(vectors),
-                "--freeze-embeddings",
-                "--output",
-                str(run),
-            ]
-        )
-        == 0
-    )
+    assert _train(run, "--limit", "60", "--embeddings", str(vectors), "--freeze-embeddings") == 0
     metrics = _metrics(run)
     assert metrics["config"]["embedding_dim"] == 6  # taken from the vectors
     assert metrics["embedding_coverage"] == pytest.approx(1.0)  # every kept word is in the small corpus
@@ -119,24 +108,7 @@ def test_subword_run_predicts_with_its_own_tokenizer(small_imdb, tmp_path, capsy
 
 def test_bucketed_masked_run_matches_padded_evaluation(small_imdb, tmp_path):
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "sentiment",
-                *SMALL,
-                "--limit",
-                "80",
-                "--mask",
-                "--bucket",
-                "--cell",
-                "gru",
-                "--output",
-                str(run),
-            ]
-        )
-        == 0
-    )
+    assert _train(run, "--limit", "80", "--mask", "--bucket", "--cell", "gru") == 0
     model, x, y = _saved_run(run, "test")
     accuracy = float(((model.predict(x, verbose=0)[:, 0] >= 0.5) == y).mean())
     assert accuracy == pytest.approx(
@@ -151,25 +123,7 @@ def test_bucket_without_mask_is_refused(small_imdb, tmp_path, capsys):
 
 def test_restore_best_keeps_the_best_validation_weights(small_imdb, tmp_path):
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "sentiment",
-                *SMALL,
-                "--epochs",
-                "4",
-                "--limit",
-                "100",
-                "--restore-best",
-                "--learning-rate",
-                "0.05",
-                "--output",
-                str(run),
-            ]
-        )
-        == 0
-    )
+    assert _train(run, "--epochs", "4", "--limit", "100", "--restore-best", "--learning-rate", "0.05") == 0
     metrics = _metrics(run)
     model, x, y = _saved_run(run, "train")
     n_val = metrics["num_validation"]
@@ -179,26 +133,7 @@ def test_restore_best_keeps_the_best_validation_weights(small_imdb, tmp_path):
 
 def test_patience_stops_early(small_imdb, tmp_path):
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                "sentiment",
-                *SMALL,
-                "--epochs",
-                "30",
-                "--patience",
-                "1",
-                "--limit",
-                "60",
-                "--learning-rate",
-                "0.05",
-                "--output",
-                str(run),
-            ]
-        )
-        == 0
-    )
+    assert _train(run, "--epochs", "30", "--patience", "1", "--limit", "60", "--learning-rate", "0.05") == 0
     assert _metrics(run)["epochs_run"] < 30
 
 

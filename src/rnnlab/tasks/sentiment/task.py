@@ -41,12 +41,11 @@ def make_preprocessor(config):
 
 def load_sequences(config, split, preprocessor):
     """Unpadded index arrays and labels of 'train' or 'test', in a seeded order, cut to `config.limit`."""
-    _, labels = imdb.load_ranks(split)
+    ranks, labels = imdb.load_ranks(split)
     order = np.random.default_rng([config.seed, split == "test"]).permutation(len(labels))
     if config.limit is not None:
         order = order[: config.limit]
     if isinstance(preprocessor, SentimentPreprocessor):
-        ranks, _ = imdb.load_ranks(split)
         sequences = preprocessor.sequences_from_ranks([ranks[i] for i in order])
     else:
         texts, _ = imdb.load_texts(split)
