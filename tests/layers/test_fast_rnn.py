@@ -28,6 +28,7 @@ def _inputs(batch=4, timesteps=9, features=5):
     mask = np.ones((batch, timesteps), bool)
     mask[0, :3] = False  # front padding
     mask[1, -2:] = False  # back padding
+    mask[-1, 4:6] = False  # a gap in the middle
     return x, mask
 
 
@@ -44,29 +45,66 @@ def test_outputs_equal_keras_with_mask(cell, return_sequences, go_backwards, nat
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
-def test_gradients_equal_keras(cell):
+@pytest.mark.parametrize(
+    "batch, units, go_backwards, return_sequences, native",
+    [
+        (4, 6, False, True, True),
+        (19, 20, True, True, True),
+        (19, 20, False, False, True),
+        (4, 6, True, False, True),
+        (4, 6, True, True, False),
+    ],
+)
+def test_gradients_equal_keras(cell, batch, units, go_backwards, return_sequences, native):
+    """19 rows split over threads unevenly; 20 units use both the vector and the scalar columns."""
     import jax
     import keras
 
     if keras.backend.backend() != "jax":
         pytest.skip("gradient comparison written with jax.grad")
-    stock, fast = _pair(cell, return_sequences=True)
-    x, mask = _inputs()
+    stock, fast = _pair(cell, units=units, return_sequences=return_sequences, go_backwards=go_backwards)
+    fast.native = native
+    x, mask = _inputs(batch=batch)
 
     def loss(layer):
         non_trainable = [v.value for v in layer.non_trainable_variables]
 
         def f(values, x):
             out, _ = layer.stateless_call(values, non_trainable, x, mask=mask)
-            return (out**2).sum() + out[:, -1].sum()
+            return (out**2).sum() + (out[:, -1] if return_sequences else out).sum()
 
         return f
 
     g_stock = jax.grad(loss(stock), argnums=(0, 1))([v.value for v in stock.trainable_variables], x)
     g_fast = jax.grad(loss(fast), argnums=(0, 1))([v.value for v in fast.trainable_variables], x)
     for a, b in zip(g_fast[0], g_stock[0], strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-4)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(g_fast[1]), np.asarray(g_stock[1]), atol=1e-4)
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_native_loop_is_used_on_jax(cell):
+    """Where a C++ compiler exists (CI, this machine), the JAX graph calls the native loop."""
+    import jax
+    import keras
+
+    from rnnlab.layers import native
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("the native loop is a JAX/XLA custom call")
+    assert native.available(), native.build_error()
+    _, fast = _pair(cell)
+    x, _ = _inputs()
+    values = [v.value for v in fast.trainable_variables]
+    jaxpr = str(jax.make_jaxpr(lambda v: fast.stateless_call(v, [], x)[0])(values))
+    assert f"rnnlab_{cell}_forward" in jaxpr
+
+
+def test_native_switch_off(monkeypatch):
+    from rnnlab.layers import native
+
+    monkeypatch.setenv("RNNLAB_NATIVE", "0")
+    assert not native.available()
 
 
 def test_bidirectional_stacked_model_saves_and_loads(tmp_path):

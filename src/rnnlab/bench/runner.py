@@ -20,7 +20,7 @@ from rnnlab.bench.worker import KERAS_PEERS, PEERS
 from rnnlab.bench.workloads import full_suite, quick_suite
 
 PEER_LIBRARIES = {**KERAS_PEERS, "torch-native": "torch"}  # peer -> library it needs
-QUICK_PEERS = ("rnnlab", "rnnlab-fast", "keras-jax", "torch-native")  # the fastest peers of the full run
+QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native")  # the fastest peers of the full run
 
 
 def matmul_peak_gflops(size=1024, repeats=5):

@@ -2,10 +2,11 @@
 
     python -m rnnlab.bench.worker PEER WORKLOADS_JSON SECONDS WINDOWS
 
-Peers: 'rnnlab' (rnnlab's default model builder and backend), 'rnnlab-fast'
-(the same with `FastRNN` layers), 'keras-jax',
-'keras-tensorflow', 'keras-torch' (stock Keras layers), 'torch-native'
-(PyTorch's own nn.RNN/nn.LSTM/nn.GRU).
+Peers: 'rnnlab' (the sentiment task's own model and compile settings, all
+defaults: FastRNN layers on JAX), 'rnnlab-stock' (the same with
+`--no-fast-layers`: Keras' layers), 'keras-jax', 'keras-tensorflow',
+'keras-torch' (stock Keras layers, written as the article does) and
+'torch-native' (PyTorch's own nn.RNN/nn.LSTM/nn.GRU, a plain training loop).
 """
 
 import json
@@ -18,7 +19,7 @@ import numpy as np
 
 KERAS_PEERS = {
     "rnnlab": "jax",
-    "rnnlab-fast": "jax",
+    "rnnlab-stock": "jax",
     "keras-jax": "jax",
     "keras-tensorflow": "tensorflow",
     "keras-torch": "torch",
@@ -55,16 +56,19 @@ def keras_runner(peer, workload):
     from rnnlab.models.classifier import RNN_LAYERS
 
     if peer.startswith("rnnlab"):
-        from rnnlab.models import build_classifier
+        from rnnlab.tasks.sentiment.config import SentimentConfig
+        from rnnlab.tasks.sentiment.task import build_model
 
-        model = build_classifier(
-            workload.vocab_size,
-            workload.embedding_dim,
-            workload.units,
-            workload.cell,
-            sequence_length=workload.maxlen,
-            fast_layers=peer == "rnnlab-fast",
+        config = SentimentConfig(
+            cell=workload.cell,
+            max_features=workload.vocab_size,
+            maxlen=workload.maxlen,
+            embedding_dim=workload.embedding_dim,
+            units=workload.units,
+            batch_size=workload.batch_size,
+            fast_layers=peer == "rnnlab",
         )
+        model = build_model(config, workload.vocab_size)  # compiled as `rnnlab train sentiment` does
     else:  # stock Keras, written as the article does
         model = keras.Sequential(
             [
@@ -74,7 +78,7 @@ def keras_runner(peer, workload):
                 keras.layers.Dense(1, activation="sigmoid"),
             ]
         )
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     cache = {}
 
     def run_batches(n):

@@ -7,12 +7,12 @@ is how the loop over time runs:
 
 - the input projection `x @ kernel + bias` of every time step is one large
   matrix product, outside the loop;
-- on the JAX backend, for the SimpleRNN cell, the loop itself runs in native
-  code (`rnnlab.layers.kernels`, Numba) through `jax.pure_callback`, forward
-  and backward (a custom VJP; the recurrent-kernel gradient is one large
-  product after the loop);
-- everywhere else it runs as `keras.ops.scan` over the hoisted projections,
-  on any backend.
+- on the JAX backend (CPU), the loop itself runs in native code for all three
+  cells: C++ loops (`rnnlab/layers/native/rnn_loops.cc`) called by XLA as
+  custom calls, forward and backward (a custom VJP), batch rows split over
+  XLA's threads;
+- everywhere else (TensorFlow, PyTorch, no C++ compiler, `native=False`) it
+  runs as `keras.ops.scan` over the hoisted projections, on any backend.
 
 Masking (padding never changes a state), `return_sequences`, `go_backwards`,
 `Bidirectional`, stacking and `.keras` saving work as with Keras' layers.
@@ -26,57 +26,98 @@ CELLS = ("simple", "lstm", "gru")
 GATES = {"simple": 1, "lstm": 4, "gru": 3}
 
 
-def _native_simple_scan():
-    """`scan(xp, U, mask) -> hs` (time-major) with a native forward and backward."""
+def _ffi(target, *results):
+    import jax
+
+    return jax.ffi.ffi_call(target, results if len(results) > 1 else results[0], vmap_method="broadcast_all")
+
+
+def _native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals):
+    """Runs the native forward loop; returns (hs, residuals for the backward loop)."""
+    import jax
+
+    batch, timesteps, _ = x.shape
+    units = u.shape[0]
+
+    def residual(*shape):
+        return jax.ShapeDtypeStruct(shape if keep_residuals else (1,), "float32")
+
+    hs_shape = jax.ShapeDtypeStruct((batch, timesteps, units), "float32")
+    if cell == "simple":
+        hs = _ffi("rnnlab_simple_forward", hs_shape)(x, kernel, bias, u, mask, reverse=reverse)
+        return hs, ()
+    if cell == "lstm":
+        hs, cs, gates = _ffi(
+            "rnnlab_lstm_forward",
+            hs_shape,
+            residual(batch, timesteps, units),
+            residual(batch, timesteps, 4 * units),
+        )(x, kernel, bias, u, mask, reverse=reverse, keep_residuals=keep_residuals)
+        return hs, (cs, gates)
+    hs, residuals = _ffi("rnnlab_gru_forward", hs_shape, residual(batch, timesteps, 4 * units))(
+        x, kernel, bias, u, rb, mask, reverse=reverse, keep_residuals=keep_residuals
+    )
+    return hs, (residuals,)
+
+
+def _native_backward(cell, d_out, x, kernel, bias, hs, residuals, u, mask, reverse, last_only):
+    """Runs the native backward loop; returns (dx, d_kernel, d_bias, d_u, d_rb or None)."""
+    import jax
+
+    shapes = [jax.ShapeDtypeStruct(a.shape, "float32") for a in (x, kernel, bias, u)]
+    if cell == "gru":
+        shapes.append(jax.ShapeDtypeStruct(bias.shape, "float32"))
+    grads = _ffi(f"rnnlab_{cell}_backward", *shapes)(
+        d_out, x, kernel, bias, hs, *residuals, u, mask, reverse=reverse, last_only=last_only
+    )
+    return (*grads, None) if cell != "gru" else tuple(grads)
+
+
+def _native_loop(cell, reverse, last_only):
+    """`loop(x, kernel, bias, u, rb, mask)` -> every step's state, or the last
+    (`last_only`), for one cell and direction; projection and loop in native
+    code, with a native VJP."""
     import jax
     import jax.numpy as jnp
 
-    from rnnlab.layers import kernels
-
-    def forward_host(xp, recurrent_kernel, mask):
-        return kernels.simple_forward(np.asarray(xp), np.asarray(recurrent_kernel), np.asarray(mask))
-
-    def backward_host(d_hs, hs, recurrent_kernel, mask):
-        return kernels.simple_backward(
-            np.asarray(d_hs), np.asarray(hs), np.asarray(recurrent_kernel), np.asarray(mask)
-        )
-
-    def run_forward(xp, recurrent_kernel, mask):
-        return jax.pure_callback(
-            forward_host, jax.ShapeDtypeStruct(xp.shape, jnp.float32), xp, recurrent_kernel, mask
-        )
+    def output(hs):
+        return hs[:, -1] if last_only else hs
 
     @jax.custom_vjp
-    def scan(xp, recurrent_kernel, mask):
-        return run_forward(xp, recurrent_kernel, mask)
+    def loop(x, kernel, bias, u, rb, mask):
+        return output(_native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals=False)[0])
 
-    def scan_forward(xp, recurrent_kernel, mask):
-        hs = run_forward(xp, recurrent_kernel, mask)
-        return hs, (hs, recurrent_kernel, mask)
+    def loop_forward(x, kernel, bias, u, rb, mask):
+        hs, residuals = _native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals=True)
+        return output(hs), (x, kernel, bias, hs, residuals, u, rb, mask)
 
-    def scan_backward(residuals, d_hs):
-        hs, recurrent_kernel, mask = residuals
-        d_xp = jax.pure_callback(
-            backward_host, jax.ShapeDtypeStruct(hs.shape, jnp.float32), d_hs, hs, recurrent_kernel, mask
+    def loop_backward(saved, d_out):
+        x, kernel, bias, hs, residuals, u, rb, mask = saved
+        dx, d_kernel, d_bias, d_u, d_rb = _native_backward(
+            cell, d_out, x, kernel, bias, hs, residuals, u, mask, reverse, last_only
         )
-        h_prev = jnp.concatenate([jnp.zeros_like(hs[:1]), hs[:-1]], axis=0)
-        d_recurrent = jnp.einsum("tbi,tbj->ij", h_prev, d_xp)  # one product for every step
-        return d_xp, d_recurrent, jnp.zeros_like(mask)
+        d_rb = jnp.zeros_like(rb) if d_rb is None else d_rb
+        return dx, d_kernel, d_bias, d_u, d_rb, jnp.zeros_like(mask)
 
-    scan.defvjp(scan_forward, scan_backward)
-    return scan
+    loop.defvjp(loop_forward, loop_backward)
+    return loop
 
 
 _NATIVE = {}
 
 
-def native_scan(cell):
-    """The native scan of `cell` on the JAX backend, or None where there is none."""
-    if cell != "simple" or keras.backend.backend() != "jax":
+def native_loop(cell, reverse=False, last_only=False):
+    """The native loop of `cell` on the JAX backend, or None where there is none."""
+    if keras.backend.backend() != "jax":
         return None
-    if cell not in _NATIVE:
-        _NATIVE[cell] = _native_simple_scan()
-    return _NATIVE[cell]
+    from rnnlab.layers import native
+
+    if not native.available():
+        return None
+    key = (cell, reverse, last_only)
+    if key not in _NATIVE:
+        _NATIVE[key] = _native_loop(*key)
+    return _NATIVE[key]
 
 
 @keras.saving.register_keras_serializable(package="rnnlab")
@@ -91,8 +132,14 @@ class FastRNN(keras.layers.Layer):
             instead of the last `(batch, units)`.
         go_backwards: read the sequence from the end (as Keras' layers; used by
             `Bidirectional`).
-        native: use the native loop where one exists (JAX backend, SimpleRNN);
-            False always uses the portable `keras.ops.scan` loop.
+        native: use the native loop where one exists (JAX backend on CPU, a
+            C++ compiler present); False always uses the portable
+            `keras.ops.scan` loop.
+        dropout: fraction of the input features dropped while training, one
+            mask per sequence for every step (as Keras' `dropout`).
+        kernel_regularizer, recurrent_regularizer: penalties on the weights
+            (any Keras regularizer or its name).
+        seed: seed of the dropout masks.
 
     Call arguments:
         inputs: `(batch, timesteps, features)`.
@@ -108,15 +155,32 @@ class FastRNN(keras.layers.Layer):
     """
 
     def __init__(
-        self, units, cell="simple", return_sequences=False, go_backwards=False, native=True, **kwargs
+        self,
+        units,
+        cell="simple",
+        return_sequences=False,
+        go_backwards=False,
+        native=True,
+        dropout=0.0,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        seed=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if cell not in CELLS:
             raise ValueError(f"Expected cell in {set(CELLS)}. Received: cell={cell!r}")
         if not isinstance(units, int) or units < 1:
             raise ValueError(f"Expected units to be a positive int. Received: units={units!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout!r}")
         self.units = units
         self.cell = cell
+        self.dropout = dropout
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed) if dropout else None
         self.return_sequences = return_sequences
         self.go_backwards = go_backwards
         self.native = native
@@ -128,10 +192,16 @@ class FastRNN(keras.layers.Layer):
         features = input_shape[-1]
         gates = GATES[self.cell]
         self.kernel = self.add_weight(
-            (features, gates * self.units), initializer="glorot_uniform", name="kernel"
+            (features, gates * self.units),
+            initializer="glorot_uniform",
+            regularizer=self.kernel_regularizer,
+            name="kernel",
         )
         self.recurrent_kernel = self.add_weight(
-            (self.units, gates * self.units), initializer="orthogonal", name="recurrent_kernel"
+            (self.units, gates * self.units),
+            initializer="orthogonal",
+            regularizer=self.recurrent_regularizer,
+            name="recurrent_kernel",
         )
         bias_shape = (2, 3 * self.units) if self.cell == "gru" else (gates * self.units,)
         bias_init = "zeros"
@@ -177,28 +247,36 @@ class FastRNN(keras.layers.Layer):
     def call(self, inputs, mask=None, training=None, initial_state=None):
         if initial_state is not None:
             raise ValueError("FastRNN starts from a zero state; initial_state is not supported.")
-        xp = self._project(inputs)
+        if training and self.dropout:
+            keep = keras.random.dropout(
+                ops.ones_like(inputs[:, 0, :]), self.dropout, seed=self.seed_generator
+            )  # one mask per sequence, every step
+            inputs = inputs * keep[:, None, :]
         batch = ops.shape(inputs)[0]
         mask = ops.ones(ops.shape(inputs)[:2], dtype="float32") if mask is None else ops.cast(mask, "float32")
+        native = self.native and inputs.dtype == "float32"
+        loop = native_loop(self.cell, self.go_backwards, not self.return_sequences) if native else None
+        if loop is not None:  # projection and loop in one native call
+            gru = self.cell == "gru"
+            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if gru else (self.bias, ops.zeros(()))
+            tensors = (self.kernel, input_bias, self.recurrent_kernel, recurrent_bias)
+            return loop(inputs, *map(ops.convert_to_tensor, tensors), mask)
+        xp = self._project(inputs)
         xp_t = ops.transpose(xp, (1, 0, 2))  # time-major (timesteps, batch, gates * units)
         mask_t = ops.transpose(mask, (1, 0))
         if self.go_backwards:
             xp_t, mask_t = ops.flip(xp_t, axis=0), ops.flip(mask_t, axis=0)
-        scan = native_scan(self.cell) if self.native and xp.dtype == "float32" else None
-        if scan is not None:
-            hs = scan(xp_t, ops.convert_to_tensor(self.recurrent_kernel), mask_t)
-        else:
-            zeros = ops.zeros((batch, self.units), dtype=xp.dtype)
-            init = (zeros, zeros) if self.cell == "lstm" else (zeros,)
+        zeros = ops.zeros((batch, self.units), dtype=xp.dtype)
+        init = (zeros, zeros) if self.cell == "lstm" else (zeros,)
 
-            def step(state, inputs_t):
-                xp_step, m = inputs_t
-                _, new_state = self._step(xp_step, state)
-                m = m[:, None]
-                state = tuple(m * n + (1.0 - m) * s for n, s in zip(new_state, state, strict=True))
-                return state, state[0]
+        def step(state, inputs_t):
+            xp_step, m = inputs_t
+            _, new_state = self._step(xp_step, state)
+            m = m[:, None]
+            state = tuple(m * n + (1.0 - m) * s for n, s in zip(new_state, state, strict=True))
+            return state, state[0]
 
-            _, hs = ops.scan(step, init, (xp_t, mask_t))
+        _, hs = ops.scan(step, init, (xp_t, mask_t))
         if not self.return_sequences:
             return hs[-1]
         return ops.transpose(hs, (1, 0, 2))  # padded steps repeat the state, as Keras' layers
@@ -219,4 +297,8 @@ class FastRNN(keras.layers.Layer):
             "return_sequences": self.return_sequences,
             "go_backwards": self.go_backwards,
             "native": self.native,
+            "dropout": self.dropout,
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": keras.regularizers.serialize(self.recurrent_regularizer),
+            "seed": self.seed,
         }

@@ -39,7 +39,7 @@ def build_classifier(
     pooling="last",
     embedding_matrix=None,
     trainable_embeddings=True,
-    fast_layers=False,
+    fast_layers=True,
 ):
     """Builds a recurrent text classifier.
 
@@ -65,9 +65,10 @@ def build_classifier(
         embedding_matrix: optional `(vocab_size, embedding_dim)` array of
             pretrained vectors (word2vec, GloVe) to start from.
         trainable_embeddings: False freezes the embedding matrix.
-        fast_layers: use `rnnlab.layers.FastRNN` (same weights and outputs)
-            instead of Keras' SimpleRNN/LSTM/GRU; it does not support
-            dropout or regularisers yet.
+        fast_layers: use `rnnlab.layers.FastRNN` (same weights and outputs as
+            Keras' SimpleRNN/LSTM/GRU, native loops on JAX). False, or a
+            `recurrent_dropout` (which FastRNN does not implement), uses
+            Keras' own layers.
 
     Returns:
         A `keras.Sequential` taking `(batch, timesteps)` int token ids and
@@ -121,17 +122,16 @@ def build_classifier(
     ]
     for depth in range(num_layers):
         return_sequences = depth < num_layers - 1 or pooling != "last"
-        if fast_layers:
-            if dropout or recurrent_dropout or regularizer is not None:
-                raise ValueError(
-                    "fast_layers=True does not support dropout, recurrent_dropout, l1 or l2 yet."
-                )
+        if fast_layers and not recurrent_dropout:
             from rnnlab.layers import FastRNN
 
             rnn = FastRNN(
                 units,
                 cell=cell,
                 return_sequences=return_sequences,
+                dropout=dropout,
+                kernel_regularizer=regularizer,
+                recurrent_regularizer=regularizer,
                 name=f"rnn_{depth}" if num_layers > 1 else "rnn",
             )
             layers.append(keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}") if bidirectional else rnn)

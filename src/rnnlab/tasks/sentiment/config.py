@@ -49,13 +49,20 @@ class SentimentConfig:
     output_dropout: float = _option(0.0, "dropout before the output layer")
     l1: float = _option(0.0, "L1 penalty on recurrent and output kernels")
     l2: float = _option(0.0, "L2 penalty on recurrent and output kernels")
-    fast_layers: bool = _option(False, "rnnlab's FastRNN layers instead of Keras' (same weights and outputs)")
+    fast_layers: bool = _option(
+        True,
+        "rnnlab's FastRNN layers (same weights and outputs as Keras', native loops on JAX); "
+        "--no-fast-layers uses Keras' SimpleRNN/LSTM/GRU",
+    )
     # --- optimisation ---
     optimizer: str = _option("adam", "optimizer", choices=tuple(OPTIMIZERS))
     clipnorm: float | None = _option(None, "clip each gradient to this norm (none: no clipping)")
     patience: int | None = _option(None, "stop after this many epochs without a better validation accuracy")
     restore_best: bool = _option(False, "keep the weights of the epoch with the best validation accuracy")
     bucket: bool = _option(False, "variable-length batches of similar-length reviews (needs --mask)")
+    steps_per_execution: int = _option(
+        32, "batches per call into the compiled train step (Keras' steps_per_execution; fewer Python round trips)"
+    )
     # --- preprocessing (article 6.1 step 2) ---
     tokenizer: str = _option(
         "word", "word tokens, or BPE subwords from the tokenizers library", choices=TOKENIZERS
@@ -97,6 +104,7 @@ class SentimentConfig:
             "batch_size",
             "epochs",
             "num_layers",
+            "steps_per_execution",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

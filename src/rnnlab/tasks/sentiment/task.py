@@ -94,7 +94,12 @@ def build_model(config, vocab_size, embedding_matrix=None):
     optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
         learning_rate=config.learning_rate, clipnorm=config.clipnorm
     )
-    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizer,
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=config.steps_per_execution,
+    )
     return model
 
 

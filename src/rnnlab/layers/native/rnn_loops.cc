@@ -1,0 +1,642 @@
+// rnnlab: the loop over time of SimpleRNN, LSTM and GRU as XLA FFI custom calls (CPU).
+//
+// The input projection x @ kernel + bias of every step is one large matrix
+// product done by XLA before these loops; here only the sequential part runs.
+// Per step: one small product with the recurrent kernel (register-blocked,
+// vectorised), the activations (Eigen's float32 rational tanh, as XLA uses)
+// and the masked state update, fused. Batch rows are independent, so the rows
+// are split over XLA's intra-op thread pool and each thread runs the whole
+// time loop for its rows.
+//
+// Layout (row-major, float32, batch-major as Keras):
+//   xp     (B, T, G*H)  projected inputs, input bias included (G gates)
+//   u      (H, G*H)     recurrent kernel (Keras' layout and gate order)
+//   rb     (G*H)        recurrent bias (GRU, reset_after=True, only)
+//   mask   (B, T)       1 where the step is real, 0 where padded (state carried)
+//   hs     (B, T, H)    state after each step, in processing order (reversed
+//                       time when `reverse`, as Keras' go_backwards)
+// Backward calls return d_xp (B, T, G*H) in original time order and the
+// recurrent kernel's gradient d_u (H, G*H) (and d_rb for GRU), summed over
+// steps inside the loop, per thread, then over threads in a fixed order.
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#ifndef RNNLAB_CORE_ONLY  // the products and activations alone, for micro-benchmarks
+#include "xla/ffi/api/ffi.h"
+namespace ffi = xla::ffi;
+#endif
+
+namespace {
+
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+
+inline v8 load8(const float* p) { return *reinterpret_cast<const v8u*>(p); }
+inline void store8(float* p, v8 v) { *reinterpret_cast<v8u*>(p) = v; }
+inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
+
+// ---------------------------------------------------------------- products
+
+// C[M, j0:j0+W] += A[M, K] @ B[K, j0:j0+W] for W = 16 or 8, MR rows at a time.
+// A[r, k] is at A[r * lda + k * ka] (ka = 1: row-major; lda = 1: A is transposed).
+template <int MR>
+inline void block16(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
+                    int64_t ldc) {
+  v8 acc0[MR], acc1[MR];
+  for (int r = 0; r < MR; ++r) {
+    acc0[r] = load8(C + r * ldc);
+    acc1[r] = load8(C + r * ldc + 8);
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const v8 b0 = load8(B + k * ldb), b1 = load8(B + k * ldb + 8);
+    for (int r = 0; r < MR; ++r) {
+      const v8 a = splat(A[r * lda + k * ka]);
+      acc0[r] += a * b0;
+      acc1[r] += a * b1;
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    store8(C + r * ldc, acc0[r]);
+    store8(C + r * ldc + 8, acc1[r]);
+  }
+}
+
+template <int MR>
+inline void block8(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
+                   int64_t ldc) {
+  v8 acc[MR];
+  for (int r = 0; r < MR; ++r) acc[r] = load8(C + r * ldc);
+  for (int64_t k = 0; k < K; ++k) {
+    const v8 b = load8(B + k * ldb);
+    for (int r = 0; r < MR; ++r) acc[r] += splat(A[r * lda + k * ka]) * b;
+  }
+  for (int r = 0; r < MR; ++r) store8(C + r * ldc, acc[r]);
+}
+
+template <int MR>
+inline void block1(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
+                   int64_t ldc) {
+  for (int r = 0; r < MR; ++r) {
+    float s = C[r * ldc];
+    for (int64_t k = 0; k < K; ++k) s += A[r * lda + k * ka] * B[k * ldb];
+    C[r * ldc] = s;
+  }
+}
+
+
+// Rows in blocks of 6 (12 accumulators for block16: enough independent FMAs
+// to hide the FMA latency), then the remainder.
+#define RNNLAB_ROWS(NAME)                                                                       \
+  inline void NAME##_rows(int64_t M, int64_t K, const float* A, int64_t lda, int64_t ka,       \
+                          const float* B, int64_t ldb, float* C, int64_t ldc) {                \
+    int64_t i = 0;                                                                              \
+    for (; i + 6 <= M; i += 6) NAME<6>(K, A + i * lda, lda, ka, B, ldb, C + i * ldc, ldc);     \
+    switch (M - i) {                                                                            \
+      case 5: NAME<5>(K, A + i * lda, lda, ka, B, ldb, C + i * ldc, ldc); break;               \
+      case 4: NAME<4>(K, A + i * lda, lda, ka, B, ldb, C + i * ldc, ldc); break;               \
+      case 3: NAME<3>(K, A + i * lda, lda, ka, B, ldb, C + i * ldc, ldc); break;               \
+      case 2: NAME<2>(K, A + i * lda, lda, ka, B, ldb, C + i * ldc, ldc); break;               \
+      case 1: NAME<1>(K, A + i * lda, lda, ka, B, ldb, C + i * ldc, ldc); break;               \
+      default: break;                                                                           \
+    }                                                                                           \
+  }
+RNNLAB_ROWS(block16)
+RNNLAB_ROWS(block8)
+RNNLAB_ROWS(block1)
+#undef RNNLAB_ROWS
+
+// C[M, N] += A[M, K] @ B[K, N]. Column stripes outside, so each stripe of B
+// (K x 16) stays in L1 while every row uses it.
+void gemm_acc(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t ka, const float* B,
+              int64_t ldb, float* C, int64_t ldc) {
+  int64_t j = 0;
+  for (; j + 16 <= N; j += 16) block16_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
+  for (; j + 8 <= N; j += 8) block8_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
+  for (; j < N; ++j) block1_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
+}
+
+// C[M, N] += A[M, K] @ B[K, N], all row-major.
+inline void gemm_acc(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                     int64_t ldb, float* C, int64_t ldc) {
+  gemm_acc(M, N, K, A, lda, 1, B, ldb, C, ldc);
+}
+
+// ------------------------------------------------------------- activations
+
+// Eigen's float32 rational tanh (the approximation XLA's CPU backend uses).
+constexpr float kTanhClamp = 7.90531110763549805f;
+constexpr float kA13 = -2.76076847742355e-16f, kA11 = 2.00018790482477e-13f, kA9 = -8.60467152213735e-11f,
+                kA7 = 5.12229709037114e-08f, kA5 = 1.48572235717979e-05f, kA3 = 6.37261928875436e-04f,
+                kA1 = 4.89352455891786e-03f, kB6 = 1.19825839466702e-06f, kB4 = 1.18534705686654e-04f,
+                kB2 = 2.26843463243900e-03f, kB0 = 4.89352518554385e-03f;
+
+inline v8 tanh8(v8 x) {
+  const v8 hi = splat(kTanhClamp), lo = splat(-kTanhClamp);
+  x = x > hi ? hi : x;
+  x = x < lo ? lo : x;
+  const v8 x2 = x * x;
+  v8 p = x2 * kA13 + kA11;
+  p = x2 * p + kA9;
+  p = x2 * p + kA7;
+  p = x2 * p + kA5;
+  p = x2 * p + kA3;
+  p = x2 * p + kA1;
+  v8 q = x2 * kB6 + kB4;
+  q = x2 * q + kB2;
+  q = x2 * q + kB0;
+  return x * p / q;
+}
+
+inline float tanh1(float x) {
+  v8 v = splat(x);
+  return tanh8(v)[0];
+}
+
+// out[i] = tanh(in[i]) / sigmoid(in[i]) = 0.5 + 0.5 tanh(in[i] / 2); in may equal out.
+void tanh_array(const float* in, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) store8(out + i, tanh8(load8(in + i)));
+  for (; i < n; ++i) out[i] = tanh1(in[i]);
+}
+
+void sigmoid_array(const float* in, float* out, int64_t n) {
+  const v8 half = splat(0.5f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) store8(out + i, half + half * tanh8(half * load8(in + i)));
+  for (; i < n; ++i) out[i] = 0.5f + 0.5f * tanh1(0.5f * in[i]);
+}
+
+// Blend where padded: state = m * new + (1 - m) * state (exact for m in {0, 1}).
+inline void masked_update(float* state, const float* fresh, float m, int64_t n) {
+  const float keep = 1.0f - m;
+  for (int64_t j = 0; j < n; ++j) state[j] = m * fresh[j] + keep * state[j];
+}
+
+#ifndef RNNLAB_CORE_ONLY
+// ------------------------------------------------------------------ threads
+
+// How many chunks of batch rows to run in parallel: one per pool thread, at
+// least 8 rows each.
+int64_t chunk_count(ffi::ThreadPool& pool, int64_t rows) {
+  constexpr int64_t kMinRows = 8;
+  static const int64_t max_threads = [] {
+    const char* env = std::getenv("RNNLAB_NATIVE_THREADS");
+    return env ? std::max<int64_t>(1, std::atoll(env)) : INT64_MAX;
+  }();
+  const int64_t threads = std::min<int64_t>(pool.num_threads(), max_threads);
+  return std::max<int64_t>(1, std::min<int64_t>(threads, rows / kMinRows));
+}
+
+// Runs fn(chunk, row_begin, row_end) for every chunk, on XLA's intra-op thread
+// pool and the calling thread. The caller claims chunks too, so the work
+// finishes even when no pool thread is free.
+template <typename F>
+void parallel_rows(ffi::ThreadPool& pool, int64_t rows, int64_t chunks, F&& fn) {
+  if (chunks == 1) {
+    fn(0, 0, rows);
+    return;
+  }
+  struct State {
+    std::atomic<int64_t> next{0};
+    int64_t done = 0;
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  auto state = std::make_shared<State>();
+  auto* fn_ptr = &fn;
+  auto work = [state, fn_ptr, chunks, rows]() {
+    for (int64_t c; (c = state->next.fetch_add(1)) < chunks;) {
+      (*fn_ptr)(c, rows * c / chunks, rows * (c + 1) / chunks);
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (++state->done == chunks) state->cv.notify_all();
+    }
+  };
+  for (int64_t c = 1; c < chunks; ++c) pool.Schedule(std::function<void()>(work));
+  work();
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->cv.wait(lock, [&] { return state->done == chunks; });
+}
+
+// Sums per-chunk partial gradients in chunk order (deterministic) into out.
+void sum_partials(const std::vector<std::vector<float>>& partials, float* out, int64_t n) {
+  std::fill(out, out + n, 0.0f);
+  for (const auto& p : partials)
+    for (int64_t i = 0; i < n; ++i) out[i] += p[i];
+}
+
+std::vector<float> transpose(const float* a, int64_t rows, int64_t cols) {
+  std::vector<float> t(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) t[j * rows + i] = a[i * cols + j];
+  return t;
+}
+
+// Sums of the rows of a (rows, n) block, added to out (the bias gradients).
+void add_column_sums(const float* a, int64_t rows, int64_t n, float* out) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < n; ++j) out[j] += a[i * n + j];
+}
+
+// Shapes: B batch rows, T steps, E input features, H units, G = gates * H.
+struct Dims {
+  int64_t B, T, E, H, G;
+  int64_t time(int64_t s, bool reverse) const { return reverse ? T - 1 - s : s; }
+};
+
+using F32 = ffi::Buffer<ffi::F32>;
+using F32Out = ffi::ResultBuffer<ffi::F32>;
+
+// Reads and checks x (B, T, E), kernel (E, G), bias (G), u (H, G), mask (B, T).
+ffi::Error read_dims(int64_t gates, F32& x, F32& kernel, F32& bias, F32& u, F32& mask, Dims* d) {
+  auto xd = x.dimensions(), kd = kernel.dimensions(), ud = u.dimensions(), md = mask.dimensions();
+  if (xd.size() != 3 || kd.size() != 2 || ud.size() != 2 || md.size() != 2)
+    return ffi::Error::InvalidArgument("rnnlab: expected x (B, T, E), kernel (E, G), u (H, G), mask (B, T)");
+  *d = Dims{xd[0], xd[1], xd[2], ud[0], ud[1]};
+  if (d->G != gates * d->H || kd[0] != d->E || kd[1] != d->G || static_cast<int64_t>(bias.element_count()) != d->G ||
+      md[0] != d->B || md[1] != d->T)
+    return ffi::Error::InvalidArgument("rnnlab: inconsistent shapes of x, kernel, bias, u and mask");
+  return ffi::Error::Success();
+}
+
+// The input projection of one chunk's rows, all steps: xp (nb*T, G) = x @ kernel + bias.
+std::vector<float> project(const Dims& d, const float* x_rows, int64_t nb, const float* kernel, const float* bias) {
+  std::vector<float> xp(nb * d.T * d.G);
+  for (int64_t i = 0; i < nb * d.T; ++i) std::memcpy(&xp[i * d.G], bias, d.G * sizeof(float));
+  gemm_acc(nb * d.T, d.G, d.E, x_rows, d.E, kernel, d.G, xp.data(), d.G);
+  return xp;
+}
+
+// The projection's backward for one chunk: dx = d_xp @ kernel^T, d_kernel += x^T @ d_xp,
+// d_bias += column sums of d_xp.
+void project_backward(const Dims& d, const float* x_rows, int64_t nb, const float* kernel_t, const float* d_xp,
+                      float* dx_rows, float* d_kernel, float* d_bias) {
+  const int64_t rows = nb * d.T;
+  std::fill(dx_rows, dx_rows + rows * d.E, 0.0f);
+  gemm_acc(rows, d.E, d.G, d_xp, d.G, kernel_t, d.E, dx_rows, d.E);
+  gemm_acc(d.E, d.G, rows, x_rows, 1, d.E, d_xp, d.G, d_kernel, d.G);
+  add_column_sums(d_xp, rows, d.G, d_bias);
+}
+
+// d_u += sum over steps s >= 1 of h_{s-1}^T @ d_pre(s) for one batch row, as
+// one product with a long inner dimension (T - 1) after the loop. hs rows are
+// in processing order; d_pre rows (gradient of the pre-activation's recurrent
+// part) are in time order, so reversed when the loop ran backwards in time.
+void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const float* d_pre_row, bool reverse,
+                   float* du) {
+  if (T < 2) return;
+  const float* first = reverse ? d_pre_row + (T - 2) * G : d_pre_row + G;
+  gemm_acc(H, G, T - 1, hs_row, 1, H, first, reverse ? -G : G, du, G);
+}
+
+// Gradient arriving at the output of step s of row b: every step's (d_hs is
+// (B, T, H)) or, with last_only, only the last step's (d_hs is (B, H)).
+inline const float* output_grad(const float* DHS, int64_t b, int64_t s, const Dims& d, bool last_only) {
+  if (last_only) return s == d.T - 1 ? DHS + b * d.H : nullptr;
+  return DHS + (b * d.T + s) * d.H;
+}
+
+// Per-chunk partial gradients, summed in chunk order at the end.
+struct Partials {
+  std::vector<std::vector<float>> kernel, bias, u, rb;
+  Partials(int64_t chunks, const Dims& d)
+      : kernel(chunks, std::vector<float>(d.E * d.G, 0.0f)),
+        bias(chunks, std::vector<float>(d.G, 0.0f)),
+        u(chunks, std::vector<float>(d.H * d.G, 0.0f)),
+        rb(chunks, std::vector<float>(d.G, 0.0f)) {}
+};
+
+// ------------------------------------------------------------------ SimpleRNN
+
+ffi::Error SimpleForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 mask, F32Out hs,
+                             bool reverse) {
+  Dims d;
+  if (auto e = read_dims(1, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  const float *X = x.typed_data(), *U = u.typed_data(), *Mk = mask.typed_data();
+  float* HS = hs->typed_data();
+  const int64_t H = d.H, T = d.T;
+  parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
+    std::vector<float> h(nb * H, 0.0f), z(nb * H);
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = d.time(s, reverse);
+      for (int64_t r = 0; r < nb; ++r) std::memcpy(&z[r * H], &xp[(r * T + t) * H], H * sizeof(float));
+      gemm_acc(nb, H, H, h.data(), H, U, H, z.data(), H);
+      tanh_array(z.data(), z.data(), nb * H);
+      for (int64_t r = 0; r < nb; ++r) {
+        masked_update(&h[r * H], &z[r * H], Mk[(b0 + r) * T + t], H);
+        std::memcpy(HS + ((b0 + r) * T + s) * H, &h[r * H], H * sizeof(float));
+      }
+    }
+  });
+  return ffi::Error::Success();
+}
+
+ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F32 bias, F32 hs, F32 u, F32 mask,
+                              F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, bool reverse, bool last_only) {
+  Dims d;
+  if (auto e = read_dims(1, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *Mk = mask.typed_data();
+  const int64_t H = d.H, T = d.T;
+  const std::vector<float> ut = transpose(u.typed_data(), H, H), kt = transpose(kernel.typed_data(), d.E, d.G);
+  const int64_t chunks = chunk_count(pool, d.B);
+  Partials parts(chunks, d);
+  parallel_rows(pool, d.B, chunks, [&](int64_t c, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    std::vector<float> dh(nb * H, 0.0f), da(nb * H), dxp(nb * T * H);
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = d.time(s, reverse);
+      for (int64_t r = 0; r < nb; ++r) {
+        const int64_t b = b0 + r;
+        const float m = Mk[b * T + t];
+        const float *g = output_grad(DHS, b, s, d, last_only), *h = HS + (b * T + s) * H;
+        float *dhr = &dh[r * H], *dar = &da[r * H];
+        for (int64_t j = 0; j < H; ++j) {
+          const float total = dhr[j] + (g ? g[j] : 0.0f);
+          dar[j] = m * total * (1.0f - h[j] * h[j]);
+          dhr[j] = (1.0f - m) * total;
+        }
+        std::memcpy(&dxp[(r * T + t) * H], dar, H * sizeof(float));
+      }
+      gemm_acc(nb, H, H, da.data(), H, ut.data(), H, dh.data(), H);
+    }
+    for (int64_t r = 0; r < nb; ++r)
+      accumulate_du(T, H, H, HS + (b0 + r) * T * H, &dxp[r * T * H], reverse, parts.u[c].data());
+    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp.data(), dx->typed_data() + b0 * T * d.E,
+                     parts.kernel[c].data(), parts.bias[c].data());
+  });
+  sum_partials(parts.kernel, d_kernel->typed_data(), d.E * d.G);
+  sum_partials(parts.bias, d_bias->typed_data(), d.G);
+  sum_partials(parts.u, d_u->typed_data(), H * d.G);
+  return ffi::Error::Success();
+}
+
+// ----------------------------------------------------------------------- LSTM
+
+// Residuals per step: cs (B, T, H) cell states and gates (B, T, 4H) = i, f, g, o.
+ffi::Error LstmForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 mask, F32Out hs, F32Out cs,
+                           F32Out gates, bool reverse, bool keep_residuals) {
+  Dims d;
+  if (auto e = read_dims(4, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  const float *X = x.typed_data(), *U = u.typed_data(), *Mk = mask.typed_data();
+  float *HS = hs->typed_data(), *CS = cs->typed_data(), *GS = gates->typed_data();
+  const int64_t H = d.H, T = d.T, G = d.G;
+  parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
+    std::vector<float> h(nb * H, 0.0f), c(nb * H, 0.0f), z(nb * G), cn(H), hn(H);
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = d.time(s, reverse);
+      for (int64_t r = 0; r < nb; ++r) std::memcpy(&z[r * G], &xp[(r * T + t) * G], G * sizeof(float));
+      gemm_acc(nb, G, H, h.data(), H, U, G, z.data(), G);
+      for (int64_t r = 0; r < nb; ++r) {
+        const int64_t b = b0 + r;
+        float* zr = &z[r * G];
+        sigmoid_array(zr, zr, 2 * H);
+        tanh_array(zr + 2 * H, zr + 2 * H, H);
+        sigmoid_array(zr + 3 * H, zr + 3 * H, H);
+        const float *i = zr, *f = zr + H, *g = zr + 2 * H, *o = zr + 3 * H;
+        float *cr = &c[r * H], *hr = &h[r * H];
+        for (int64_t j = 0; j < H; ++j) cn[j] = f[j] * cr[j] + i[j] * g[j];
+        tanh_array(cn.data(), hn.data(), H);
+        for (int64_t j = 0; j < H; ++j) hn[j] *= o[j];
+        const float m = Mk[b * T + t];
+        masked_update(cr, cn.data(), m, H);
+        masked_update(hr, hn.data(), m, H);
+        std::memcpy(HS + (b * T + s) * H, hr, H * sizeof(float));
+        if (keep_residuals) {
+          std::memcpy(CS + (b * T + s) * H, cr, H * sizeof(float));
+          std::memcpy(GS + (b * T + s) * G, zr, G * sizeof(float));
+        }
+      }
+    }
+  });
+  return ffi::Error::Success();
+}
+
+ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F32 bias, F32 hs, F32 cs, F32 gates,
+                            F32 u, F32 mask, F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, bool reverse,
+                            bool last_only) {
+  Dims d;
+  if (auto e = read_dims(4, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *CS = cs.typed_data(),
+              *GS = gates.typed_data(), *Mk = mask.typed_data();
+  const int64_t H = d.H, T = d.T, G = d.G;
+  const std::vector<float> ut = transpose(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
+  const int64_t chunks = chunk_count(pool, d.B);
+  Partials parts(chunks, d);
+  parallel_rows(pool, d.B, chunks, [&](int64_t ch, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    std::vector<float> dh(nb * H, 0.0f), dc(nb * H, 0.0f), dz(nb * G), tc(H), dxp(nb * T * G);
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = d.time(s, reverse);
+      for (int64_t r = 0; r < nb; ++r) {
+        const int64_t b = b0 + r;
+        const float m = Mk[b * T + t], keep = 1.0f - m;
+        const float *c = CS + (b * T + s) * H, *g_in = output_grad(DHS, b, s, d, last_only),
+                    *gt = GS + (b * T + s) * G;
+        const float *i = gt, *f = gt + H, *g = gt + 2 * H, *o = gt + 3 * H;
+        const float* c_prev = s > 0 ? CS + (b * T + s - 1) * H : nullptr;
+        tanh_array(c, tc.data(), H);
+        float *dhr = &dh[r * H], *dcr = &dc[r * H], *dzr = &dz[r * G];
+        for (int64_t j = 0; j < H; ++j) {
+          const float dh_total = dhr[j] + (g_in ? g_in[j] : 0.0f);
+          const float dh_cell = m * dh_total;
+          const float dct = m * dcr[j] + dh_cell * o[j] * (1.0f - tc[j] * tc[j]);
+          const float cp = c_prev ? c_prev[j] : 0.0f;
+          dzr[j] = dct * g[j] * i[j] * (1.0f - i[j]);
+          dzr[H + j] = dct * cp * f[j] * (1.0f - f[j]);
+          dzr[2 * H + j] = dct * i[j] * (1.0f - g[j] * g[j]);
+          dzr[3 * H + j] = dh_cell * tc[j] * o[j] * (1.0f - o[j]);
+          dcr[j] = keep * dcr[j] + dct * f[j];
+          dhr[j] = keep * dh_total;
+        }
+        std::memcpy(&dxp[(r * T + t) * G], dzr, G * sizeof(float));
+      }
+      gemm_acc(nb, H, G, dz.data(), G, ut.data(), H, dh.data(), H);
+    }
+    for (int64_t r = 0; r < nb; ++r)
+      accumulate_du(T, H, G, HS + (b0 + r) * T * H, &dxp[r * T * G], reverse, parts.u[ch].data());
+    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp.data(), dx->typed_data() + b0 * T * d.E,
+                     parts.kernel[ch].data(), parts.bias[ch].data());
+  });
+  sum_partials(parts.kernel, d_kernel->typed_data(), d.E * G);
+  sum_partials(parts.bias, d_bias->typed_data(), G);
+  sum_partials(parts.u, d_u->typed_data(), H * G);
+  return ffi::Error::Success();
+}
+
+// ------------------------------------------------------------------------ GRU
+
+// Keras' GRU with reset_after=True. Residuals per step (B, T, 4H): z, r, hh
+// (candidate) and the recurrent part of the candidate's pre-activation.
+ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 rb, F32 mask, F32Out hs,
+                          F32Out residuals, bool reverse, bool keep_residuals) {
+  Dims d;
+  if (auto e = read_dims(3, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  const int64_t H = d.H, T = d.T, G = d.G, R = 4 * H;
+  if (static_cast<int64_t>(rb.element_count()) != G)
+    return ffi::Error::InvalidArgument("rnnlab: the GRU's recurrent bias must have 3 * units values");
+  const float *X = x.typed_data(), *U = u.typed_data(), *RB = rb.typed_data(), *Mk = mask.typed_data();
+  float *HS = hs->typed_data(), *RS = residuals->typed_data();
+  parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
+    std::vector<float> h(nb * H, 0.0f), inner(nb * G), a(G), hn(H);
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = d.time(s, reverse);
+      for (int64_t r = 0; r < nb; ++r) std::memcpy(&inner[r * G], RB, G * sizeof(float));
+      gemm_acc(nb, G, H, h.data(), H, U, G, inner.data(), G);
+      for (int64_t r = 0; r < nb; ++r) {
+        const int64_t b = b0 + r;
+        const float *xr = &xp[(r * T + t) * G], *in = &inner[r * G];
+        for (int64_t j = 0; j < 2 * H; ++j) a[j] = xr[j] + in[j];
+        sigmoid_array(a.data(), a.data(), 2 * H);  // z, r
+        for (int64_t j = 0; j < H; ++j) a[2 * H + j] = xr[2 * H + j] + a[H + j] * in[2 * H + j];
+        tanh_array(a.data() + 2 * H, a.data() + 2 * H, H);  // hh
+        float* hr = &h[r * H];
+        const float *z = a.data(), *hh = a.data() + 2 * H;
+        for (int64_t j = 0; j < H; ++j) hn[j] = z[j] * hr[j] + (1.0f - z[j]) * hh[j];
+        masked_update(hr, hn.data(), Mk[b * T + t], H);
+        std::memcpy(HS + (b * T + s) * H, hr, H * sizeof(float));
+        if (keep_residuals) {
+          float* rs = RS + (b * T + s) * R;
+          std::memcpy(rs, a.data(), G * sizeof(float));
+          std::memcpy(rs + G, in + 2 * H, H * sizeof(float));
+        }
+      }
+    }
+  });
+  return ffi::Error::Success();
+}
+
+// The gradient of the recurrent part h @ u + rb (d_inner) differs from that of
+// the projected inputs (d_xp) in the candidate's third (times r).
+ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F32 bias, F32 hs, F32 residuals, F32 u,
+                           F32 mask, F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, F32Out d_rb, bool reverse,
+                           bool last_only) {
+  Dims d;
+  if (auto e = read_dims(3, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *RS = residuals.typed_data(),
+              *Mk = mask.typed_data();
+  const int64_t H = d.H, T = d.T, G = d.G, R = 4 * H;
+  const std::vector<float> ut = transpose(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
+  const int64_t chunks = chunk_count(pool, d.B);
+  Partials parts(chunks, d);
+  parallel_rows(pool, d.B, chunks, [&](int64_t c, int64_t b0, int64_t b1) {
+    const int64_t nb = b1 - b0;
+    std::vector<float> dh(nb * H, 0.0f), di(nb * G), di_all(nb * T * G), dxp(nb * T * G);
+    float* drb = parts.rb[c].data();
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = d.time(s, reverse);
+      for (int64_t r = 0; r < nb; ++r) {
+        const int64_t b = b0 + r;
+        const float m = Mk[b * T + t], keep = 1.0f - m;
+        const float *g_in = output_grad(DHS, b, s, d, last_only), *rs = RS + (b * T + s) * R;
+        const float *z = rs, *rr = rs + H, *hh = rs + 2 * H, *in_h = rs + 3 * H;
+        const float* h_prev = s > 0 ? HS + (b * T + s - 1) * H : nullptr;
+        float *dhr = &dh[r * H], *dir = &di[r * G], *dxr = &dxp[(r * T + t) * G];
+        for (int64_t j = 0; j < H; ++j) {
+          const float dh_total = dhr[j] + (g_in ? g_in[j] : 0.0f);
+          const float dh_cell = m * dh_total;
+          const float hp = h_prev ? h_prev[j] : 0.0f;
+          const float da_h = dh_cell * (1.0f - z[j]) * (1.0f - hh[j] * hh[j]);
+          const float da_z = dh_cell * (hp - hh[j]) * z[j] * (1.0f - z[j]);
+          const float da_r = da_h * in_h[j] * rr[j] * (1.0f - rr[j]);
+          dxr[j] = da_z;
+          dxr[H + j] = da_r;
+          dxr[2 * H + j] = da_h;
+          dir[j] = da_z;
+          dir[H + j] = da_r;
+          dir[2 * H + j] = da_h * rr[j];
+          dhr[j] = keep * dh_total + dh_cell * z[j];
+        }
+        for (int64_t j = 0; j < G; ++j) drb[j] += dir[j];
+        std::memcpy(&di_all[(r * T + t) * G], dir, G * sizeof(float));
+      }
+      gemm_acc(nb, H, G, di.data(), G, ut.data(), H, dh.data(), H);
+    }
+    for (int64_t r = 0; r < nb; ++r)
+      accumulate_du(T, H, G, HS + (b0 + r) * T * H, &di_all[r * T * G], reverse, parts.u[c].data());
+    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp.data(), dx->typed_data() + b0 * T * d.E,
+                     parts.kernel[c].data(), parts.bias[c].data());
+  });
+  sum_partials(parts.kernel, d_kernel->typed_data(), d.E * G);
+  sum_partials(parts.bias, d_bias->typed_data(), G);
+  sum_partials(parts.u, d_u->typed_data(), H * G);
+  sum_partials(parts.rb, d_rb->typed_data(), G);
+  return ffi::Error::Success();
+}
+
+#endif  // RNNLAB_CORE_ONLY
+}  // namespace
+#ifndef RNNLAB_CORE_ONLY
+
+// Handlers: Ctx, then Args, then Rets, then Attrs, in each Impl's order.
+#define RNNLAB_ARGS_5 .Arg<F32>().Arg<F32>().Arg<F32>().Arg<F32>().Arg<F32>()
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabSimpleForward, SimpleForwardImpl,
+                              ffi::Ffi::Bind().Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Ret<F32>().Attr<bool>("reverse"));
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabSimpleBackward, SimpleBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Attr<bool>("reverse")
+                                  .Attr<bool>("last_only"));
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabLstmForward, LstmForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Attr<bool>("reverse")
+                                  .Attr<bool>("keep_residuals"));
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabLstmBackward, LstmBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Attr<bool>("reverse")
+                                  .Attr<bool>("last_only"));
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabGruForward, GruForwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Attr<bool>("reverse")
+                                  .Attr<bool>("keep_residuals"));
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabGruBackward, GruBackwardImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
+                                  .Attr<bool>("reverse")
+                                  .Attr<bool>("last_only"));
+#endif  // RNNLAB_CORE_ONLY
