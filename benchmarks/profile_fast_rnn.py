@@ -1,15 +1,16 @@
-"""Where the time of the SimpleRNN recurrence goes (article's model: T=100, batch 32, 64 units).
+"""Where the time of one training batch goes: the recurrent layer alone and the whole step.
 
-Compares, per batch: the native Numba loop called directly, the same loop
-inside a jitted JAX function through `jax.pure_callback` (rnnlab's FastRNN
-native path), and XLA's `lax.scan` (what stock Keras on JAX runs); forward,
-and forward + backward.
+For each cell (article's shapes: batch 32, 100 steps, 32 features, 64 units)
+it times, per batch, the forward and forward + backward of: FastRNN with its
+native loop (rnnlab's default on JAX), FastRNN's portable `keras.ops.scan`
+loop, and Keras' own layer; then the whole jitted train step (embedding,
+layer, dense, loss, Adam) of the sentiment task's model with FastRNN and with
+Keras' layers. Minimum over rounds that alternate between the variants.
 
-    python benchmarks/profile_fast_rnn.py --output results/bench/profile-fast-simple.json
+    python benchmarks/profile_fast_rnn.py --output results/bench/profile-fast-rnn.json
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -18,62 +19,94 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rnnlab import runs  # noqa: E402
-from rnnlab.layers import kernels  # noqa: E402
-from rnnlab.layers.fast_rnn import _native_simple_scan  # noqa: E402
+from rnnlab.layers import FastRNN, native  # noqa: E402
+from rnnlab.models.classifier import RNN_LAYERS  # noqa: E402
+from rnnlab.tasks.sentiment.config import SentimentConfig  # noqa: E402
+from rnnlab.tasks.sentiment.task import build_model  # noqa: E402
+
+BATCH, STEPS, FEATURES, UNITS = 32, 100, 32, 64
 
 
-def timed(fn, repeats):
-    fn()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - start) / repeats * 1e3
+def layer_functions(layer, x):
+    """Jitted forward and forward+backward (gradients of weights and inputs) of one layer."""
+    layer.build(x.shape)
+    values = [v.value for v in layer.trainable_variables]
+    fixed = [v.value for v in layer.non_trainable_variables]
+
+    def loss(values, x):
+        return layer.stateless_call(values, fixed, x)[0].sum()
+
+    forward = jax.jit(lambda values, x: layer.stateless_call(values, fixed, x)[0])
+    backward = jax.jit(jax.grad(loss, argnums=(0, 1)))
+    return (lambda: forward(values, x)), (lambda: backward(values, x))
 
 
-def lax_scan(xp, recurrent_kernel, mask):
-    def step(h, inputs):
-        x_t, m = inputs
-        new = jnp.tanh(x_t + h @ recurrent_kernel)
-        h = m[:, None] * new + (1 - m[:, None]) * h
-        return h, h
+def train_step_function(fast_layers):
+    model = build_model(SentimentConfig(fast_layers=fast_layers), 10000)
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.integers(1, 10000, (BATCH, STEPS)).astype("int32"))
+    y = jnp.asarray(rng.integers(0, 2, (BATCH,)).astype("float32"))
+    model.train_on_batch(np.asarray(x), np.asarray(y))
+    state = tuple(
+        [v.value for v in variables]
+        for variables in (
+            model.trainable_variables,
+            model.non_trainable_variables,
+            model.optimizer.variables,
+            model.metrics_variables,
+        )
+    )
+    step = jax.jit(model.train_step)
+    return lambda: step(state, (x, y))[0]
 
-    return jax.lax.scan(step, jnp.zeros(xp.shape[1:]), (xp, mask))[1]
+
+def best_of(functions, rounds, calls):
+    """ms per call of each function: the minimum over `rounds`, alternating between functions."""
+    for fn in functions.values():
+        jax.block_until_ready(fn())
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(rounds):
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            for _ in range(calls):
+                out = fn()
+            jax.block_until_ready(out)
+            best[name] = min(best[name], (time.perf_counter() - start) / calls * 1e3)
+    return {name: round(ms, 3) for name, ms in best.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--output")
     args = parser.parse_args()
-    T, B, H = 100, 32, 64
-    rng = np.random.default_rng(0)
-    xp_np = rng.normal(size=(T, B, H)).astype(np.float32)
-    u_np = (rng.normal(size=(H, H)) * 0.1).astype(np.float32)
-    mask_np = np.ones((T, B), np.float32)
-    hs_np = kernels.simple_forward(xp_np, u_np, mask_np)
-    xp, u, mask = jnp.asarray(xp_np), jnp.asarray(u_np), jnp.asarray(mask_np)
-    result = {
-        "numba_forward_ms": timed(lambda: kernels.simple_forward(xp_np, u_np, mask_np), args.repeats),
-        "numba_backward_ms": timed(
-            lambda: kernels.simple_backward(hs_np, hs_np, u_np, mask_np), args.repeats
-        ),
-    }
-    for name, scan in (("callback", _native_simple_scan()), ("lax_scan", lax_scan)):
-        forward = jax.jit(scan)
-        grad = jax.jit(jax.grad(lambda xp, u, scan=scan: scan(xp, u, mask).sum(), argnums=(0, 1)))
-        result[f"{name}_forward_ms"] = timed(
-            lambda f=forward: f(xp, u, mask).block_until_ready(), args.repeats
-        )
-        result[f"{name}_forward_backward_ms"] = timed(
-            lambda g=grad: jax.block_until_ready(g(xp, u)), args.repeats
-        )
-    result = {k: round(v, 3) for k, v in result.items()}
-    result.update({"shape": {"timesteps": T, "batch": B, "units": H}, **runs.provenance("jax")})
+    if not native.available():
+        raise SystemExit(f"the native loops are unavailable: {native.build_error()}")
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
+    functions = {}
+    for cell in RNN_LAYERS:
+        variants = {
+            "native": FastRNN(UNITS, cell=cell),
+            "portable": FastRNN(UNITS, cell=cell, native=False),
+            "keras": getattr(keras.layers, RNN_LAYERS[cell])(UNITS),
+        }
+        for variant, layer in variants.items():
+            forward, backward = layer_functions(layer, x)
+            functions[f"{cell}/{variant}/forward"] = forward
+            functions[f"{cell}/{variant}/forward_backward"] = backward
+    functions["train_step/fast_layers"] = train_step_function(True)
+    functions["train_step/keras_layers"] = train_step_function(False)
+    result = {"ms_per_batch": best_of(functions, args.rounds, args.calls)}
+    result.update({"shape": {"batch": BATCH, "timesteps": STEPS, "features": FEATURES, "units": UNITS}})
+    result.update(runs.provenance("jax"))
     result["command"] = "python benchmarks/profile_fast_rnn.py " + " ".join(sys.argv[1:])
-    print(json.dumps(result, indent=2))
+    for name, ms in result["ms_per_batch"].items():
+        print(f"{name:40s} {ms:8.3f} ms")
     if args.output:
         runs.write_json(args.output, result)
 

@@ -6,9 +6,10 @@ import pytest
 from rnnlab.models import build_classifier
 
 
-def test_defaults_are_the_articles_model():
-    model = build_classifier(sequence_length=100)
-    assert [layer.__class__.__name__ for layer in model.layers] == ["Embedding", "SimpleRNN", "Dense"]
+@pytest.mark.parametrize("fast_layers, rnn", [(True, "FastRNN"), (False, "SimpleRNN")])
+def test_defaults_are_the_articles_model(fast_layers, rnn):
+    model = build_classifier(sequence_length=100, fast_layers=fast_layers)
+    assert [layer.__class__.__name__ for layer in model.layers] == ["Embedding", rnn, "Dense"]
     assert model.count_params() == 10000 * 32 + (32 * 64 + 64 * 64 + 64) + 65
 
 
@@ -74,17 +75,21 @@ def test_bad_arguments(kwargs, message):
         build_classifier(**kwargs)
 
 
-def test_l1_l2_penalties_enter_the_loss():
-    plain = build_classifier(vocab_size=20, embedding_dim=4, units=3)
-    penalised = build_classifier(vocab_size=20, embedding_dim=4, units=3, l1=0.01, l2=0.02)
+@pytest.mark.parametrize("fast_layers", [True, False])
+def test_l1_l2_penalties_enter_the_loss(fast_layers):
+    plain = build_classifier(vocab_size=20, embedding_dim=4, units=3, fast_layers=fast_layers)
+    penalised = build_classifier(
+        vocab_size=20, embedding_dim=4, units=3, l1=0.01, l2=0.02, fast_layers=fast_layers
+    )
     x = np.ones((2, 5), "int32")
     plain(x)
     penalised(x)
     assert plain.losses == []
     rnn = penalised.get_layer("rnn")
+    rnn = rnn if fast_layers else rnn.cell
     expected = sum(
         0.01 * np.abs(np.asarray(w)).sum() + 0.02 * (np.asarray(w) ** 2).sum()
-        for w in (rnn.cell.kernel, rnn.cell.recurrent_kernel, penalised.get_layer("output").kernel)
+        for w in (rnn.kernel, rnn.recurrent_kernel, penalised.get_layer("output").kernel)
     )
     assert float(sum(np.asarray(loss) for loss in penalised.losses)) == pytest.approx(expected, rel=1e-5)
 

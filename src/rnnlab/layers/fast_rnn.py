@@ -19,7 +19,6 @@ Masking (padding never changes a state), `return_sequences`, `go_backwards`,
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 CELLS = ("simple", "lstm", "gru")
@@ -149,6 +148,7 @@ class FastRNN(keras.layers.Layer):
         `(batch, units)`, or `(batch, timesteps, units)` with `return_sequences`.
 
     Example:
+    >>> import numpy as np
     >>> layer = FastRNN(64, cell="simple")
     >>> layer(np.ones((32, 100, 8), "float32")).shape  # (batch, units)
     (32, 64)

@@ -64,7 +64,12 @@ def library_path(cache=None):
     from rnnlab.datasets.storage import cache_dir
 
     key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), " ".join(FLAGS).encode(), jaxlib.__version__.encode(), _cpu_signature().encode()):
+    for part in (
+        SOURCE.read_bytes(),
+        " ".join(FLAGS).encode(),
+        jaxlib.__version__.encode(),
+        _cpu_signature().encode(),
+    ):
         key.update(part)
     root = Path(cache) if cache is not None else cache_dir() / "native"
     return root / f"rnn_loops-{key.hexdigest()[:16]}.so"

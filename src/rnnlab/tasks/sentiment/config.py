@@ -61,7 +61,8 @@ class SentimentConfig:
     restore_best: bool = _option(False, "keep the weights of the epoch with the best validation accuracy")
     bucket: bool = _option(False, "variable-length batches of similar-length reviews (needs --mask)")
     steps_per_execution: int = _option(
-        32, "batches per call into the compiled train step (Keras' steps_per_execution; fewer Python round trips)"
+        32,
+        "batches per call into the compiled train step (Keras' steps_per_execution)",
     )
     # --- preprocessing (article 6.1 step 2) ---
     tokenizer: str = _option(
