@@ -161,24 +161,71 @@ inline float tanh1(float x) {
   return tanh8(v)[0];
 }
 
-// out[i] = tanh(in[i]) / sigmoid(in[i]) = 0.5 + 0.5 tanh(in[i] / 2); in may equal out.
+// out[i] = tanh(in[i]); in may equal out. (sigmoid(x) = 0.5 + 0.5 tanh(x / 2) where needed.)
 void tanh_array(const float* in, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) store8(out + i, tanh8(load8(in + i)));
   for (; i < n; ++i) out[i] = tanh1(in[i]);
 }
 
-void sigmoid_array(const float* in, float* out, int64_t n) {
-  const v8 half = splat(0.5f);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(out + i, half + half * tanh8(half * load8(in + i)));
-  for (; i < n; ++i) out[i] = 0.5f + 0.5f * tanh1(0.5f * in[i]);
-}
 
 // Blend where padded: state = m * new + (1 - m) * state (exact for m in {0, 1}).
 inline void masked_update(float* state, const float* fresh, float m, int64_t n) {
   const float keep = 1.0f - m;
   for (int64_t j = 0; j < n; ++j) state[j] = m * fresh[j] + keep * state[j];
+}
+
+// One LSTM step for one row, elementwise part fused into one pass: z holds
+// the pre-activations (i, f, g, o; 4H) and receives the activations; c and h
+// are updated in place where m = 1 and kept where m = 0.
+inline void lstm_cell(int64_t H, float* z, float* c, float* h, float m) {
+  const v8 half = splat(0.5f), take = splat(m), keep = splat(1.0f - m);
+  int64_t j = 0;
+  for (; j + 8 <= H; j += 8) {
+    const v8 i = half + half * tanh8(half * load8(z + j));
+    const v8 f = half + half * tanh8(half * load8(z + H + j));
+    const v8 g = tanh8(load8(z + 2 * H + j));
+    const v8 o = half + half * tanh8(half * load8(z + 3 * H + j));
+    store8(z + j, i);
+    store8(z + H + j, f);
+    store8(z + 2 * H + j, g);
+    store8(z + 3 * H + j, o);
+    const v8 c_old = load8(c + j), c_new = f * c_old + i * g;
+    store8(c + j, take * c_new + keep * c_old);
+    store8(h + j, take * (o * tanh8(c_new)) + keep * load8(h + j));
+  }
+  for (; j < H; ++j) {
+    const float i = 0.5f + 0.5f * tanh1(0.5f * z[j]), f = 0.5f + 0.5f * tanh1(0.5f * z[H + j]);
+    const float g = tanh1(z[2 * H + j]), o = 0.5f + 0.5f * tanh1(0.5f * z[3 * H + j]);
+    z[j] = i, z[H + j] = f, z[2 * H + j] = g, z[3 * H + j] = o;
+    const float c_new = f * c[j] + i * g;
+    h[j] = m * (o * tanh1(c_new)) + (1.0f - m) * h[j];
+    c[j] = m * c_new + (1.0f - m) * c[j];
+  }
+}
+
+// One GRU step (reset_after=True) for one row, fused: x the projected inputs
+// (3H), inner = h @ u + rb (3H); writes a = (z, r, hh) and updates h where m = 1.
+inline void gru_cell(int64_t H, const float* x, const float* inner, float* a, float* h, float m) {
+  const v8 half = splat(0.5f), one = splat(1.0f), take = splat(m), keep = splat(1.0f - m);
+  int64_t j = 0;
+  for (; j + 8 <= H; j += 8) {
+    const v8 z = half + half * tanh8(half * (load8(x + j) + load8(inner + j)));
+    const v8 r = half + half * tanh8(half * (load8(x + H + j) + load8(inner + H + j)));
+    const v8 hh = tanh8(load8(x + 2 * H + j) + r * load8(inner + 2 * H + j));
+    store8(a + j, z);
+    store8(a + H + j, r);
+    store8(a + 2 * H + j, hh);
+    const v8 h_old = load8(h + j);
+    store8(h + j, take * (z * h_old + (one - z) * hh) + keep * h_old);
+  }
+  for (; j < H; ++j) {
+    const float z = 0.5f + 0.5f * tanh1(0.5f * (x[j] + inner[j]));
+    const float r = 0.5f + 0.5f * tanh1(0.5f * (x[H + j] + inner[H + j]));
+    const float hh = tanh1(x[2 * H + j] + r * inner[2 * H + j]);
+    a[j] = z, a[H + j] = r, a[2 * H + j] = hh;
+    h[j] = m * (z * h[j] + (1.0f - z) * hh) + (1.0f - m) * h[j];
+  }
 }
 
 #ifndef RNNLAB_CORE_ONLY
@@ -393,25 +440,15 @@ ffi::Error LstmForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F3
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
     const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
-    std::vector<float> h(nb * H, 0.0f), c(nb * H, 0.0f), z(nb * G), cn(H), hn(H);
+    std::vector<float> h(nb * H, 0.0f), c(nb * H, 0.0f), z(nb * G);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
       for (int64_t r = 0; r < nb; ++r) std::memcpy(&z[r * G], &xp[(r * T + t) * G], G * sizeof(float));
       gemm_acc(nb, G, H, h.data(), H, U, G, z.data(), G);
       for (int64_t r = 0; r < nb; ++r) {
         const int64_t b = b0 + r;
-        float* zr = &z[r * G];
-        sigmoid_array(zr, zr, 2 * H);
-        tanh_array(zr + 2 * H, zr + 2 * H, H);
-        sigmoid_array(zr + 3 * H, zr + 3 * H, H);
-        const float *i = zr, *f = zr + H, *g = zr + 2 * H, *o = zr + 3 * H;
-        float *cr = &c[r * H], *hr = &h[r * H];
-        for (int64_t j = 0; j < H; ++j) cn[j] = f[j] * cr[j] + i[j] * g[j];
-        tanh_array(cn.data(), hn.data(), H);
-        for (int64_t j = 0; j < H; ++j) hn[j] *= o[j];
-        const float m = Mk[b * T + t];
-        masked_update(cr, cn.data(), m, H);
-        masked_update(hr, hn.data(), m, H);
+        float *zr = &z[r * G], *cr = &c[r * H], *hr = &h[r * H];
+        lstm_cell(H, zr, cr, hr, Mk[b * T + t]);
         std::memcpy(HS + (b * T + s) * H, hr, H * sizeof(float));
         if (keep_residuals) {
           std::memcpy(CS + (b * T + s) * H, cr, H * sizeof(float));
@@ -491,7 +528,7 @@ ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
     const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
-    std::vector<float> h(nb * H, 0.0f), inner(nb * G), a(G), hn(H);
+    std::vector<float> h(nb * H, 0.0f), inner(nb * G), a(G);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
       for (int64_t r = 0; r < nb; ++r) std::memcpy(&inner[r * G], RB, G * sizeof(float));
@@ -499,14 +536,8 @@ ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32
       for (int64_t r = 0; r < nb; ++r) {
         const int64_t b = b0 + r;
         const float *xr = &xp[(r * T + t) * G], *in = &inner[r * G];
-        for (int64_t j = 0; j < 2 * H; ++j) a[j] = xr[j] + in[j];
-        sigmoid_array(a.data(), a.data(), 2 * H);  // z, r
-        for (int64_t j = 0; j < H; ++j) a[2 * H + j] = xr[2 * H + j] + a[H + j] * in[2 * H + j];
-        tanh_array(a.data() + 2 * H, a.data() + 2 * H, H);  // hh
         float* hr = &h[r * H];
-        const float *z = a.data(), *hh = a.data() + 2 * H;
-        for (int64_t j = 0; j < H; ++j) hn[j] = z[j] * hr[j] + (1.0f - z[j]) * hh[j];
-        masked_update(hr, hn.data(), Mk[b * T + t], H);
+        gru_cell(H, xr, in, a.data(), hr, Mk[b * T + t]);
         std::memcpy(HS + (b * T + s) * H, hr, H * sizeof(float));
         if (keep_residuals) {
           float* rs = RS + (b * T + s) * R;
