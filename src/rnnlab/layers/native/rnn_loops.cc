@@ -26,6 +26,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -130,6 +133,42 @@ inline void gemm_acc(int64_t M, int64_t N, int64_t K, const float* A, int64_t ld
   gemm_acc(M, N, K, A, lda, 1, B, ldb, C, ldc);
 }
 
+// B's columns packed stripe by stripe (16, then 8, then 1 wide), each stripe
+// K x width contiguous: the per-step products read their stripe sequentially
+// instead of at a stride of N floats (which, for N a multiple of 256, maps
+// every row of a stripe to the same L1 cache sets).
+std::vector<float> pack_columns(const float* B, int64_t K, int64_t N, int64_t ldb) {
+  std::vector<float> packed(K * N);
+  float* out = packed.data();
+  int64_t j = 0;
+  auto stripe = [&](int64_t width) {
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t c = 0; c < width; ++c) *out++ = B[k * ldb + j + c];
+    j += width;
+  };
+  while (j + 16 <= N) stripe(16);
+  while (j + 8 <= N) stripe(8);
+  while (j < N) stripe(1);
+  return packed;
+}
+
+// Packs the transpose of a (rows, cols) row-major matrix: B = a^T (cols x rows).
+std::vector<float> pack_transposed(const float* a, int64_t rows, int64_t cols) {
+  std::vector<float> t(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) t[j * rows + i] = a[i * cols + j];
+  return pack_columns(t.data(), cols, rows, rows);
+}
+
+// C[M, N] += A[M, K] @ B[K, N] with B from pack_columns.
+void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* P, float* C,
+                     int64_t ldc) {
+  int64_t j = 0;
+  for (; j + 16 <= N; j += 16, P += K * 16) block16_rows(M, K, A, lda, 1, P, 16, C + j, ldc);
+  for (; j + 8 <= N; j += 8, P += K * 8) block8_rows(M, K, A, lda, 1, P, 8, C + j, ldc);
+  for (; j < N; ++j, P += K) block1_rows(M, K, A, lda, 1, P, 1, C + j, ldc);
+}
+
 // ------------------------------------------------------------- activations
 
 // Eigen's float32 rational tanh (the approximation XLA's CPU backend uses).
@@ -153,7 +192,15 @@ inline v8 tanh8(v8 x) {
   v8 q = x2 * kB6 + kB4;
   q = x2 * q + kB2;
   q = x2 * q + kB0;
+#ifdef __AVX__
+  // 1/q: the 12-bit reciprocal refined by one Newton step (~23 bits), far
+  // cheaper than a division; q >= kB0 > 0, so it is always well defined.
+  v8 r = (v8)_mm256_rcp_ps((__m256)q);
+  r = r * (2.0f - q * r);
+  return x * p * r;
+#else
   return x * p / q;
+#endif
 }
 
 inline float tanh1(float x) {
@@ -314,12 +361,22 @@ ffi::Error read_dims(int64_t gates, F32& x, F32& kernel, F32& bias, F32& u, F32&
   return ffi::Error::Success();
 }
 
-// The input projection of one chunk's rows, all steps: xp (nb*T, G) = x @ kernel + bias.
-std::vector<float> project(const Dims& d, const float* x_rows, int64_t nb, const float* kernel, const float* bias) {
-  std::vector<float> xp(nb * d.T * d.G);
-  for (int64_t i = 0; i < nb * d.T; ++i) std::memcpy(&xp[i * d.G], bias, d.G * sizeof(float));
-  gemm_acc(nb * d.T, d.G, d.E, x_rows, d.E, kernel, d.G, xp.data(), d.G);
-  return xp;
+// Starts step t's pre-activations of a chunk's rows: z (nb, G) = x_t @ kernel + bias,
+// x_t read in place from x (B, T, E) (row r at x_rows + r * T * E).
+inline void project_step(const Dims& d, const float* x_rows, int64_t nb, int64_t t, const float* kernel_packed,
+                         const float* bias, float* z) {
+  for (int64_t r = 0; r < nb; ++r) std::memcpy(z + r * d.G, bias, d.G * sizeof(float));
+  gemm_acc_packed(nb, d.G, d.E, x_rows + t * d.E, d.T * d.E, kernel_packed, z, d.G);
+}
+
+// A reusable per-thread buffer of at least n floats (not zeroed): the large
+// per-call buffers stay mapped between calls instead of being page-faulted in
+// again every batch. `slot` tells apart buffers used at the same time.
+float* scratch(int slot, int64_t n) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& buffer = buffers[slot];
+  if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(n);
+  return buffer.data();
 }
 
 // The projection's backward for one chunk: dx = d_xp @ kernel^T, d_kernel += x^T @ d_xp,
@@ -370,14 +427,14 @@ ffi::Error SimpleForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, 
   const float *X = x.typed_data(), *U = u.typed_data(), *Mk = mask.typed_data();
   float* HS = hs->typed_data();
   const int64_t H = d.H, T = d.T;
+  const std::vector<float> up = pack_columns(U, H, H, H), wp = pack_columns(kernel.typed_data(), d.E, d.G, d.G);
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
     std::vector<float> h(nb * H, 0.0f), z(nb * H);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
-      for (int64_t r = 0; r < nb; ++r) std::memcpy(&z[r * H], &xp[(r * T + t) * H], H * sizeof(float));
-      gemm_acc(nb, H, H, h.data(), H, U, H, z.data(), H);
+      project_step(d, X + b0 * T * d.E, nb, t, wp.data(), bias.typed_data(), z.data());
+      gemm_acc_packed(nb, H, H, h.data(), H, up.data(), z.data(), H);
       tanh_array(z.data(), z.data(), nb * H);
       for (int64_t r = 0; r < nb; ++r) {
         masked_update(&h[r * H], &z[r * H], Mk[(b0 + r) * T + t], H);
@@ -394,12 +451,13 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
   if (auto e = read_dims(1, x, kernel, bias, u, mask, &d); e.failure()) return e;
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T;
-  const std::vector<float> ut = transpose(u.typed_data(), H, H), kt = transpose(kernel.typed_data(), d.E, d.G);
+  const std::vector<float> ut = pack_transposed(u.typed_data(), H, H), kt = transpose(kernel.typed_data(), d.E, d.G);
   const int64_t chunks = chunk_count(pool, d.B);
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t c, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> dh(nb * H, 0.0f), da(nb * H), dxp(nb * T * H);
+    std::vector<float> dh(nb * H, 0.0f), da(nb * H);
+    float* dxp = scratch(0, nb * T * H);
     for (int64_t s = T - 1; s >= 0; --s) {
       const int64_t t = d.time(s, reverse);
       for (int64_t r = 0; r < nb; ++r) {
@@ -414,11 +472,11 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
         }
         std::memcpy(&dxp[(r * T + t) * H], dar, H * sizeof(float));
       }
-      gemm_acc(nb, H, H, da.data(), H, ut.data(), H, dh.data(), H);
+      gemm_acc_packed(nb, H, H, da.data(), H, ut.data(), dh.data(), H);
     }
     for (int64_t r = 0; r < nb; ++r)
       accumulate_du(T, H, H, HS + (b0 + r) * T * H, &dxp[r * T * H], reverse, parts.u[c].data());
-    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp.data(), dx->typed_data() + b0 * T * d.E,
+    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[c].data(), parts.bias[c].data());
   });
   sum_partials(parts.kernel, d_kernel->typed_data(), d.E * d.G);
@@ -437,14 +495,14 @@ ffi::Error LstmForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F3
   const float *X = x.typed_data(), *U = u.typed_data(), *Mk = mask.typed_data();
   float *HS = hs->typed_data(), *CS = cs->typed_data(), *GS = gates->typed_data();
   const int64_t H = d.H, T = d.T, G = d.G;
+  const std::vector<float> up = pack_columns(U, H, G, G), wp = pack_columns(kernel.typed_data(), d.E, G, G);
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
     std::vector<float> h(nb * H, 0.0f), c(nb * H, 0.0f), z(nb * G);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
-      for (int64_t r = 0; r < nb; ++r) std::memcpy(&z[r * G], &xp[(r * T + t) * G], G * sizeof(float));
-      gemm_acc(nb, G, H, h.data(), H, U, G, z.data(), G);
+      project_step(d, X + b0 * T * d.E, nb, t, wp.data(), bias.typed_data(), z.data());
+      gemm_acc_packed(nb, G, H, h.data(), H, up.data(), z.data(), G);
       for (int64_t r = 0; r < nb; ++r) {
         const int64_t b = b0 + r;
         float *zr = &z[r * G], *cr = &c[r * H], *hr = &h[r * H];
@@ -468,12 +526,13 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *CS = cs.typed_data(),
               *GS = gates.typed_data(), *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G;
-  const std::vector<float> ut = transpose(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
+  const std::vector<float> ut = pack_transposed(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
   const int64_t chunks = chunk_count(pool, d.B);
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t ch, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> dh(nb * H, 0.0f), dc(nb * H, 0.0f), dz(nb * G), tc(H), dxp(nb * T * G);
+    std::vector<float> dh(nb * H, 0.0f), dc(nb * H, 0.0f), dz(nb * G), tc(H);
+    float* dxp = scratch(0, nb * T * G);
     for (int64_t s = T - 1; s >= 0; --s) {
       const int64_t t = d.time(s, reverse);
       for (int64_t r = 0; r < nb; ++r) {
@@ -499,11 +558,11 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
         }
         std::memcpy(&dxp[(r * T + t) * G], dzr, G * sizeof(float));
       }
-      gemm_acc(nb, H, G, dz.data(), G, ut.data(), H, dh.data(), H);
+      gemm_acc_packed(nb, H, G, dz.data(), G, ut.data(), dh.data(), H);
     }
     for (int64_t r = 0; r < nb; ++r)
       accumulate_du(T, H, G, HS + (b0 + r) * T * H, &dxp[r * T * G], reverse, parts.u[ch].data());
-    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp.data(), dx->typed_data() + b0 * T * d.E,
+    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[ch].data(), parts.bias[ch].data());
   });
   sum_partials(parts.kernel, d_kernel->typed_data(), d.E * G);
@@ -525,17 +584,18 @@ ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32
     return ffi::Error::InvalidArgument("rnnlab: the GRU's recurrent bias must have 3 * units values");
   const float *X = x.typed_data(), *U = u.typed_data(), *RB = rb.typed_data(), *Mk = mask.typed_data();
   float *HS = hs->typed_data(), *RS = residuals->typed_data();
+  const std::vector<float> up = pack_columns(U, H, G, G), wp = pack_columns(kernel.typed_data(), d.E, G, G);
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    const std::vector<float> xp = project(d, X + b0 * T * d.E, nb, kernel.typed_data(), bias.typed_data());
-    std::vector<float> h(nb * H, 0.0f), inner(nb * G), a(G);
+    std::vector<float> h(nb * H, 0.0f), inner(nb * G), xz(nb * G), a(G);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
+      project_step(d, X + b0 * T * d.E, nb, t, wp.data(), bias.typed_data(), xz.data());
       for (int64_t r = 0; r < nb; ++r) std::memcpy(&inner[r * G], RB, G * sizeof(float));
-      gemm_acc(nb, G, H, h.data(), H, U, G, inner.data(), G);
+      gemm_acc_packed(nb, G, H, h.data(), H, up.data(), inner.data(), G);
       for (int64_t r = 0; r < nb; ++r) {
         const int64_t b = b0 + r;
-        const float *xr = &xp[(r * T + t) * G], *in = &inner[r * G];
+        const float *xr = &xz[r * G], *in = &inner[r * G];
         float* hr = &h[r * H];
         gru_cell(H, xr, in, a.data(), hr, Mk[b * T + t]);
         std::memcpy(HS + (b * T + s) * H, hr, H * sizeof(float));
@@ -560,12 +620,13 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *RS = residuals.typed_data(),
               *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G, R = 4 * H;
-  const std::vector<float> ut = transpose(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
+  const std::vector<float> ut = pack_transposed(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
   const int64_t chunks = chunk_count(pool, d.B);
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t c, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> dh(nb * H, 0.0f), di(nb * G), di_all(nb * T * G), dxp(nb * T * G);
+    std::vector<float> dh(nb * H, 0.0f), di(nb * G);
+    float *dxp = scratch(0, nb * T * G), *di_all = scratch(1, nb * T * G);
     float* drb = parts.rb[c].data();
     for (int64_t s = T - 1; s >= 0; --s) {
       const int64_t t = d.time(s, reverse);
@@ -594,11 +655,11 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
         for (int64_t j = 0; j < G; ++j) drb[j] += dir[j];
         std::memcpy(&di_all[(r * T + t) * G], dir, G * sizeof(float));
       }
-      gemm_acc(nb, H, G, di.data(), G, ut.data(), H, dh.data(), H);
+      gemm_acc_packed(nb, H, G, di.data(), G, ut.data(), dh.data(), H);
     }
     for (int64_t r = 0; r < nb; ++r)
       accumulate_du(T, H, G, HS + (b0 + r) * T * H, &di_all[r * T * G], reverse, parts.u[c].data());
-    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp.data(), dx->typed_data() + b0 * T * d.E,
+    project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[c].data(), parts.bias[c].data());
   });
   sum_partials(parts.kernel, d_kernel->typed_data(), d.E * G);
