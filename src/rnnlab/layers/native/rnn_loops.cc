@@ -160,13 +160,18 @@ std::vector<float> pack_transposed(const float* a, int64_t rows, int64_t cols) {
   return pack_columns(t.data(), cols, rows, rows);
 }
 
-// C[M, N] += A[M, K] @ B[K, N] with B from pack_columns.
-void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* P, float* C,
-                     int64_t ldc) {
+// C[M, N] += A[M, K] @ B[K, N] with B from pack_columns; A[r, k] at A[r * lda + k * ka].
+void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t ka, const float* P,
+                     float* C, int64_t ldc) {
   int64_t j = 0;
-  for (; j + 16 <= N; j += 16, P += K * 16) block16_rows(M, K, A, lda, 1, P, 16, C + j, ldc);
-  for (; j + 8 <= N; j += 8, P += K * 8) block8_rows(M, K, A, lda, 1, P, 8, C + j, ldc);
-  for (; j < N; ++j, P += K) block1_rows(M, K, A, lda, 1, P, 1, C + j, ldc);
+  for (; j + 16 <= N; j += 16, P += K * 16) block16_rows(M, K, A, lda, ka, P, 16, C + j, ldc);
+  for (; j + 8 <= N; j += 8, P += K * 8) block8_rows(M, K, A, lda, ka, P, 8, C + j, ldc);
+  for (; j < N; ++j, P += K) block1_rows(M, K, A, lda, ka, P, 1, C + j, ldc);
+}
+
+inline void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* P, float* C,
+                            int64_t ldc) {
+  gemm_acc_packed(M, N, K, A, lda, 1, P, C, ldc);
 }
 
 // ------------------------------------------------------------- activations
@@ -320,6 +325,16 @@ void parallel_rows(ffi::ThreadPool& pool, int64_t rows, int64_t chunks, F&& fn) 
   state->cv.wait(lock, [&] { return state->done == chunks; });
 }
 
+// Sums per-chunk partial gradients (rows x cols, transposed) in chunk order
+// (deterministic) into out (cols x rows).
+void sum_partials_transposed(const std::vector<std::vector<float>>& partials, float* out, int64_t rows,
+                             int64_t cols) {
+  std::fill(out, out + rows * cols, 0.0f);
+  for (const auto& p : partials)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) out[j * rows + i] += p[i * cols + j];
+}
+
 // Sums per-chunk partial gradients in chunk order (deterministic) into out.
 void sum_partials(const std::vector<std::vector<float>>& partials, float* out, int64_t n) {
   std::fill(out, out + n, 0.0f);
@@ -379,26 +394,30 @@ float* scratch(int slot, int64_t n) {
   return buffer.data();
 }
 
-// The projection's backward for one chunk: dx = d_xp @ kernel^T, d_kernel += x^T @ d_xp,
-// d_bias += column sums of d_xp.
+// The projection's backward for one chunk: dx = d_xp @ kernel^T, d_kernel^T += d_xp^T @ x
+// (kept transposed, G x E: the long inner dimension then reads x's rows, packed,
+// instead of d_xp's rows at a stride of G floats), d_bias += column sums of d_xp.
 void project_backward(const Dims& d, const float* x_rows, int64_t nb, const float* kernel_t, const float* d_xp,
-                      float* dx_rows, float* d_kernel, float* d_bias) {
+                      float* dx_rows, float* d_kernel_t, float* d_bias) {
   const int64_t rows = nb * d.T;
   std::fill(dx_rows, dx_rows + rows * d.E, 0.0f);
   gemm_acc(rows, d.E, d.G, d_xp, d.G, kernel_t, d.E, dx_rows, d.E);
-  gemm_acc(d.E, d.G, rows, x_rows, 1, d.E, d_xp, d.G, d_kernel, d.G);
+  const std::vector<float> x_packed = pack_columns(x_rows, rows, d.E, d.E);
+  gemm_acc_packed(d.G, d.E, rows, d_xp, 1, d.G, x_packed.data(), d_kernel_t, d.E);
   add_column_sums(d_xp, rows, d.G, d_bias);
 }
 
-// d_u += sum over steps s >= 1 of h_{s-1}^T @ d_pre(s) for one batch row, as
-// one product with a long inner dimension (T - 1) after the loop. hs rows are
-// in processing order; d_pre rows (gradient of the pre-activation's recurrent
-// part) are in time order, so reversed when the loop ran backwards in time.
+// d_u^T (G x H) += sum over steps s >= 1 of d_pre(s)^T @ h_{s-1} for one batch
+// row, as one product with a long inner dimension (T - 1) after the loop. hs
+// rows are in processing order (packed for the product); d_pre rows (gradient
+// of the pre-activation's recurrent part) are in time order, so reversed when
+// the loop ran backwards in time.
 void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const float* d_pre_row, bool reverse,
-                   float* du) {
+                   float* du_t) {
   if (T < 2) return;
   const float* first = reverse ? d_pre_row + (T - 2) * G : d_pre_row + G;
-  gemm_acc(H, G, T - 1, hs_row, 1, H, first, reverse ? -G : G, du, G);
+  const std::vector<float> hs_packed = pack_columns(hs_row, T - 1, H, H);
+  gemm_acc_packed(G, H, T - 1, first, 1, reverse ? -G : G, hs_packed.data(), du_t, H);
 }
 
 // Gradient arriving at the output of step s of row b: every step's (d_hs is
@@ -408,7 +427,8 @@ inline const float* output_grad(const float* DHS, int64_t b, int64_t s, const Di
   return DHS + (b * d.T + s) * d.H;
 }
 
-// Per-chunk partial gradients, summed in chunk order at the end.
+// Per-chunk partial gradients, summed in chunk order at the end (kernel and u
+// transposed: G x E and G x H).
 struct Partials {
   std::vector<std::vector<float>> kernel, bias, u, rb;
   Partials(int64_t chunks, const Dims& d)
@@ -465,6 +485,7 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
         const float m = Mk[b * T + t];
         const float *g = output_grad(DHS, b, s, d, last_only), *h = HS + (b * T + s) * H;
         float *dhr = &dh[r * H], *dar = &da[r * H];
+#pragma GCC ivdep  // outputs never alias the inputs
         for (int64_t j = 0; j < H; ++j) {
           const float total = dhr[j] + (g ? g[j] : 0.0f);
           dar[j] = m * total * (1.0f - h[j] * h[j]);
@@ -479,9 +500,9 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
     project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[c].data(), parts.bias[c].data());
   });
-  sum_partials(parts.kernel, d_kernel->typed_data(), d.E * d.G);
+  sum_partials_transposed(parts.kernel, d_kernel->typed_data(), d.G, d.E);
   sum_partials(parts.bias, d_bias->typed_data(), d.G);
-  sum_partials(parts.u, d_u->typed_data(), H * d.G);
+  sum_partials_transposed(parts.u, d_u->typed_data(), d.G, H);
   return ffi::Error::Success();
 }
 
@@ -544,6 +565,7 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
         const float* c_prev = s > 0 ? CS + (b * T + s - 1) * H : nullptr;
         tanh_array(c, tc.data(), H);
         float *dhr = &dh[r * H], *dcr = &dc[r * H], *dzr = &dz[r * G];
+#pragma GCC ivdep  // outputs never alias the inputs
         for (int64_t j = 0; j < H; ++j) {
           const float dh_total = dhr[j] + (g_in ? g_in[j] : 0.0f);
           const float dh_cell = m * dh_total;
@@ -565,9 +587,9 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
     project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[ch].data(), parts.bias[ch].data());
   });
-  sum_partials(parts.kernel, d_kernel->typed_data(), d.E * G);
+  sum_partials_transposed(parts.kernel, d_kernel->typed_data(), G, d.E);
   sum_partials(parts.bias, d_bias->typed_data(), G);
-  sum_partials(parts.u, d_u->typed_data(), H * G);
+  sum_partials_transposed(parts.u, d_u->typed_data(), G, H);
   return ffi::Error::Success();
 }
 
@@ -637,6 +659,7 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
         const float *z = rs, *rr = rs + H, *hh = rs + 2 * H, *in_h = rs + 3 * H;
         const float* h_prev = s > 0 ? HS + (b * T + s - 1) * H : nullptr;
         float *dhr = &dh[r * H], *dir = &di[r * G], *dxr = &dxp[(r * T + t) * G];
+#pragma GCC ivdep  // outputs never alias the inputs
         for (int64_t j = 0; j < H; ++j) {
           const float dh_total = dhr[j] + (g_in ? g_in[j] : 0.0f);
           const float dh_cell = m * dh_total;
@@ -662,9 +685,9 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
     project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[c].data(), parts.bias[c].data());
   });
-  sum_partials(parts.kernel, d_kernel->typed_data(), d.E * G);
+  sum_partials_transposed(parts.kernel, d_kernel->typed_data(), G, d.E);
   sum_partials(parts.bias, d_bias->typed_data(), G);
-  sum_partials(parts.u, d_u->typed_data(), H * G);
+  sum_partials_transposed(parts.u, d_u->typed_data(), G, H);
   sum_partials(parts.rb, d_rb->typed_data(), G);
   return ffi::Error::Success();
 }
