@@ -38,3 +38,16 @@ def test_dropout_with_fast_layers():
     assert len(np.unique(np.round(trained, 6))) > 1  # same review, different masks
     stock = build_classifier(vocab_size=30, embedding_dim=4, units=5, recurrent_dropout=0.2)
     assert type(stock.get_layer("rnn")).__name__ == "SimpleRNN"
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_same_seed_same_initial_weights_as_keras_layers(cell):
+    import keras
+
+    weights = []
+    for fast_layers in (True, False):
+        keras.utils.set_random_seed(3)
+        weights.append(build_classifier(cell=cell, sequence_length=10, fast_layers=fast_layers).get_weights())
+    assert len(weights[0]) == len(weights[1])
+    for fast, stock in zip(*weights, strict=True):
+        np.testing.assert_array_equal(fast, stock)

@@ -180,7 +180,15 @@ class FastRNN(keras.layers.Layer):
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed) if dropout else None
+        # Initializers and the dropout seed generator are made in the order Keras'
+        # cells make them, so that under the same global seed both layers start
+        # from the same weights.
+        if cell == "simple":
+            self.seed_generator = keras.random.SeedGenerator(seed)
+        self.kernel_initializer = keras.initializers.get("glorot_uniform")
+        self.recurrent_initializer = keras.initializers.get("orthogonal")
+        if cell != "simple":
+            self.seed_generator = keras.random.SeedGenerator(seed)
         self.return_sequences = return_sequences
         self.go_backwards = go_backwards
         self.native = native
@@ -193,13 +201,13 @@ class FastRNN(keras.layers.Layer):
         gates = GATES[self.cell]
         self.kernel = self.add_weight(
             (features, gates * self.units),
-            initializer="glorot_uniform",
+            initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             name="kernel",
         )
         self.recurrent_kernel = self.add_weight(
             (self.units, gates * self.units),
-            initializer="orthogonal",
+            initializer=self.recurrent_initializer,
             regularizer=self.recurrent_regularizer,
             name="recurrent_kernel",
         )
