@@ -54,7 +54,10 @@ def main():
             values = [row[key] for row in rows]
             summary[f"{name}_{key}_mean"] = statistics.mean(values)
             summary[f"{name}_{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
-    differences = [f["test_accuracy"] - s["test_accuracy"] for f, s in zip(records["fast"], records["stock"])]
+    differences = [
+        f["test_accuracy"] - s["test_accuracy"]
+        for f, s in zip(records["fast"], records["stock"], strict=True)
+    ]
     summary["test_accuracy_difference_per_seed"] = differences
     result = {"cell": args.cell, "seeds": args.seeds, "runs": records, "summary": summary}
     result.update(runs.provenance("jax"))
