@@ -51,3 +51,30 @@ def test_same_seed_same_initial_weights_as_keras_layers(cell):
     assert len(weights[0]) == len(weights[1])
     for fast, stock in zip(*weights, strict=True):
         np.testing.assert_array_equal(fast, stock)
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_article_sized_gradients_equal_keras_layers(cell):
+    """The article's shapes (batch 32, 100 steps, 64 units), same weights: gradients of every variable."""
+    import jax
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("gradient comparison written with jax.grad")
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 10000, (32, 100)).astype("int32")
+    y = rng.integers(0, 2, (32, 1)).astype("float32")
+    grads = []
+    for fast_layers in (True, False):
+        keras.utils.set_random_seed(1)
+        model = build_classifier(sequence_length=100, cell=cell, fast_layers=fast_layers)
+        fixed = [v.value for v in model.non_trainable_variables]
+
+        def loss(values, model=model, fixed=fixed):
+            out, _ = model.stateless_call(values, fixed, x, training=True)
+            return keras.losses.binary_crossentropy(y, out).mean()
+
+        grads.append(jax.grad(loss)([v.value for v in model.trainable_variables]))
+    for fast, stock in zip(*grads, strict=True):
+        scale = float(np.abs(np.asarray(stock)).max())
+        np.testing.assert_allclose(np.asarray(fast), np.asarray(stock), atol=1e-5 * scale)
