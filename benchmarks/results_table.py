@@ -29,6 +29,7 @@ ORDER = [
 def main():
     folder = Path(__file__).parents[1] / "results" / "sentiment"
     records = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    records = {name: r for name, r in records.items() if "config" in r}  # single runs only
     print("| record | command | test accuracy | best val. (epoch) | train time | params |")
     print("|---|---|---|---|---|---|")
     for name in sorted(records, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
