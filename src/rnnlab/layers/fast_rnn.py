@@ -106,8 +106,12 @@ _NATIVE = {}
 
 
 def native_loop(cell, reverse=False, last_only=False):
-    """The native loop of `cell` on the JAX backend, or None where there is none."""
+    """The native loop of `cell` on JAX's CPU backend, or None where there is none."""
     if keras.backend.backend() != "jax":
+        return None
+    import jax
+
+    if jax.default_backend() != "cpu":  # the custom calls are registered for XLA's CPU backend only
         return None
     from rnnlab.layers import native
 
