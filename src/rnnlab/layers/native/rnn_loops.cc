@@ -1,23 +1,23 @@
 // rnnlab: the loop over time of SimpleRNN, LSTM and GRU as XLA FFI custom calls (CPU).
 //
-// The input projection x @ kernel + bias of every step is one large matrix
-// product done by XLA before these loops; here only the sequential part runs.
-// Per step: one small product with the recurrent kernel (register-blocked,
-// vectorised), the activations (Eigen's float32 rational tanh, as XLA uses)
-// and the masked state update, fused. Batch rows are independent, so the rows
-// are split over XLA's intra-op thread pool and each thread runs the whole
-// time loop for its rows.
+// One call runs a whole layer over a batch: the input projection of each
+// step, the loop over time and, for training, the backward loop. Per step:
+// the products with the input kernel and the recurrent kernel (register-
+// blocked, vectorised, weights packed once per call), the activations
+// (Eigen's float32 rational tanh, as XLA uses) and the masked state update,
+// fused. Batch rows are independent, so they are split over XLA's intra-op
+// thread pool and each thread runs the whole time loop for its rows.
 //
 // Layout (row-major, float32, batch-major as Keras):
-//   xp     (B, T, G*H)  projected inputs, input bias included (G gates)
-//   u      (H, G*H)     recurrent kernel (Keras' layout and gate order)
-//   rb     (G*H)        recurrent bias (GRU, reset_after=True, only)
+//   x      (B, T, E)    inputs
+//   kernel (E, G*H)     input kernel, bias (G*H) input bias (G gates, Keras' order)
+//   u      (H, G*H)     recurrent kernel; rb (G*H) recurrent bias (GRU, reset_after=True)
 //   mask   (B, T)       1 where the step is real, 0 where padded (state carried)
 //   hs     (B, T, H)    state after each step, in processing order (reversed
 //                       time when `reverse`, as Keras' go_backwards)
-// Backward calls return d_xp (B, T, G*H) in original time order and the
-// recurrent kernel's gradient d_u (H, G*H) (and d_rb for GRU), summed over
-// steps inside the loop, per thread, then over threads in a fixed order.
+// Backward calls take the gradient of hs (or, with last_only, of its last step)
+// and return dx, d_kernel, d_bias, d_u (and d_rb for GRU); the weight gradients
+// are summed per thread after the loop, then over threads in a fixed order.
 
 #include <algorithm>
 #include <atomic>
@@ -342,13 +342,6 @@ void sum_partials(const std::vector<std::vector<float>>& partials, float* out, i
     for (int64_t i = 0; i < n; ++i) out[i] += p[i];
 }
 
-std::vector<float> transpose(const float* a, int64_t rows, int64_t cols) {
-  std::vector<float> t(rows * cols);
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) t[j * rows + i] = a[i * cols + j];
-  return t;
-}
-
 // Sums of the rows of a (rows, n) block, added to out (the bias gradients).
 void add_column_sums(const float* a, int64_t rows, int64_t n, float* out) {
   for (int64_t i = 0; i < rows; ++i)
@@ -397,11 +390,11 @@ float* scratch(int slot, int64_t n) {
 // The projection's backward for one chunk: dx = d_xp @ kernel^T, d_kernel^T += d_xp^T @ x
 // (kept transposed, G x E: the long inner dimension then reads x's rows, packed,
 // instead of d_xp's rows at a stride of G floats), d_bias += column sums of d_xp.
-void project_backward(const Dims& d, const float* x_rows, int64_t nb, const float* kernel_t, const float* d_xp,
+void project_backward(const Dims& d, const float* x_rows, int64_t nb, const float* kernel_t_packed, const float* d_xp,
                       float* dx_rows, float* d_kernel_t, float* d_bias) {
   const int64_t rows = nb * d.T;
   std::fill(dx_rows, dx_rows + rows * d.E, 0.0f);
-  gemm_acc(rows, d.E, d.G, d_xp, d.G, kernel_t, d.E, dx_rows, d.E);
+  gemm_acc_packed(rows, d.E, d.G, d_xp, d.G, kernel_t_packed, dx_rows, d.E);
   const std::vector<float> x_packed = pack_columns(x_rows, rows, d.E, d.E);
   gemm_acc_packed(d.G, d.E, rows, d_xp, 1, d.G, x_packed.data(), d_kernel_t, d.E);
   add_column_sums(d_xp, rows, d.G, d_bias);
@@ -471,7 +464,7 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
   if (auto e = read_dims(1, x, kernel, bias, u, mask, &d); e.failure()) return e;
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T;
-  const std::vector<float> ut = pack_transposed(u.typed_data(), H, H), kt = transpose(kernel.typed_data(), d.E, d.G);
+  const std::vector<float> ut = pack_transposed(u.typed_data(), H, H), kt = pack_transposed(kernel.typed_data(), d.E, d.G);
   const int64_t chunks = chunk_count(pool, d.B);
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t c, int64_t b0, int64_t b1) {
@@ -547,7 +540,7 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *CS = cs.typed_data(),
               *GS = gates.typed_data(), *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G;
-  const std::vector<float> ut = pack_transposed(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
+  const std::vector<float> ut = pack_transposed(u.typed_data(), H, G), kt = pack_transposed(kernel.typed_data(), d.E, G);
   const int64_t chunks = chunk_count(pool, d.B);
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t ch, int64_t b0, int64_t b1) {
@@ -642,7 +635,7 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *RS = residuals.typed_data(),
               *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G, R = 4 * H;
-  const std::vector<float> ut = pack_transposed(u.typed_data(), H, G), kt = transpose(kernel.typed_data(), d.E, G);
+  const std::vector<float> ut = pack_transposed(u.typed_data(), H, G), kt = pack_transposed(kernel.typed_data(), d.E, G);
   const int64_t chunks = chunk_count(pool, d.B);
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t c, int64_t b0, int64_t b1) {
