@@ -1,29 +1,96 @@
 """Dataclass configs that double as CLI options and TOML recipe files.
 
-Each field of a task's config dataclass becomes a `--flag` (its `help` comes
-from the field's metadata). Values resolve in this order: the dataclass
-default, then a TOML file (`--config`), then flags given on the command line.
+Each field of a config dataclass becomes a `--flag`; its metadata (made by
+`option`) holds the help text and the checks (choices, bounds) that apply to
+flags, TOML recipes and Python alike, in one place (`validate`). Values
+resolve in this order: the dataclass default, then a TOML file (`--config`),
+then flags given on the command line.
+
+Example:
+>>> from dataclasses import dataclass
+>>> @dataclass
+... class Demo:
+...     units: int = option(64, "state size", min=1, max=4096)
+>>> validate(Demo(units=0))
+Traceback (most recent call last):
+...
+ValueError: Expected units >= 1. Received: units=0
 """
 
 import argparse
 import dataclasses
+import math
 import tomllib
 import types
 import typing
 from pathlib import Path
 
 
+def option(default, help, *, choices=None, min=None, max=None, min_exclusive=False, max_exclusive=False):
+    """A config field with its help text and checks.
+
+    Args:
+        default: the default value.
+        help: one line for `--help` (the default is appended).
+        choices: the valid values (a tuple or the keys of a dict).
+        min, max: bounds, inclusive unless `min_exclusive`/`max_exclusive`.
+    """
+    metadata = {"help": help, "choices": tuple(choices) if choices is not None else None}
+    metadata.update(min=min, max=max, min_exclusive=min_exclusive, max_exclusive=max_exclusive)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 def _field_type(field):
     """The scalar type of a field: `int` for `int | None`, etc."""
     kind = field.type
+    if isinstance(kind, str):  # postponed annotations
+        kind = {"int": int, "float": float, "str": str, "bool": bool}.get(kind.split("|")[0].strip(), str)
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
     return kind
 
 
-def add_arguments(parser, config_cls):
+def _optional(field):
+    kind = field.type
+    return typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in typing.get_args(kind)
+
+
+def validate(config):
+    """Checks every field of `config` against its type, choices and bounds.
+
+    Raises:
+        ValueError: naming the field, what it received and what is valid.
+    """
+    for field in dataclasses.fields(config):
+        name, value, meta = field.name, getattr(config, field.name), field.metadata
+        if value is None:
+            if _optional(field):
+                continue
+            raise ValueError(f"Expected a value for {name}. Received: {name}=None")
+        kind = _field_type(field)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+            object.__setattr__(config, name, value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise ValueError(f"Expected {name} to be {kind.__name__}. Received: {name}={value!r}")
+        if meta.get("choices") is not None and value not in meta["choices"]:
+            raise ValueError(f"Expected {name} in {set(meta['choices'])}. Received: {name}={value!r}")
+        if kind is float and not math.isfinite(value):
+            raise ValueError(f"Expected a finite {name}. Received: {name}={value!r}")
+        low, high = meta.get("min"), meta.get("max")
+        if low is not None and (value <= low if meta.get("min_exclusive") else value < low):
+            op = ">" if meta.get("min_exclusive") else ">="
+            raise ValueError(f"Expected {name} {op} {low}. Received: {name}={value!r}")
+        if high is not None and (value >= high if meta.get("max_exclusive") else value > high):
+            op = "<" if meta.get("max_exclusive") else "<="
+            raise ValueError(f"Expected {name} {op} {high}. Received: {name}={value!r}")
+
+
+def add_arguments(parser, config_cls, skip=()):
     """Adds one `--flag` per field of `config_cls`; unset flags stay None."""
     for field in dataclasses.fields(config_cls):
+        if field.name in skip:
+            continue
         kind = _field_type(field)
         flag = "--" + field.name.replace("_", "-")
         help_text = f"{field.metadata.get('help', '')} (default: {field.default})"

@@ -148,3 +148,84 @@ def test_failed_download_says_how_to_get_the_file(cache, monkeypatch):
         storage.DatasetNotFoundError, match="Download it from http://127.0.0.1:9/data.bin by hand"
     ):
         storage.locate(remote)
+
+
+def test_checksum_mismatch_in_a_search_path_folder_suggests_no_deletion(tmp_path, monkeypatch, cache):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "data.tar.gz"
+    path.write_bytes(b"abc")
+    monkeypatch.setenv("RNNLAB_DATASETS", str(folder))
+    with pytest.raises(storage.ChecksumError) as error:
+        storage.verify(path, "0" * 64, url="https://example.org/data.tar.gz")
+    message = str(error.value)
+    assert str(path) in message
+    assert f"expected sha256 {'0' * 64}, received {hashlib.sha256(b'abc').hexdigest()}" in message
+    assert "delete" not in message.lower()
+    assert "https://example.org/data.tar.gz" in message and "RNNLAB_DATASETS" in message
+    assert path.read_bytes() == b"abc"
+
+
+def test_checksum_mismatch_in_the_cache_suggests_deleting_rnnlabs_copy(tmp_path, monkeypatch, cache):
+    path = cache / "downloads" / "data.tar.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"abc")
+    with pytest.raises(storage.ChecksumError) as error:
+        storage.verify(path, "0" * 64)
+    message = str(error.value)
+    assert f"delete {path} and rnnlab downloads it again" in message
+
+
+def test_damaged_archive_in_a_search_path_folder_suggests_no_deletion(tmp_path, monkeypatch, cache):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    archive = make_tar(tmp_path / "full.tar.gz", {f"f{i}.txt": bytes(range(256)) * 400 for i in range(20)})
+    data = archive.read_bytes()
+    (folder / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    (folder / "notes.tar.gz").write_text("this is not an archive")
+    monkeypatch.setenv("RNNLAB_DATASETS", str(folder))
+    for name, expected in (("cut.tar.gz", "truncated or damaged"), ("notes.tar.gz", "not a readable tar")):
+        with pytest.raises(storage.CorruptArchiveError, match=expected) as error:
+            list(storage.iter_tar_files(folder / name))
+        assert str(folder / name) in str(error.value)
+        assert "delete" not in str(error.value).lower()
+
+
+def test_damaged_own_download_is_downloaded_again(http_server, cache, monkeypatch, capsys):
+    served, url = http_server
+    payload = b"rnnlab" * 1000
+    (served / "data.bin").write_bytes(payload)
+    monkeypatch.delenv("RNNLAB_DATASETS", raising=False)
+    remote = storage.RemoteFile("data.bin", f"{url}/data.bin", hashlib.sha256(payload).hexdigest())
+    path = cache / "downloads" / "data.bin"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(payload[:100])  # an interrupted copy
+    assert storage.verify_located(remote, storage.locate(remote)) == path
+    assert path.read_bytes() == payload
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("rnnlab:")]  # no bar
+    assert len(err) == 1 and str(path) in err[0] and "downloaded again" in err[0]
+
+
+def test_damaged_own_download_without_network_says_what_to_do(cache, monkeypatch):
+    monkeypatch.delenv("RNNLAB_DATASETS", raising=False)
+    remote = storage.RemoteFile("data.bin", "http://127.0.0.1:9/data.bin", "0" * 64)
+    path = cache / "downloads" / "data.bin"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"abc")
+    with pytest.raises(storage.DatasetNotFoundError) as error:
+        storage.verify_located(remote, path)
+    message = str(error.value)
+    assert f"expected sha256 {'0' * 64}, received {hashlib.sha256(b'abc').hexdigest()}" in message
+    assert "Download it from http://127.0.0.1:9/data.bin by hand" in message
+
+
+def test_damaged_search_path_file_is_never_replaced(tmp_path, cache, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (folder / "repack.bin").write_bytes(b"abc")
+    monkeypatch.setenv("RNNLAB_DATASETS", str(folder))
+    monkeypatch.setattr(storage, "download", lambda *args: pytest.fail("must not download"))
+    remote = storage.RemoteFile("data.bin", "http://127.0.0.1:9/data.bin", "0" * 64, {"repack.bin": "1" * 64})
+    with pytest.raises(storage.ChecksumError, match=f"expected sha256 {'1' * 64}"):
+        storage.verify_located(remote, storage.locate(remote))
+    assert (folder / "repack.bin").read_bytes() == b"abc"

@@ -26,7 +26,10 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 import time
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +69,13 @@ def _read_folder(folder):
             sub = folder / split / label
             if not sub.is_dir():
                 continue
+            for path in (folder / split, sub):
+                if path.is_symlink():
+                    storage.check_inside(folder, path)
             try:
                 for entry in os.scandir(sub):
+                    if entry.is_symlink():
+                        storage.check_inside(folder, entry.path)
                     yield f"aclImdb/{split}/{label}/{entry.name}", Path(entry.path).read_bytes()
             except OSError as error:
                 raise storage.DatasetError(f"Cannot read {sub}: {error}") from error
@@ -151,10 +159,45 @@ def _read_reviews(source, splits, tokenize):
 
 
 def _cache_path(source, part):
-    stat = source.stat()
-    key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|v{CACHE_VERSION}"
+    """The cache file of `part`, named after the source's content (`storage.fingerprint`):
+    for an extracted folder, every file's name, size and mtime, so any edit makes a new cache."""
+    key = f"{storage.fingerprint(source)}|v{CACHE_VERSION}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return storage.cache_dir() / "imdb" / f"imdb-{part}-{digest}.npz"
+
+
+def _cache_arrays(part):
+    """Names of the arrays a cache file of `part` must hold."""
+    splits = ("train", "test") if part == "labelled" else ("unsup",)
+    names = [f"{s}_{kind}" for s in splits for kind in ("text", "text_offsets", "labels")]
+    if part == "labelled":
+        names += ["word_index"] + [f"{s}_{kind}" for s in splits for kind in ("ranks", "rank_offsets")]
+    return splits, names
+
+
+class _DamagedCache(Exception):
+    """A cache file that cannot be read back (truncated, overwritten, incomplete)."""
+
+
+def _load_cache(path, part):
+    """The arrays of one cache file, checked; raises `_DamagedCache` if it is unreadable."""
+    splits, names = _cache_arrays(part)
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an .npz archive")
+        with data:
+            missing = [name for name in names if name not in data.files]
+            if missing:
+                raise ValueError(f"missing arrays {', '.join(missing)}")
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise _DamagedCache(" ".join(str(error).split()) or type(error).__name__) from error
+    for split in splits:
+        offsets = arrays[f"{split}_text_offsets"]
+        if len(offsets) != len(arrays[f"{split}_labels"]) + 1 or offsets[-1] != len(arrays[f"{split}_text"]):
+            raise _DamagedCache(f"inconsistent {split} arrays")
+    return arrays
 
 
 def _pack_texts(texts):
@@ -167,10 +210,8 @@ def _pack_texts(texts):
 def _build_cache(source, part, path):
     """Writes the cache of one part: 'labelled' (train + test, with word
     ranks) or 'unsup' (texts of the 50,000 unlabelled reviews)."""
-    if source.is_file():
-        expected = OFFICIAL.accepted().get(source.name)
-        if expected is not None:
-            storage.verify(source, expected)
+    if source.is_file() and source.name in OFFICIAL.accepted():
+        storage.verify_located(OFFICIAL, source)
     splits = ("train", "test") if part == "labelled" else ("unsup",)
     reviews = _read_reviews(source, splits, tokenize=part == "labelled")
     arrays = {}
@@ -199,13 +240,32 @@ class _Cache:
         path = _cache_path(source, part)
         if path not in cls._loaded:
             if not path.exists():
-                start = time.perf_counter()
-                print(f"Preparing IMDb ({part}) from {source}, once; cache: {path}", flush=True)
-                _build_cache(source, part, path)
-                print(f"IMDb ({part}) prepared in {time.perf_counter() - start:.1f} s", flush=True)
-            with np.load(path) as data:
-                cls._loaded[path] = {name: data[name] for name in data.files}
+                cls._build(source, part, path)
+            try:
+                arrays = _load_cache(path, part)
+            except _DamagedCache as error:
+                print(
+                    f"rnnlab: the IMDb cache file {path} is damaged ({error}); it is rebuilt from {source}.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                cls._build(source, part, path)
+                try:
+                    arrays = _load_cache(path, part)
+                except _DamagedCache as again:
+                    raise storage.DatasetError(
+                        f"The IMDb cache file {path} was rebuilt but cannot be read back ({again}). "
+                        "Check the disk, or point RNNLAB_CACHE to another folder."
+                    ) from again
+            cls._loaded[path] = arrays
         return cls._loaded[path]
+
+    @staticmethod
+    def _build(source, part, path):
+        start = time.perf_counter()
+        print(f"Preparing IMDb ({part}) from {source}, once; cache: {path}", flush=True)
+        _build_cache(source, part, path)
+        print(f"IMDb ({part}) prepared in {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def get_word_index():

@@ -9,6 +9,7 @@ the search path are only ever read.
 import hashlib
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import urllib.error
@@ -78,15 +79,129 @@ def sha256_of(path, chunk_size=1 << 20):
     return digest.hexdigest()
 
 
-def verify(path, expected_sha256):
-    """Raises `ChecksumError` unless `path` has the expected sha256."""
+def in_cache(path):
+    """True when `path` lies in rnnlab's cache (files rnnlab wrote and may replace)."""
+    return Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(cache_dir())))
+
+
+def remedy(path, url=None):
+    """What to do about a damaged or wrong dataset file, depending on who owns it.
+
+    A file in rnnlab's cache was written by rnnlab: deleting it is safe and it
+    is downloaded again. Anything else was put there by someone else (e.g. a
+    read-only shared folder on `RNNLAB_DATASETS`): rnnlab never suggests
+    deleting it.
+
+    Args:
+        path: the file that failed a check.
+        url: its official download address, when known.
+    """
+    path = Path(path)
+    if in_cache(path):
+        return f"It is rnnlab's own copy: delete {path} and rnnlab downloads it again."
+    official = f" (the official file is {url})" if url else ""
+    real = Path(os.path.realpath(path))
+    folders = [f for f in search_path() if real.is_relative_to(Path(os.path.realpath(f)))]
+    if not folders:
+        return f"rnnlab never changes files it did not write: check where this copy came from{official}."
+    return (
+        f"rnnlab only reads {folders[0]} and never changes it: check where this copy came from"
+        f"{official}, or take {folders[0]} out of RNNLAB_DATASETS so that rnnlab uses its own "
+        f"copy in {cache_dir() / 'downloads'}."
+    )
+
+
+def _mismatch(path, expected, actual, url=None):
+    return (
+        f"Checksum mismatch for {path}: expected sha256 {expected}, received {actual}. "
+        f"The file is damaged or not the official one. {remedy(path, url)}"
+    )
+
+
+def verify(path, expected_sha256, url=None):
+    """Raises `ChecksumError` unless `path` has the expected sha256.
+
+    Args:
+        path: the file to check.
+        expected_sha256: hex digest it must have.
+        url: official download address of the file, named in the error.
+
+    Example:
+    >>> verify("datasets/aclImdb_v1.tar.gz", OFFICIAL.sha256, OFFICIAL.url)  # doctest: +SKIP
+    """
     actual = sha256_of(path)
     if actual != expected_sha256:
-        raise ChecksumError(
-            f"Checksum mismatch for {path}: expected sha256 {expected_sha256}, "
-            f"received {actual}. The file is damaged or not the official one; "
-            "delete it and download it again."
+        raise ChecksumError(_mismatch(path, expected_sha256, actual, url))
+
+
+def check_inside(folder, path):
+    """Raises `DatasetError` when `path` (a link) resolves outside `folder`.
+
+    A dataset folder on the search path is read as a whole; a link inside it
+    that points elsewhere (`../../home/...`, `/etc/...`) would make rnnlab
+    read, cache and serve files that are not part of the dataset.
+
+    Returns:
+        The resolved target of `path`.
+    """
+    root = Path(os.path.realpath(folder))
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(root):
+        raise DatasetError(
+            f"{path} is a link to {target}, outside the dataset folder {folder}. rnnlab reads only "
+            "files inside a dataset folder; expected a regular file or a link to one inside it."
         )
+    return target
+
+
+def folder_listing(folder):
+    """Sorted `(relative name, size, mtime_ns)` of every file under `folder`.
+
+    Links are followed only to files inside `folder`; a link that leaves it
+    raises `DatasetError` (see `check_inside`). About 0.25 s for the 100,000
+    files of an extracted `aclImdb/`.
+    """
+    folder = Path(folder)
+    listing = []
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        directory = folder / relative
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    name = f"{relative}/{entry.name}" if relative else entry.name
+                    if entry.is_symlink():
+                        if check_inside(folder, entry.path).is_dir():
+                            continue  # its files are listed where they are
+                    elif entry.is_dir():
+                        pending.append(name)
+                        continue
+                    stat = entry.stat()
+                    listing.append((name, stat.st_size, stat.st_mtime_ns))
+        except OSError as error:
+            raise DatasetError(f"Cannot read {directory}: {error}") from error
+    return sorted(listing)
+
+
+def fingerprint(path):
+    """A string that changes whenever the data at `path` changes, to key derived data on.
+
+    A file: its resolved path, size and modification time. A folder: its
+    resolved path and a sha256 of the name, size and modification time of
+    every file inside (`folder_listing`), so that editing, adding or removing
+    any file changes it (the folder's own mtime only sees its direct entries).
+
+    Example:
+    >>> fingerprint("datasets/aclImdb")  # doctest: +SKIP
+    '/data/datasets/aclImdb|folder|c2c2a19aa155...'
+    """
+    path = Path(path)
+    if path.is_dir():
+        lines = "\n".join(f"{name}\0{size}\0{mtime}" for name, size, mtime in folder_listing(path))
+        return f"{path.resolve()}|folder|{hashlib.sha256(lines.encode()).hexdigest()}"
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def find(names, subdir=""):
@@ -118,7 +233,13 @@ def download(url, destination, sha256):
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
                         bar.update(len(chunk))
-            verify(tmp, sha256)
+            actual = sha256_of(tmp)
+            if actual != sha256:
+                raise ChecksumError(
+                    f"Checksum mismatch for the download of {url}: expected sha256 {sha256}, "
+                    f"received {actual}. The download was discarded; try again later or get the "
+                    "file by hand and put its folder in RNNLAB_DATASETS."
+                )
     except (urllib.error.URLError, OSError) as error:
         raise DatasetNotFoundError(f"Could not download {url}: {error}") from error
     return Path(destination)
@@ -151,6 +272,51 @@ def locate(remote, subdir="", allow_download=True):
         ) from error
 
 
+def verify_located(remote, path, subdir=""):
+    """Checks a file found by `locate` against the checksum of its name in `remote.accepted()`.
+
+    rnnlab's own download of `remote` (`cache/downloads/<subdir>/<filename>`)
+    that fails the check is downloaded again, with one line on stderr saying
+    so; any other file raises `ChecksumError` (see `verify`) and is left as it is.
+
+    Args:
+        remote: the `RemoteFile` the file holds.
+        path: the located file.
+        subdir: the `subdir` given to `locate`.
+
+    Returns:
+        The path of a file that passed the check.
+
+    Example:
+    >>> path = verify_located(OFFICIAL, locate(OFFICIAL))  # doctest: +SKIP
+    """
+    path = Path(path)
+    expected = remote.accepted().get(path.name)
+    if expected is None:
+        raise ValueError(f"Expected a file named one of {list(remote.accepted())}. Received: {path}")
+    actual = sha256_of(path)
+    if actual == expected:
+        return path
+    url = remote.url if path.name == remote.filename else None
+    own_download = cache_dir() / "downloads" / subdir / remote.filename
+    if path.name != remote.filename or not (own_download.exists() and path.samefile(own_download)):
+        raise ChecksumError(_mismatch(path, expected, actual, url))
+    print(
+        f"rnnlab: the download {path} is damaged (expected sha256 {expected}, received {actual}); "
+        f"it is downloaded again from {remote.url}.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        return download(remote.url, path, remote.sha256)
+    except DatasetNotFoundError as failure:
+        raise DatasetNotFoundError(
+            f"rnnlab's download {path} is damaged (expected sha256 {expected}, received {actual}) and "
+            f"downloading it again failed ({failure}). Download it from {remote.url} by hand and put its "
+            "folder in RNNLAB_DATASETS."
+        ) from failure
+
+
 def check_member(member):
     """Raises `CorruptArchiveError` for an unsafe tar member: an absolute
     path, a `..` component, or anything but a regular file or folder."""
@@ -173,7 +339,7 @@ def open_tar(path, mode="r:*"):
     except (tarfile.TarError, EOFError, OSError) as error:
         raise CorruptArchiveError(
             f"{path} is not a readable tar archive ({error}). "
-            "It may be truncated or the wrong file; delete it and download it again."
+            f"It may be truncated or the wrong file. {remedy(path)}"
         ) from error
 
 
@@ -188,9 +354,7 @@ def iter_tar_files(path, select=lambda name: True):
                 if member.isfile() and select(member.name):
                     yield member.name, archive.extractfile(member).read()
         except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-            raise CorruptArchiveError(
-                f"{path} is truncated or damaged ({error}). Delete it and download it again."
-            ) from error
+            raise CorruptArchiveError(f"{path} is truncated or damaged ({error}). {remedy(path)}") from error
 
 
 def safe_extract(path, destination):
@@ -210,7 +374,9 @@ def safe_extract(path, destination):
                     check_member(member)
                 archive.extractall(tmp, members=members, filter="data")
             except (tarfile.TarError, EOFError, OSError) as error:
-                raise CorruptArchiveError(f"{path} is truncated or damaged ({error}).") from error
+                raise CorruptArchiveError(
+                    f"{path} is truncated or damaged ({error}). {remedy(path)}"
+                ) from error
         os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700 folders
         os.replace(tmp, destination)
     finally:

@@ -1,5 +1,5 @@
 """Keras model builders, one per application, each configured by arguments."""
 
-from rnnlab.models.classifier import RNN_LAYERS, build_classifier
+from rnnlab.models.classifier import build_classifier
 
-__all__ = ["RNN_LAYERS", "build_classifier"]
+__all__ = ["build_classifier"]

@@ -7,7 +7,8 @@ model. With the defaults it is exactly the article's model:
     Embedding(10000, 32) -> SimpleRNN(64) -> Dense(1, sigmoid)
 """
 
-RNN_LAYERS = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+from rnnlab.cells import check_cell, recurrent_layer
+
 POOLINGS = ("last", "mean")
 
 
@@ -65,10 +66,9 @@ def build_classifier(
         embedding_matrix: optional `(vocab_size, embedding_dim)` array of
             pretrained vectors (word2vec, GloVe) to start from.
         trainable_embeddings: False freezes the embedding matrix.
-        fast_layers: use `rnnlab.layers.FastRNN` (same weights and outputs as
-            Keras' SimpleRNN/LSTM/GRU, native loops on JAX). False, or a
-            `recurrent_dropout` (which FastRNN does not implement), uses
-            Keras' own layers.
+        fast_layers: use `rnnlab.layers.SimpleRNN/LSTM/GRU` (FastRNN: same
+            weights and outputs as Keras' layers, native loops on JAX where
+            the configuration allows); False uses Keras' own layers.
 
     Returns:
         A `keras.Sequential` taking `(batch, timesteps)` int token ids and
@@ -81,8 +81,7 @@ def build_classifier(
     """
     import keras
 
-    if cell not in RNN_LAYERS:
-        raise ValueError(f"Expected cell in {set(RNN_LAYERS)}. Received: cell={cell!r}")
+    check_cell(cell)
     if pooling not in POOLINGS:
         raise ValueError(f"Expected pooling in {set(POOLINGS)}. Received: pooling={pooling!r}")
     for name, value in (
@@ -121,33 +120,18 @@ def build_classifier(
         ),
     ]
     for depth in range(num_layers):
-        return_sequences = depth < num_layers - 1 or pooling != "last"
-        if fast_layers and not recurrent_dropout:
-            from rnnlab.layers import FastRNN
-
-            rnn = FastRNN(
-                units,
-                cell=cell,
-                return_sequences=return_sequences,
-                dropout=dropout,
-                kernel_regularizer=regularizer,
-                recurrent_regularizer=regularizer,
-                name=f"rnn_{depth}" if num_layers > 1 else "rnn",
-            )
-            layers.append(keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}") if bidirectional else rnn)
-            continue
-        rnn = getattr(keras.layers, RNN_LAYERS[cell])(
+        rnn = recurrent_layer(
+            cell,
             units,
-            return_sequences=return_sequences,
+            fast=fast_layers,
+            return_sequences=depth < num_layers - 1 or pooling != "last",
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             kernel_regularizer=regularizer,
             recurrent_regularizer=regularizer,
             name=f"rnn_{depth}" if num_layers > 1 else "rnn",
         )
-        if bidirectional:
-            rnn = keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}")
-        layers.append(rnn)
+        layers.append(keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}") if bidirectional else rnn)
     if pooling == "mean":
         layers.append(keras.layers.GlobalAveragePooling1D(name="mean_pool"))
     if output_dropout:

@@ -1,14 +1,19 @@
-"""Applications. Each task package has the same shape: a config dataclass, a
-preprocessor, a model builder (in `rnnlab.models`), and `train`, `evaluate`
-and `predict` functions that the CLI calls by task name."""
+"""Applications. Each task package has the same shape: a config dataclass
+(extending `rnnlab.tasks.config.TrainConfig`), a preprocessor, a model builder
+(in `rnnlab.models`), and a `Task` subclass naming them; training, resume,
+evaluation, prediction and the CLI come from `rnnlab.tasks.base`.
+
+Adding a task: write `rnnlab/tasks/NAME/` with a `Task` subclass as `TASK`,
+and register it below.
+"""
 
 import importlib
 
-TASKS = {"sentiment": "rnnlab.tasks.sentiment"}
+TASKS = {"sentiment": "rnnlab.tasks.sentiment.task"}  # name -> module holding `TASK`
 
 
 def get_task(name):
-    """The task module for `name`, e.g. `get_task("sentiment")`."""
+    """The `Task` registered as `name`, e.g. `get_task("sentiment")`."""
     if name not in TASKS:
         raise ValueError(f"Expected task in {set(TASKS)}. Received: task={name!r}")
-    return importlib.import_module(TASKS[name])
+    return importlib.import_module(TASKS[name]).TASK

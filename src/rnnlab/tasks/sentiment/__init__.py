@@ -2,8 +2,18 @@
 
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor
-from rnnlab.tasks.sentiment.task import evaluate, explain, predict, train
+from rnnlab.tasks.sentiment.task import TASK, SentimentPredictor, evaluate, explain, predict, train
 
 Config = SentimentConfig
 
-__all__ = ["Config", "SentimentConfig", "SentimentPreprocessor", "evaluate", "explain", "predict", "train"]
+__all__ = [
+    "TASK",
+    "Config",
+    "SentimentConfig",
+    "SentimentPredictor",
+    "SentimentPreprocessor",
+    "evaluate",
+    "explain",
+    "predict",
+    "train",
+]

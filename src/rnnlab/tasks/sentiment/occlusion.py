@@ -5,11 +5,15 @@ For a text with tokens t_1..t_n, the contribution of t_i is
     p(positive | text) - p(positive | text without t_i)
 
 so a positive contribution means the token pushed the prediction towards
-'positive'. All n variants are scored in one batch. Tokens before the last
-`maxlen` are not seen by the model and contribute exactly 0.
+'positive'. The preprocessor keeps the last `maxlen` indices (front
+truncation), so tokens before the last `maxlen` are not seen by the model and
+contribute exactly 0 without being scored: at most `maxlen + 1` copies are
+scored, `chunk_size` at a time, so memory and time do not grow with the
+square of the text length.
 """
 
 import html
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,23 +50,69 @@ class Explanation:
         return up, down
 
 
-def explain(model, preprocessor, text):
+MAX_WORDS = 10_000  # 4x the longest IMDb review (~2,500 words); bounds tokenising and the output
+CHUNK_SIZE = 256  # occluded copies scored per `model.predict` call
+
+
+def explain(model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE):
     """Occlusion contributions of every token of `text`.
+
+    Only the tokens among the last `preprocessor.maxlen` can change the
+    prediction (the preprocessor keeps the last `maxlen` indices); they are
+    left out one at a time and scored `chunk_size` copies per batch, so memory
+    is `chunk_size * maxlen` indices whatever the text length. Earlier tokens
+    get exactly 0.
+
+    Args:
+        model: a Keras model (or anything with Keras' `predict`) mapping
+            `(batch, maxlen)` indices to `(batch, 1)` probabilities.
+        preprocessor: the run's preprocessor (`tokens_and_ids`, `maxlen`).
+        text: the text to explain.
+        max_words: longest text accepted, in tokens; None means
+            `max(MAX_WORDS, preprocessor.maxlen)`.
+        chunk_size: occluded copies scored per `model.predict` call.
 
     Returns:
         An `Explanation`.
+
+    Example:
+    >>> explanation = explain(model, preprocessor, "a wonderful film")  # doctest: +SKIP
+    >>> explanation.tokens, explanation.contributions.shape  # doctest: +SKIP
+    (['a', 'wonderful', 'film'], (3,))
     """
-    tokens, ids = preprocessor.tokens_and_ids(text)
-    if len(ids) == 0:
-        raise ValueError(f"Expected a text with at least one word to explain. Received: {text!r}")
+    if chunk_size < 1:
+        raise ValueError(f"Expected chunk_size >= 1. Received: chunk_size={chunk_size}")
     maxlen = preprocessor.maxlen
-    variants = [np.concatenate([[START], ids])[-maxlen:]]
-    for i in range(len(ids)):
-        variants.append(np.concatenate([[START], ids[:i], ids[i + 1 :]])[-maxlen:])
-    probabilities = model.predict(pad_front(variants, maxlen), verbose=0, batch_size=256)[:, 0]
-    contributions = probabilities[0] - probabilities[1:]
-    contributions[: max(0, len(ids) - maxlen)] = 0.0  # cut off by maxlen: never seen by the model
+    limit = max(MAX_WORDS, maxlen) if max_words is None else max_words
+    tokens, ids = preprocessor.tokens_and_ids(text)
+    n = len(ids)
+    if n == 0:
+        raise ValueError(f"Expected a text with at least one word to explain. Received: {text!r}")
+    if n > limit:
+        raise ValueError(
+            f"Expected a text of at most {limit} tokens to explain. Received: {n} tokens. "
+            f"The model reads only the last {maxlen}; explain that part of the text."
+        )
+    first = max(0, n - maxlen)  # tokens before this one never reach the model
+    copies = _occluded_copies(np.concatenate([[START], ids]).astype(np.int32), maxlen, first)
+    probabilities = []
+    while chunk := list(itertools.islice(copies, chunk_size)):
+        batch = pad_front(chunk, maxlen)  # (len(chunk), maxlen)
+        probabilities.append(model.predict(batch, verbose=0, batch_size=chunk_size)[:, 0])
+    probabilities = np.concatenate(probabilities)  # (1 + n - first,)
+    contributions = np.zeros(n, dtype=probabilities.dtype)
+    contributions[first:] = probabilities[0] - probabilities[1:]
     return Explanation(text, float(probabilities[0]), list(tokens), contributions)
+
+
+def _occluded_copies(sequence, maxlen, first):
+    """Yields what the model sees of `sequence` (START then the n token ids), then of each copy
+    without token `i` for `i` in `first..n-1`; each at most `maxlen` long, built on demand."""
+    yield sequence[-maxlen:]
+    tail = sequence[-(maxlen + 1) :]  # a copy's last maxlen indices all come from here
+    offset = len(sequence) - len(tail)
+    for i in range(first, len(sequence) - 1):
+        yield np.delete(tail, i + 1 - offset)[-maxlen:]
 
 
 def _scale(explanation):

@@ -87,6 +87,10 @@ class SentimentPreprocessor:
             raise ValueError("Expected a list of texts. Received: a single str; wrap it in a list.")
         return self.sequences_from_ranks([self.ranks(text) for text in texts])
 
+    def known_tokens(self, text):
+        """How many tokens of `text` the vocabulary knows (the rest become `oov_char`)."""
+        return int(np.count_nonzero(self.ranks(text) + self.index_from < self.num_words))
+
     def tokens_and_ids(self, text):
         """The tokens of one text and their indices (no start index, no truncation)."""
         indices = self.ranks(text) + self.index_from
@@ -96,10 +100,6 @@ class SentimentPreprocessor:
     def __call__(self, texts):
         """Texts -> `(len(texts), maxlen)` int32 indices."""
         return pad_front(self.sequences(texts), self.maxlen)
-
-    def encode_ranks(self, rank_arrays):
-        """Rank arrays -> `(n, maxlen)` int32 indices."""
-        return pad_front(self.sequences_from_ranks(rank_arrays), self.maxlen)
 
     def get_config(self):
         return {
@@ -182,6 +182,11 @@ class SubwordPreprocessor:
     def __call__(self, texts):
         return pad_front(self.sequences(texts), self.maxlen)
 
+    def known_tokens(self, text):
+        """How many subword tokens of `text` are not `[UNK]`."""
+        encoding = self.tokenizer.encode(text, add_special_tokens=False)
+        return sum(1 for i in encoding.ids if i != OOV)
+
     def tokens_and_ids(self, text):
         """The subword tokens of one text and their ids (no start id, no truncation)."""
         encoding = self.tokenizer.encode(text, add_special_tokens=False)
@@ -204,9 +209,31 @@ PREPROCESSORS = {"word": SentimentPreprocessor, "subword": SubwordPreprocessor}
 
 
 def load_preprocessor(path):
-    """Reads a preprocessor saved by `save` (word or subword)."""
+    """Reads a preprocessor saved by `save` (word or subword).
+
+    Raises:
+        ValueError: a missing file, invalid JSON, or JSON of the wrong shape;
+            the message names the file and what was expected.
+    """
     try:
-        config = json.loads(open(path, encoding="utf-8").read())
-        return PREPROCESSORS[config.get("kind", "word")].from_config(config)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"Cannot read a sentiment preprocessor from {path}: {error}") from error
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"Cannot read a sentiment preprocessor from {path}: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"Cannot read a sentiment preprocessor from {path}: expected a JSON object. "
+            f"Received: {type(config).__name__}"
+        )
+    kind = config.get("kind", "word")
+    if kind not in PREPROCESSORS:
+        raise ValueError(f"{path}: expected kind in {set(PREPROCESSORS)}. Received: kind={kind!r}")
+    try:
+        preprocessor = PREPROCESSORS[kind].from_config(config)
+    except Exception as error:  # any malformed content: wrong types, missing keys, bad tokenizer JSON
+        raise ValueError(
+            f"Cannot read a sentiment preprocessor from {path}: {type(error).__name__}: {error}"
+        ) from None
+    if not isinstance(preprocessor.maxlen, int) or preprocessor.maxlen < 1:
+        raise ValueError(f"{path}: expected a positive integer maxlen. Received: {preprocessor.maxlen!r}")
+    return preprocessor

@@ -1,0 +1,516 @@
+"""What every task shares: the `Task` a package declares, training with
+checkpoints and resume, evaluation, and a `Predictor` that loads a run once.
+
+A task names its parts, the way keras-hub tasks name a backbone and a
+preprocessor: its config class (extending `TrainConfig`), how to make and
+load its preprocessor, its examples, its model, its loss and metrics, the
+validation score that early stopping watches, and its predictor. Seeding,
+the distribution, the optimizer, the fit loop, the validation split, run
+folders, checkpoints, resume, `evaluate` and `predict` plumbing live here.
+
+Example:
+>>> from rnnlab.tasks import get_task
+>>> task = get_task("sentiment")  # a Task instance
+>>> task.train(task.config_cls(epochs=1, limit=200), "runs/smoke")  # doctest: +SKIP
+"""
+
+import dataclasses
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab import backend as backends
+from rnnlab import config as configs
+from rnnlab import plots, runs
+from rnnlab.data.batches import DEFAULT_BOUNDARIES, BatchOrder, epoch_batches
+from rnnlab.tasks.config import OPTIMIZERS
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped by Ctrl-C or SIGTERM; the run can be resumed.
+
+    Attributes:
+        exit_code: 130 for SIGINT, 143 for SIGTERM.
+        message: one line: where the checkpoint is and how to resume.
+    """
+
+    def __init__(self, message, exit_code):
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class _Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM handler."""
+
+
+class Task:
+    """A trainable application. Subclasses set the class attributes and the methods below.
+
+    Attributes:
+        name: the CLI name (`rnnlab train NAME`).
+        config_cls: its config dataclass (a `TrainConfig` subclass).
+        monitor, monitor_mode: the validation score early stopping and
+            `restore_best` watch, e.g. ('val_accuracy', 'max').
+        extras: pip extras the task needs beyond the core install.
+    """
+
+    name = None
+    config_cls = None
+    monitor = "val_loss"
+    monitor_mode = "min"
+    extras = ()
+
+    # ---- parts a task provides ----
+    def make_preprocessor(self, config):
+        """A preprocessor fitted on training data only; it has `save(path)`."""
+        raise NotImplementedError
+
+    def load_preprocessor(self, path):
+        raise NotImplementedError
+
+    def prepare(self, config, preprocessor):
+        """`(config, extras)` before the model is built: a task may adjust the
+        config (e.g. to pretrained vectors' size) and pass extras to `build_model`."""
+        return config, {}
+
+    def examples(self, config, split, preprocessor):
+        """`rnnlab.data.Examples` of 'train' (all training examples, in a
+        seeded order; the last `validation_split` become validation) or 'test'."""
+        raise NotImplementedError
+
+    def build_model(self, config, preprocessor, **extras):
+        """The uncompiled Keras model."""
+        raise NotImplementedError
+
+    def loss_and_metrics(self, config):
+        """`(loss, metrics)` for `model.compile`."""
+        raise NotImplementedError
+
+    def check_run(self, config, preprocessor, model, folder):
+        """Raises ValueError when a saved run's parts disagree (called when a run is opened)."""
+
+    def describe(self, metrics):
+        """One line of the run's main numbers, printed at the end of training."""
+        return ", ".join(f"{k} {v:.4f}" for k, v in metrics.get("test", {}).items())
+
+    def plot_title(self, config, num_train):
+        return f"{self.name}, {num_train} training examples"
+
+    predictor_cls = None
+
+    # ---- optional CLI hooks ----
+    def add_predict_arguments(self, parser):
+        """Task-specific `rnnlab predict` flags."""
+
+    def add_commands(self, commands):
+        """Task-specific top-level verbs (`rnnlab NAME ...`); each sets `func=callable(args)`."""
+
+    def predict_command(self, predictor, inputs, args):
+        """Prints predictions for `rnnlab predict`."""
+        raise NotImplementedError
+
+    def search_space(self, hp, base):
+        """A config drawn from KerasTuner's `hp` around `base`, or None when the
+        task cannot be tuned."""
+        return None
+
+    # ---- shared machinery ----
+    def batch_order(self, config, examples, shuffle):
+        bucket = getattr(config, "bucket", False)
+        return BatchOrder(
+            examples.lengths(),
+            config.batch_size,
+            shuffle=shuffle,
+            seed=config.seed,
+            fixed_length=getattr(config, "maxlen", None) if not bucket else None,
+            bucket_boundaries=DEFAULT_BOUNDARIES if bucket else None,
+        )
+
+    def compile(self, model, config, backend):
+        import keras
+
+        optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
+            learning_rate=config.learning_rate, clipnorm=config.clipnorm
+        )
+        loss, metrics = self.loss_and_metrics(config)
+        model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            steps_per_execution=config.steps_per_execution_for(backend),
+        )
+        return model
+
+    def split(self, config, examples):
+        """`(train, validation)`: the last `validation_split` of the (seeded) training examples."""
+        n_val = max(1, int(round(len(examples) * config.validation_split)))
+        n_train = len(examples) - n_val
+        if n_train < 1:
+            raise ValueError(
+                f"Expected at least 2 training examples to split off validation. Received: {len(examples)}"
+            )
+        return examples.subset(np.arange(n_train)), examples.subset(np.arange(n_train, len(examples)))
+
+    def evaluate_examples(self, model, config, examples):
+        """Test metrics as a dict (Keras' metric names)."""
+        data = epoch_batches(examples, self.batch_order(config, examples, shuffle=False), 0)
+        values = model.evaluate(data, verbose=0, return_dict=True)
+        return {name: float(value) for name, value in values.items()}
+
+    def train(self, config, output, overwrite=False, resume=False):
+        """Trains `config` and writes a run folder at `output`; see `train_task`."""
+        return train_task(self, config, output, overwrite=overwrite, resume=resume)
+
+    def evaluate(self, run_dir, backend=None):
+        """Recomputes the test metrics of a saved run and writes `evaluation.json`."""
+        return evaluate_run(run_dir, backend, task=self)
+
+    def load_config(self, path):
+        return configs.resolve(self.config_cls, path)
+
+
+def seed_everything(seed, backend):
+    """Seeds Python, NumPy and the backend; deterministic ops on TensorFlow."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def distribute(config, backend, log=print):
+    """Turns on data parallelism over every local device (Keras' distribution API).
+
+    Across machines, start each process with `jax.distributed.initialize()`
+    first; `keras.distribution.list_devices()` then lists every host's devices.
+    """
+    if not config.data_parallel:
+        return None
+    if backend != "jax":
+        raise ValueError(f"data_parallel needs the jax backend. Received: backend={backend!r}")
+    import keras
+
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    log(f"Data parallel over {len(devices)} devices: {', '.join(map(str, devices))}")
+    return len(devices)
+
+
+def _check_resumed_config(saved, given, fields_given):
+    """A resumed run keeps its saved settings; flags that contradict them are an error."""
+    for name in fields_given:
+        if name == "backend":
+            continue
+        if getattr(saved, name) != getattr(given, name):
+            raise ValueError(
+                f"--resume continues the interrupted run with its saved settings; received "
+                f"{name}={getattr(given, name)!r} but the run has {name}={getattr(saved, name)!r}. "
+                "Drop the flag, or start a new run."
+            )
+
+
+def _progress_callback(total_epochs):
+    import keras
+
+    class EpochProgress(keras.callbacks.ProgbarLogger):
+        """Keras' progress output, numbering epochs of the whole run (one `fit` per epoch)."""
+
+        def set_params(self, params):
+            super().set_params(params)
+            self.epochs = total_epochs
+
+    return EpochProgress()
+
+
+def _checkpoint_callback(checkpoints, state, every, resumed_metrics):
+    import keras
+
+    from rnnlab.tasks.checkpoints import assign_metric_values
+
+    class Checkpointing(keras.callbacks.Callback):
+        """Saves a checkpoint every `every` training steps, at the data position reached."""
+
+        def __init__(self):
+            super().__init__()
+            self.since = 0
+            self.last = -1
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if resumed_metrics is not None:  # the resumed epoch's metrics continue where they stopped
+                assign_metric_values(self.model, resumed_metrics)
+
+        def on_train_batch_end(self, batch, logs=None):
+            done = batch - self.last  # batches run since the last call (steps_per_execution)
+            self.last = batch
+            self.since += done
+            state["step"] += done
+            state["global_step"] += done
+            if self.since >= every:
+                self.since = 0
+                checkpoints.save(self.model, _public(state))
+
+    return Checkpointing()
+
+
+def _public(state):
+    return {k: v for k, v in state.items() if k != "metric_values"}
+
+
+def _improved(value, best, mode):
+    if best is None:
+        return True
+    return value > best if mode == "max" else value < best
+
+
+def fit(task, config, model, train, validation, folder, backend, log=print):
+    """Fits epoch by epoch from the last checkpoint in `folder`; returns the state
+    (history, best epoch). One `model.fit` call per epoch, on the batches of
+    that epoch's seeded order from the step reached."""
+    from rnnlab.tasks.checkpoints import Checkpoints
+
+    checkpoints = Checkpoints(Path(folder) / "checkpoints", log=log)
+    state = checkpoints.restore(model)
+    if state is None:
+        state = {"epoch": 0, "step": 0, "global_step": 0, "history": {}, "best": None, "best_epoch": None}
+        state["wait"] = 0
+    else:
+        log(
+            f"Resuming from checkpoint {checkpoints.latest().name}: "
+            f"epoch {state['epoch'] + 1}, step {state['step']}"
+        )
+    train_order = task.batch_order(config, train, shuffle=True)
+    val_data = epoch_batches(validation, task.batch_order(config, validation, shuffle=False), 0)
+    verbose = 1 if sys.stdout.isatty() else 2  # progress bars on a terminal, a line per epoch in logs
+    metric_values = state.pop("metric_values", None) if state["step"] else None
+    state.pop("metric_values", None)
+    stopped = state.get("stopped", False)
+    while state["epoch"] < config.epochs and not stopped:
+        epoch = state["epoch"]
+        data = epoch_batches(train, train_order, epoch, start=state["step"])
+        callbacks = [
+            _checkpoint_callback(checkpoints, state, config.checkpoint_every, metric_values),
+            _progress_callback(config.epochs),
+        ]
+        metric_values = None
+        result = model.fit(
+            data,
+            validation_data=val_data,
+            shuffle=False,  # the order is ours (replayable); Keras would reshuffle a PyDataset's batches
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            callbacks=callbacks,
+            verbose=verbose,
+        ).history
+        for name, values in result.items():
+            state["history"].setdefault(name, []).append(float(values[-1]))
+        score = state["history"][task.monitor][-1]
+        if _improved(score, state["best"], task.monitor_mode):
+            state["best"], state["best_epoch"], state["wait"] = score, epoch + 1, 0
+            if config.restore_best:
+                checkpoints.save_best(model)
+        else:
+            state["wait"] += 1
+        state["epoch"], state["step"] = epoch + 1, 0
+        stopped = config.patience is not None and state["wait"] >= config.patience
+        state["stopped"] = stopped
+        checkpoints.save(model, _public(state))
+    if stopped and state["epoch"] < config.epochs:
+        log(f"Early stopping: no better {task.monitor} for {config.patience} epochs")
+    if config.restore_best and checkpoints.restore_best(model):
+        log(f"Restored the weights of epoch {state['best_epoch']} (best {task.monitor})")
+    return state, checkpoints
+
+
+def train_task(task, config, output, overwrite=False, resume=False, fields_given=(), log=print):
+    """Trains a task's model and writes a run folder; resumable.
+
+    The run is written into `OUTPUT.partial` with checkpoints (every epoch and
+    every `config.checkpoint_every` steps) and swapped into `output` when
+    complete. Ctrl-C or SIGTERM raise `TrainingInterrupted` with the line to
+    resume.
+
+    Args:
+        task: a `Task`.
+        config: the task's config.
+        output: the run folder to make.
+        overwrite: replace an existing run at `output` (never anything else).
+        resume: continue the interrupted run of `output` (its saved settings).
+        fields_given: config fields set explicitly (they must agree with a resumed run).
+
+    Returns:
+        The metrics dict also written to `output/metrics.json`.
+    """
+    backend = backends.select(config.backend)
+    start = time.perf_counter()
+    if resume:
+        runs.recover(output, log=log)  # e.g. a kill right after the finished run was swapped in
+        if runs.is_run(output) and not runs.partial_path(output).exists():
+            log(f"{output} is already a finished run; nothing to resume.")
+            return json.loads((Path(output) / "metrics.json").read_text(encoding="utf-8"))
+    writer = runs.RunWriter(output, task.name, overwrite=overwrite, resume=resume, log=log)
+    folder = writer.folder
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        if writer.resumed and (folder / "config.toml").is_file():
+            saved = task.load_config(folder / "config.toml")
+            _check_resumed_config(saved, config, fields_given)
+            config = saved
+        if writer.resumed and (folder / "preprocessor.json").is_file():
+            preprocessor = task.load_preprocessor(folder / "preprocessor.json")
+        else:
+            preprocessor = task.make_preprocessor(config)
+            preprocessor.save(folder / "preprocessor.json")
+        config, extras = task.prepare(config, preprocessor)
+        runs.write_text(folder / "config.toml", configs.to_toml(dataclasses.replace(config, backend=backend)))
+        train_examples, validation = task.split(config, task.examples(config, "train", preprocessor))
+        test = task.examples(config, "test", preprocessor)
+        sizes = f"{len(train_examples)} train, {len(validation)} validation, {len(test)} test examples"
+        log(f"{task.name}: {sizes}")
+
+        seed_everything(config.seed, backend)
+        num_devices = distribute(config, backend, log=log)
+        model = task.compile(task.build_model(config, preprocessor, **extras), config, backend)
+        if not writer.resumed:
+            model.summary()
+        fit_start = time.perf_counter()
+        state, checkpoints = fit(task, config, model, train_examples, validation, folder, backend, log=log)
+        fit_seconds = time.perf_counter() - fit_start
+        test_metrics = task.evaluate_examples(model, config, test)
+        history = state["history"]
+        metrics = {
+            "task": task.name,
+            "test": test_metrics,
+            **{f"test_{name}": value for name, value in test_metrics.items()},
+            "monitor": task.monitor,
+            "best_epoch": state["best_epoch"],
+            f"best_{task.monitor}": state["best"],
+            f"final_{task.monitor}": history[task.monitor][-1],
+            "epochs_run": len(history["loss"]),
+            "history": history,
+            "num_train": len(train_examples),
+            "num_validation": len(validation),
+            "num_test": len(test),
+            "num_params": int(model.count_params()),
+            "num_devices": num_devices or 1,
+            "resumed": writer.resumed,
+            "train_wall_time_s": round(fit_seconds, 2),
+            "wall_time_s": None,
+            "config": dataclasses.asdict(config),
+            **extras.get("metrics", {}),
+            **runs.provenance(backend),
+        }
+        model.save(folder / "model.keras")
+        plots.learning_curve(
+            history,
+            folder / "learning_curve.png",
+            title=task.plot_title(config, len(train_examples)),
+            test_metrics=test_metrics,
+        )
+        metrics["wall_time_s"] = round(time.perf_counter() - start, 2)
+        runs.write_json(folder / "metrics.json", metrics)
+        writer.finish()
+        checkpoints.folder = Path(output) / checkpoints.folder.name  # now inside the finished run
+        checkpoints.remove()
+        log(
+            f"\n{task.describe(metrics)}; best {task.monitor} {state['best']:.4f} "
+            f"at epoch {state['best_epoch']}; "
+            f"trained in {fit_seconds:.1f} s on {backend}. Run saved to {output}"
+        )
+        return metrics
+    except KeyboardInterrupt as interrupt:
+        code = 143 if isinstance(interrupt, _Terminated) else 130
+        raise TrainingInterrupted(_interrupted_message(task, writer, output), code) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+def _interrupted_message(task, writer, output):
+    from rnnlab.tasks.checkpoints import Checkpoints
+
+    latest = Checkpoints(writer.folder / "checkpoints", log=lambda *_: None).latest()
+    where = f"checkpoint {latest}" if latest else f"no checkpoint yet (run folder {writer.folder})"
+    return f"Interrupted: {where}. Resume with: rnnlab train {task.name} --output {output} --resume"
+
+
+def open_run(run_dir, backend=None):
+    """`(task, config, folder)` of a finished run; selects the backend (default: the run's)."""
+    from rnnlab.tasks import get_task
+
+    folder, info = runs.open_run(run_dir)
+    task = get_task(info["task"])
+    config = task.load_config(folder / "config.toml")
+    backends.select(backend or config.backend)
+    return task, config, folder
+
+
+def load_model(folder):
+    """The run's Keras model (rnnlab's layers registered), with clear errors."""
+    from rnnlab import saving
+
+    return saving.load_model(Path(folder) / "model.keras")
+
+
+class Predictor:
+    """A saved run, loaded once, answering many calls (the CLI and the web API use it).
+
+    Args:
+        run_dir: a folder written by `rnnlab train`.
+        backend: Keras backend (default: the run's, or `KERAS_BACKEND`).
+
+    Example:
+    >>> predictor = load_predictor("runs/article")  # doctest: +SKIP
+    >>> predictor.predict(["a wonderful film"])  # doctest: +SKIP
+    """
+
+    def __init__(self, run_dir, backend=None):
+        self.task, self.config, self.folder = open_run(run_dir, backend)
+        self.model = load_model(self.folder)
+        self.preprocessor = self.task.load_preprocessor(self.folder / "preprocessor.json")
+        self.task.check_run(self.config, self.preprocessor, self.model, self.folder)
+
+    def predict(self, inputs):
+        raise NotImplementedError
+
+
+def load_predictor(run_dir, backend=None):
+    """The task's `Predictor` for a run folder (dispatching on its `run.json`)."""
+    from rnnlab.tasks import get_task
+
+    _, info = runs.open_run(run_dir)
+    return get_task(info["task"]).predictor_cls(run_dir, backend)
+
+
+def evaluate_run(run_dir, backend=None, task=None):
+    """Recomputes the test metrics of a saved run and writes `evaluation.json`.
+
+    Returns:
+        dict with each test metric (`test_<name>`), `num_test` and provenance.
+    """
+    found, config, folder = open_run(run_dir, backend)
+    if task is not None and task.name != found.name:
+        raise ValueError(f"{run_dir} is a {found.name!r} run, not {task.name!r}.")
+    task = found
+    model = load_model(folder)
+    preprocessor = task.load_preprocessor(folder / "preprocessor.json")
+    task.check_run(config, preprocessor, model, folder)
+    test = task.examples(config, "test", preprocessor)
+    metrics = task.evaluate_examples(model, config, test)
+    result = {
+        "task": task.name,
+        **{f"test_{name}": value for name, value in metrics.items()},
+        "num_test": len(test),
+        **runs.provenance(backends.select(None)),
+    }
+    runs.write_json(folder / "evaluation.json", result)
+    return result

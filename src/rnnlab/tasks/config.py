@@ -1,0 +1,71 @@
+"""`TrainConfig`: the settings every task shares. A task's config extends it
+with its own fields; every field is a `rnnlab train TASK` flag and a TOML key,
+checked in one place (`rnnlab.config.validate`) from its metadata."""
+
+from dataclasses import dataclass
+
+from rnnlab.backend import BACKENDS
+from rnnlab.config import option, validate
+
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}  # name -> Keras class
+# Keras' steps_per_execution on each backend when a config leaves it unset: JAX and
+# TensorFlow compile several steps into one call; PyTorch runs steps eagerly and its
+# trainer does not support more than one.
+STEPS_PER_EXECUTION = {"jax": 32, "tensorflow": 32, "torch": 1}
+
+
+@dataclass
+class TrainConfig:
+    """Settings of any training run (optimisation, validation, seed, backend, checkpoints).
+
+    Example:
+    >>> TrainConfig(epochs=3).learning_rate
+    0.001
+    """
+
+    # --- optimisation ---
+    epochs: int = option(10, "passes over the training examples", min=1, max=100_000)
+    batch_size: int = option(32, "examples per gradient step", min=1, max=1_000_000)
+    learning_rate: float = option(0.001, "learning rate (Keras' Adam default)", min=0, min_exclusive=True)
+    optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
+    clipnorm: float | None = option(
+        None, "clip each gradient to this norm (none: no clipping)", min=0, min_exclusive=True
+    )
+    patience: int | None = option(
+        None, "stop after this many epochs without a better validation score", min=1, max=100_000
+    )
+    restore_best: bool = option(False, "keep the weights of the epoch with the best validation score")
+    steps_per_execution: int | None = option(
+        None,
+        "batches per call into the compiled train step (Keras' steps_per_execution; "
+        "default: 32 on JAX and TensorFlow, 1 on PyTorch)",
+        min=1,
+        max=100_000,
+    )
+    # --- the run ---
+    validation_split: float = option(
+        0.2,
+        "fraction of training examples held out for validation (never the test set)",
+        min=0,
+        max=1,
+        min_exclusive=True,
+        max_exclusive=True,
+    )
+    seed: int = option(0, "seed for shuffling, the split and weight initialisation", min=0, max=2**32 - 1)
+    limit: int | None = option(
+        None, "use only N training and N test examples (for smoke runs)", min=10, max=10**9
+    )
+    checkpoint_every: int = option(
+        200, "also checkpoint every N training steps (besides every epoch), for --resume", min=1, max=10**9
+    )
+    data_parallel: bool = option(
+        False, "split each batch across every local device with Keras' DataParallel (JAX backend)"
+    )
+    backend: str | None = option(None, "Keras backend (default: KERAS_BACKEND or jax)", choices=BACKENDS)
+
+    def __post_init__(self):
+        validate(self)
+
+    def steps_per_execution_for(self, backend):
+        """`steps_per_execution`, or the backend's default when unset."""
+        return self.steps_per_execution or STEPS_PER_EXECUTION[backend]
