@@ -52,14 +52,42 @@ def test_wrong_type_and_bad_toml(tmp_path):
     "values, message",
     [
         ({"cell": "rnn"}, "Expected cell in"),
-        ({"units": 0}, "Expected units to be a positive integer. Received: units=0"),
-        ({"validation_split": 1.0}, "Expected 0 < validation_split < 1"),
+        ({"units": 0}, "Expected units >= 1. Received: units=0"),
+        ({"units": 2.5}, "Expected units to be int. Received: units=2.5"),
+        ({"units": True}, "Expected units to be int. Received: units=True"),
+        ({"validation_split": 1.0}, "Expected validation_split < 1. Received: validation_split=1.0"),
+        ({"validation_split": 0.0}, "Expected validation_split > 0"),
         ({"max_features": 3}, "Expected max_features >= 4"),
+        ({"epochs": 10**6}, "Expected epochs <= 100000. Received: epochs=1000000"),
+        ({"learning_rate": float("nan")}, "Expected a finite learning_rate"),
+        ({"learning_rate": 0.0}, "Expected learning_rate > 0"),
+        ({"dropout": 1.0}, "Expected dropout < 1.0"),
+        ({"limit": 5}, "Expected limit >= 10. Received: limit=5"),
+        ({"optimizer": "adagrad"}, "Expected optimizer in"),
+        ({"bucket": True}, "bucket=True needs mask=True"),
+        ({"steps_per_execution": 0}, "Expected steps_per_execution >= 1"),
     ],
 )
 def test_invalid_values(values, message):
     with pytest.raises(ValueError, match=message):
         SentimentConfig(**values)
+
+
+def test_the_same_checks_apply_to_toml_recipes(tmp_path):
+    # One declaration, applied to Python, TOML and flags alike.
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("epochs = 0\n")
+    with pytest.raises(ValueError, match="Expected epochs >= 1. Received: epochs=0"):
+        configs.resolve(SentimentConfig, recipe)
+    with pytest.raises(ValueError, match="Expected epochs >= 1. Received: epochs=0"):
+        configs.resolve(SentimentConfig, overrides={"epochs": 0})
+
+
+def test_steps_per_execution_default_depends_on_the_backend():
+    from rnnlab.tasks.config import TrainConfig
+
+    assert [TrainConfig().steps_per_execution_for(b) for b in ("jax", "tensorflow", "torch")] == [32, 32, 1]
+    assert TrainConfig(steps_per_execution=4).steps_per_execution_for("torch") == 4
 
 
 def test_toml_round_trip(tmp_path):

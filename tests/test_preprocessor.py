@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from rnnlab.data.batches import pad as pad_front
+
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, load_preprocessor
 
 
@@ -38,7 +40,7 @@ def test_texts_encode_like_training_ranks(small_imdb):
     p = SentimentPreprocessor(imdb.get_word_index(), num_words=12, maxlen=20)
     texts, _ = imdb.load_texts("test")
     ranks, _ = imdb.load_ranks("test")
-    np.testing.assert_array_equal(p(texts), p.encode_ranks(ranks))
+    np.testing.assert_array_equal(p(texts), pad_front(p.sequences_from_ranks(ranks), 20))
 
 
 def test_texts_encode_like_training_ranks_on_real_imdb(real_imdb):
@@ -47,4 +49,4 @@ def test_texts_encode_like_training_ranks_on_real_imdb(real_imdb):
     p = SentimentPreprocessor(imdb.get_word_index(), num_words=10000, maxlen=100)
     texts, _ = imdb.load_texts("test")
     ranks, _ = imdb.load_ranks("test")
-    np.testing.assert_array_equal(p(texts[:500]), p.encode_ranks(ranks[:500]))
+    np.testing.assert_array_equal(p(texts[:500]), pad_front(p.sequences_from_ranks(ranks[:500]), 100))

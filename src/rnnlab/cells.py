@@ -28,11 +28,6 @@ def layer_class(cell, fast=True):
     check_cell(cell)
     if fast:
         import rnnlab.layers as module
-
-        if not hasattr(module, LAYER_NAMES[cell]):  # until the named classes exist
-            import functools
-
-            return functools.partial(module.FastRNN, cell=cell)
     else:
         import keras
 
@@ -49,8 +44,4 @@ def recurrent_layer(cell, units, fast=True, **kwargs):
         fast: rnnlab's layer (True) or Keras' (False).
         **kwargs: any argument of Keras' layer (`return_sequences`, `dropout`, ...).
     """
-    layer = layer_class(cell, fast)
-    if fast and not isinstance(layer, type):  # until the named classes exist: FastRNN's own arguments
-        if kwargs.pop("recurrent_dropout", 0.0):
-            return layer_class(cell, fast=False)(units, **kwargs)
-    return layer(units, **kwargs)
+    return layer_class(cell, fast)(units, **kwargs)

@@ -1,8 +1,9 @@
-"""rnnlab's recurrent layers: a drop-in fast path for SimpleRNN, LSTM and GRU.
+"""rnnlab's recurrent layers: Keras' `SimpleRNN`, `LSTM` and `GRU` with a faster loop.
 
 Import after the Keras backend is chosen (importing this imports Keras).
+`FastRNN(units, cell=...)` makes one by cell name.
 """
 
-from rnnlab.layers.fast_rnn import FastRNN
+from rnnlab.layers.fast_rnn import GRU, LSTM, FastRNN, SimpleRNN
 
-__all__ = ["FastRNN"]
+__all__ = ["GRU", "LSTM", "FastRNN", "SimpleRNN"]

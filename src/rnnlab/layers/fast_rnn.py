@@ -1,28 +1,39 @@
-"""`FastRNN`: a recurrent layer with Keras' weights and equations and a faster loop.
+"""rnnlab's `SimpleRNN`, `LSTM` and `GRU`: Keras' layers with a faster loop over time.
 
-Same weights (`kernel`, `recurrent_kernel`, `bias`, same shapes and gate
-order) and the same outputs as `keras.layers.SimpleRNN`, `LSTM` and `GRU`
-(`reset_after=True`), so weights move between them unchanged. What differs
-is how the loop over time runs:
+Each class is a subclass of Keras' layer of the same name (same arguments,
+weights, initialization order, cell, configuration and outputs), so switching
+is a change of import::
 
-- the input projection `x @ kernel + bias` of every time step is one large
-  matrix product, outside the loop;
-- on the JAX backend (CPU), the loop itself runs in native code for all three
-  cells: C++ loops (`rnnlab/layers/native/rnn_loops.cc`) called by XLA as
-  custom calls, forward and backward (a custom VJP), batch rows split over
-  XLA's threads;
-- everywhere else (TensorFlow, PyTorch, no C++ compiler, `native=False`) it
-  runs as `keras.ops.scan` over the hoisted projections, on any backend.
+    from rnnlab.layers import LSTM  # instead of: from keras.layers import LSTM
 
-Masking (padding never changes a state), `return_sequences`, `go_backwards`,
-`Bidirectional`, stacking and `.keras` saving work as with Keras' layers.
+What differs is how the loop over time runs. On the JAX backend (XLA's CPU
+backend, a C++ compiler present) the input projection and the loop, forward
+and backward, run in native code: C++ loops (`rnnlab/layers/native/rnn_loops.cc`)
+called by XLA as custom calls with a custom VJP, batch rows split over XLA's
+threads. The native loop runs every configuration whose equations it
+implements:
+
+- float32 compute dtype, `native=True`;
+- Keras' default activations (`tanh`, and `sigmoid` as the recurrent one);
+- no `recurrent_dropout` (input `dropout` is native: one mask per sequence);
+- GRU with `reset_after=True`.
+
+With any `use_bias`, `initial_state`, `return_state`, `stateful`, masking,
+`zero_output_for_mask`, `go_backwards`, `unroll`, regularizers and constraints.
+Every other configuration (another activation, `recurrent_dropout`,
+`reset_after=False`, mixed precision, the TensorFlow and PyTorch backends,
+accelerators, no compiler, `RNNLAB_NATIVE=0`) runs Keras' own loop (and so
+cuDNN where Keras would use it), as Keras picks cuDNN only for eligible
+configurations.
+
+`FastRNN(units, cell=...)` makes the layer of a cell by name ('simple',
+'lstm', 'gru'), and loads configurations saved by earlier rnnlab versions.
 """
 
 import keras
 from keras import ops
 
 CELLS = ("simple", "lstm", "gru")
-GATES = {"simple": 1, "lstm": 4, "gru": 3}
 
 
 def _ffi(target, *results):
@@ -31,8 +42,8 @@ def _ffi(target, *results):
     return jax.ffi.ffi_call(target, results if len(results) > 1 else results[0], vmap_method="broadcast_all")
 
 
-def _native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals):
-    """Runs the native forward loop; returns (hs, residuals for the backward loop)."""
+def _native_forward(cell, x, kernel, bias, u, rb, mask, h0, c0, reverse, keep_residuals):
+    """Runs the native forward loop; returns (hs, LSTM's final c or None, residuals for the backward loop)."""
     import jax
 
     batch, timesteps, _ = x.shape
@@ -43,39 +54,52 @@ def _native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals)
 
     hs_shape = jax.ShapeDtypeStruct((batch, timesteps, units), "float32")
     if cell == "simple":
-        hs = _ffi("rnnlab_simple_forward", hs_shape)(x, kernel, bias, u, mask, reverse=reverse)
-        return hs, ()
+        hs = _ffi("rnnlab_simple_forward", hs_shape)(x, kernel, bias, u, mask, h0, reverse=reverse)
+        return hs, None, ()
     if cell == "lstm":
-        hs, cs, gates = _ffi(
+        hs, cs, gates, c_last = _ffi(
             "rnnlab_lstm_forward",
             hs_shape,
             residual(batch, timesteps, units),
             residual(batch, timesteps, 4 * units),
-        )(x, kernel, bias, u, mask, reverse=reverse, keep_residuals=keep_residuals)
-        return hs, (cs, gates)
+            jax.ShapeDtypeStruct((batch, units), "float32"),
+        )(x, kernel, bias, u, mask, h0, c0, reverse=reverse, keep_residuals=keep_residuals)
+        return hs, c_last, (cs, gates)
     hs, residuals = _ffi("rnnlab_gru_forward", hs_shape, residual(batch, timesteps, 4 * units))(
-        x, kernel, bias, u, rb, mask, reverse=reverse, keep_residuals=keep_residuals
+        x, kernel, bias, u, rb, mask, h0, reverse=reverse, keep_residuals=keep_residuals
     )
-    return hs, (residuals,)
+    return hs, None, (residuals,)
 
 
-def _native_backward(cell, d_out, x, kernel, bias, hs, residuals, u, mask, reverse, last_only):
-    """Runs the native backward loop; returns (dx, d_kernel, d_bias, d_u, d_rb or None)."""
+def _native_backward(cell, d_out, d_c_last, saved, reverse, last_only):
+    """Runs the native backward loop; returns the gradients of (x, kernel, bias, u, rb, h0, c0)."""
     import jax
+    import jax.numpy as jnp
 
+    x, kernel, bias, u, rb, mask, h0, c0, hs, residuals = saved
     shapes = [jax.ShapeDtypeStruct(a.shape, "float32") for a in (x, kernel, bias, u)]
-    if cell == "gru":
-        shapes.append(jax.ShapeDtypeStruct(bias.shape, "float32"))
-    grads = _ffi(f"rnnlab_{cell}_backward", *shapes)(
-        d_out, x, kernel, bias, hs, *residuals, u, mask, reverse=reverse, last_only=last_only
+    state = jax.ShapeDtypeStruct(h0.shape, "float32")
+    flags = {"reverse": reverse, "last_only": last_only}
+    if cell == "simple":
+        dx, dk, db, du, dh0 = _ffi("rnnlab_simple_backward", *shapes, state)(
+            d_out, x, kernel, bias, hs, u, mask, h0, **flags
+        )
+        return dx, dk, db, du, jnp.zeros_like(rb), dh0, jnp.zeros_like(c0)
+    if cell == "lstm":
+        dx, dk, db, du, dh0, dc0 = _ffi("rnnlab_lstm_backward", *shapes, state, state)(
+            d_out, d_c_last, x, kernel, bias, hs, *residuals, u, mask, h0, c0, **flags
+        )
+        return dx, dk, db, du, jnp.zeros_like(rb), dh0, dc0
+    dx, dk, db, du, drb, dh0 = _ffi("rnnlab_gru_backward", *shapes, shapes[2], state)(
+        d_out, x, kernel, bias, hs, *residuals, u, mask, h0, **flags
     )
-    return (*grads, None) if cell != "gru" else tuple(grads)
+    return dx, dk, db, du, drb, dh0, jnp.zeros_like(c0)
 
 
 def _native_loop(cell, reverse, last_only):
-    """`loop(x, kernel, bias, u, rb, mask)` -> every step's state, or the last
-    (`last_only`), for one cell and direction; projection and loop in native
-    code, with a native VJP."""
+    """`loop(x, kernel, bias, u, rb, mask, h0, c0)` -> (every step's state, or the last
+    (`last_only`); the LSTM's final c, or None) for one cell and direction; projection
+    and loop in native code, with a native VJP (also for the initial states)."""
     import jax
     import jax.numpy as jnp
 
@@ -83,20 +107,18 @@ def _native_loop(cell, reverse, last_only):
         return hs[:, -1] if last_only else hs
 
     @jax.custom_vjp
-    def loop(x, kernel, bias, u, rb, mask):
-        return output(_native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals=False)[0])
+    def loop(x, kernel, bias, u, rb, mask, h0, c0):
+        hs, c_last, _ = _native_forward(cell, x, kernel, bias, u, rb, mask, h0, c0, reverse, False)
+        return output(hs), c_last
 
-    def loop_forward(x, kernel, bias, u, rb, mask):
-        hs, residuals = _native_forward(cell, x, kernel, bias, u, rb, mask, reverse, keep_residuals=True)
-        return output(hs), (x, kernel, bias, hs, residuals, u, rb, mask)
+    def loop_forward(x, kernel, bias, u, rb, mask, h0, c0):
+        hs, c_last, residuals = _native_forward(cell, x, kernel, bias, u, rb, mask, h0, c0, reverse, True)
+        return (output(hs), c_last), (x, kernel, bias, u, rb, mask, h0, c0, hs, residuals)
 
-    def loop_backward(saved, d_out):
-        x, kernel, bias, hs, residuals, u, rb, mask = saved
-        dx, d_kernel, d_bias, d_u, d_rb = _native_backward(
-            cell, d_out, x, kernel, bias, hs, residuals, u, mask, reverse, last_only
-        )
-        d_rb = jnp.zeros_like(rb) if d_rb is None else d_rb
-        return dx, d_kernel, d_bias, d_u, d_rb, jnp.zeros_like(mask)
+    def loop_backward(saved, cotangents):
+        d_out, d_c_last = cotangents
+        dx, dk, db, du, drb, dh0, dc0 = _native_backward(cell, d_out, d_c_last, saved, reverse, last_only)
+        return dx, dk, db, du, drb, jnp.zeros_like(saved[5]), dh0, dc0
 
     loop.defvjp(loop_forward, loop_backward)
     return loop
@@ -123,194 +145,258 @@ def native_loop(cell, reverse=False, last_only=False):
     return _NATIVE[key]
 
 
+class _NativeLoop:
+    """What rnnlab adds to a Keras recurrent layer: the `native` switch and the native loop."""
+
+    _cell_name = None  # 'simple', 'lstm' or 'gru'
+
+    def __init__(self, *args, native=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.native = native
+
+    # The cell's weights, also as the layer's attributes (as rnnlab < 0.2 had them).
+    kernel = property(lambda self: self.cell.kernel)
+    recurrent_kernel = property(lambda self: self.cell.recurrent_kernel)
+    bias = property(lambda self: self.cell.bias)
+
+    def uses_native_loop(self, dtype="float32"):
+        """True when a call with inputs of `dtype` runs the native loop (see the module's docstring)."""
+        cell = self.cell
+        eligible = (
+            self.native
+            and self.compute_dtype == "float32"
+            and keras.backend.standardize_dtype(dtype) == "float32"
+            and cell.activation is keras.activations.tanh
+            and getattr(cell, "recurrent_activation", keras.activations.sigmoid) is keras.activations.sigmoid
+            and not cell.recurrent_dropout
+            and getattr(cell, "reset_after", True)
+        )
+        return bool(eligible) and native_loop(self._cell_name) is not None
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if not self.uses_native_loop(sequences.dtype):
+            return super().inner_loop(sequences, initial_state, mask=mask, training=training)
+        cell = self.cell
+        if training and cell.dropout:  # one mask per sequence, every step (as Keras' cells)
+            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        batch, timesteps = ops.shape(sequences)[0], ops.shape(sequences)[1]
+        m = ops.ones((batch, timesteps), "float32") if mask is None else ops.cast(mask, "float32")
+        units = cell.units
+        if cell.use_bias:
+            bias = ops.convert_to_tensor(cell.bias)
+        else:
+            bias = ops.zeros((2, 3 * units) if self._cell_name == "gru" else (cell.kernel.shape[-1],))
+        input_bias, recurrent_bias = (bias[0], bias[1]) if self._cell_name == "gru" else (bias, ops.zeros(()))
+        h0 = initial_state[0]
+        c0 = initial_state[1] if self._cell_name == "lstm" else ops.zeros(())
+        loop = native_loop(self._cell_name, self.go_backwards, not self.return_sequences)
+        weights = map(ops.convert_to_tensor, (cell.kernel, input_bias, cell.recurrent_kernel, recurrent_bias))
+        out, c_last = loop(sequences, *weights, m, h0, c0)
+        # out: (batch, timesteps, units) in processing order (reversed with go_backwards), or the last step
+        if self.return_sequences:
+            h_last = out[:, -1]
+            if self.zero_output_for_mask and mask is not None:
+                out = out * ops.expand_dims(ops.flip(m, axis=1) if self.go_backwards else m, -1)
+            last_output = out[:, -1]
+        else:
+            h_last = last_output = out
+            if self.zero_output_for_mask and mask is not None:
+                last_output = out * m[:, :1] if self.go_backwards else out * m[:, -1:]
+            out = ops.expand_dims(last_output, 1)
+        states = [h_last, c_last] if self._cell_name == "lstm" else [h_last]
+        return last_output, out, states
+
+    def get_config(self):
+        config = super().get_config()
+        if not self.native:  # only when set: the configuration stays loadable by Keras' own layer
+            config["native"] = False
+        return config
+
+    def load_own_variables(self, store):
+        # Layers saved by rnnlab < 0.2 (`FastRNN`) kept kernel, recurrent_kernel and bias
+        # on the layer itself; they now live on the cell, as in Keras.
+        if len(store.keys()) == 3 and not self._trainable_variables:
+            for i, v in enumerate(self.cell.trainable_weights):
+                v.assign(store[str(i)])
+            cell = self.cell
+
+            def load_cell_once(store):  # the file has nothing under the cell's path: skip it, once
+                vars(cell).pop("load_own_variables")
+                if len(store.keys()):
+                    cell.load_own_variables(store)
+
+            object.__setattr__(cell, "load_own_variables", load_cell_once)
+            return
+        super().load_own_variables(store)
+
+
 @keras.saving.register_keras_serializable(package="rnnlab")
-class FastRNN(keras.layers.Layer):
-    """Recurrent layer with Keras' equations and a faster loop over time.
+class SimpleRNN(_NativeLoop, keras.layers.SimpleRNN):
+    """Keras' `SimpleRNN` (same arguments, weights and outputs) with rnnlab's native loop.
 
     Args:
-        units: size of the state h_t.
-        cell: 'simple' (SimpleRNN, tanh), 'lstm' or 'gru' (Keras' gate order,
-            GRU with `reset_after=True`).
-        return_sequences: return every step's output `(batch, timesteps, units)`
-            instead of the last `(batch, units)`.
-        go_backwards: read the sequence from the end (as Keras' layers; used by
-            `Bidirectional`).
-        native: use the native loop where one exists (JAX backend on CPU, a
-            C++ compiler present); False always uses the portable
-            `keras.ops.scan` loop.
-        dropout: fraction of the input features dropped while training, one
-            mask per sequence for every step (as Keras' `dropout`).
-        kernel_regularizer, recurrent_regularizer: penalties on the weights
-            (any Keras regularizer or its name).
-        seed: seed of the dropout masks.
+        units: size of the state.
+        native: run the native loop where it can (JAX backend on CPU,
+            float32, default activation, no `recurrent_dropout`); False always
+            runs Keras' loop.
+        **kwargs: every argument of `keras.layers.SimpleRNN` (`activation`,
+            `use_bias`, initializers, regularizers, constraints, `dropout`,
+            `recurrent_dropout`, `seed`, `return_sequences`, `return_state`,
+            `go_backwards`, `stateful`, `unroll`, ...), with Keras' meaning.
 
     Call arguments:
-        inputs: `(batch, timesteps, features)`.
+        sequences: `(batch, timesteps, features)`.
+        initial_state: optional `(batch, units)` (or a list of it).
         mask: optional `(batch, timesteps)` booleans; padded steps keep the state.
+        training: applies dropout when True.
 
     Output shape:
-        `(batch, units)`, or `(batch, timesteps, units)` with `return_sequences`.
+        `(batch, units)`, or `(batch, timesteps, units)` with `return_sequences`;
+        with `return_state`, followed by the final state `(batch, units)`.
 
     Example:
     >>> import numpy as np
-    >>> layer = FastRNN(64, cell="simple")
-    >>> layer(np.ones((32, 100, 8), "float32")).shape  # (batch, units)
-    (32, 64)
+    >>> layer = SimpleRNN(4, return_state=True)
+    >>> output, h = layer(np.ones((2, 7, 3), "float32"))  # (batch, units) twice
+    >>> output.shape, h.shape
+    ((2, 4), (2, 4))
     """
 
-    def __init__(
-        self,
-        units,
-        cell="simple",
-        return_sequences=False,
-        go_backwards=False,
-        native=True,
-        dropout=0.0,
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(f"Expected cell in {set(CELLS)}. Received: cell={cell!r}")
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f"Expected units to be a positive int. Received: units={units!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout!r}")
-        self.units = units
-        self.cell = cell
-        self.dropout = dropout
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
-        self.seed = seed
-        # Initializers and the dropout seed generator are made in the order Keras'
-        # cells make them, so that under the same global seed both layers start
-        # from the same weights.
-        if cell == "simple":
-            self.seed_generator = keras.random.SeedGenerator(seed)
-        self.kernel_initializer = keras.initializers.get("glorot_uniform")
-        self.recurrent_initializer = keras.initializers.get("orthogonal")
-        if cell != "simple":
-            self.seed_generator = keras.random.SeedGenerator(seed)
-        self.return_sequences = return_sequences
-        self.go_backwards = go_backwards
-        self.native = native
-        self.return_state = False
-        self.stateful = False
-        self.supports_masking = True
+    _cell_name = "simple"
 
-    def build(self, input_shape):
-        features = input_shape[-1]
-        gates = GATES[self.cell]
-        self.kernel = self.add_weight(
-            (features, gates * self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            name="kernel",
-        )
-        self.recurrent_kernel = self.add_weight(
-            (self.units, gates * self.units),
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            name="recurrent_kernel",
-        )
-        bias_shape = (2, 3 * self.units) if self.cell == "gru" else (gates * self.units,)
-        bias_init = "zeros"
-        if self.cell == "lstm":  # Keras' unit_forget_bias=True
-            units = self.units
 
-            def bias_init(shape, dtype=None):
-                return ops.concatenate(
-                    [ops.zeros((units,)), ops.ones((units,)), ops.zeros((2 * units,))], axis=0
-                )
+@keras.saving.register_keras_serializable(package="rnnlab")
+class LSTM(_NativeLoop, keras.layers.LSTM):
+    """Keras' `LSTM` (same arguments, weights and outputs) with rnnlab's native loop.
 
-        self.bias = self.add_weight(bias_shape, initializer=bias_init, name="bias")
+    Args:
+        units: size of the states h and c.
+        native: run the native loop where it can (JAX backend on CPU,
+            float32, default activations, no `recurrent_dropout`); False
+            always runs Keras' loop.
+        **kwargs: every argument of `keras.layers.LSTM` (`activation`,
+            `recurrent_activation`, `use_bias`, `unit_forget_bias`,
+            initializers, regularizers, constraints, `dropout`,
+            `recurrent_dropout`, `seed`, `return_sequences`, `return_state`,
+            `go_backwards`, `stateful`, `unroll`, `use_cudnn`, ...), with Keras'
+            meaning.
 
-    def _project(self, inputs):
-        input_bias = self.bias[0] if self.cell == "gru" else self.bias
-        return ops.matmul(inputs, self.kernel) + input_bias  # (batch, timesteps, gates * units)
+    Call arguments:
+        sequences: `(batch, timesteps, features)`.
+        initial_state: optional `[h, c]`, each `(batch, units)`.
+        mask: optional `(batch, timesteps)` booleans; padded steps keep the states.
+        training: applies dropout when True.
 
-    def _step(self, xp_t, state):
-        """One portable step from projected inputs; returns (output, new_state)."""
-        units, u = self.units, self.recurrent_kernel
-        if self.cell == "simple":
-            (h,) = state
-            h = ops.tanh(xp_t + ops.matmul(h, u))
-            return h, (h,)
-        if self.cell == "lstm":
-            h, c = state
-            z = xp_t + ops.matmul(h, u)
-            i = ops.sigmoid(z[:, :units])
-            f = ops.sigmoid(z[:, units : 2 * units])
-            g = ops.tanh(z[:, 2 * units : 3 * units])
-            o = ops.sigmoid(z[:, 3 * units :])
-            c = f * c + i * g
-            h = o * ops.tanh(c)
-            return h, (h, c)
-        (h,) = state
-        inner = ops.matmul(h, u) + self.bias[1]
-        z = ops.sigmoid(xp_t[:, :units] + inner[:, :units])
-        r = ops.sigmoid(xp_t[:, units : 2 * units] + inner[:, units : 2 * units])
-        hh = ops.tanh(xp_t[:, 2 * units :] + r * inner[:, 2 * units :])
-        h = z * h + (1.0 - z) * hh
-        return h, (h,)
+    Output shape:
+        `(batch, units)`, or `(batch, timesteps, units)` with `return_sequences`;
+        with `return_state`, followed by the final h and c `(batch, units)`.
 
-    def call(self, inputs, mask=None, training=None, initial_state=None):
-        if initial_state is not None:
-            raise ValueError("FastRNN starts from a zero state; initial_state is not supported.")
-        if training and self.dropout:
-            keep = keras.random.dropout(
-                ops.ones_like(inputs[:, 0, :]), self.dropout, seed=self.seed_generator
-            )  # one mask per sequence, every step
-            inputs = inputs * keep[:, None, :]
-        batch = ops.shape(inputs)[0]
-        mask = ops.ones(ops.shape(inputs)[:2], dtype="float32") if mask is None else ops.cast(mask, "float32")
-        native = self.native and inputs.dtype == "float32"
-        loop = native_loop(self.cell, self.go_backwards, not self.return_sequences) if native else None
-        if loop is not None:  # projection and loop in one native call
-            gru = self.cell == "gru"
-            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if gru else (self.bias, ops.zeros(()))
-            tensors = (self.kernel, input_bias, self.recurrent_kernel, recurrent_bias)
-            return loop(inputs, *map(ops.convert_to_tensor, tensors), mask)
-        xp = self._project(inputs)
-        xp_t = ops.transpose(xp, (1, 0, 2))  # time-major (timesteps, batch, gates * units)
-        mask_t = ops.transpose(mask, (1, 0))
-        if self.go_backwards:
-            xp_t, mask_t = ops.flip(xp_t, axis=0), ops.flip(mask_t, axis=0)
-        zeros = ops.zeros((batch, self.units), dtype=xp.dtype)
-        init = (zeros, zeros) if self.cell == "lstm" else (zeros,)
+    Example:
+    >>> import numpy as np
+    >>> encoder = LSTM(4, return_state=True)
+    >>> _, h, c = encoder(np.ones((2, 7, 3), "float32"))
+    >>> decoder = LSTM(4, return_sequences=True)
+    >>> decoder(np.ones((2, 5, 3), "float32"), initial_state=[h, c]).shape  # (batch, timesteps, units)
+    (2, 5, 4)
+    """
 
-        def step(state, inputs_t):
-            xp_step, m = inputs_t
-            _, new_state = self._step(xp_step, state)
-            m = m[:, None]
-            state = tuple(m * n + (1.0 - m) * s for n, s in zip(new_state, state, strict=True))
-            return state, state[0]
+    _cell_name = "lstm"
 
-        _, hs = ops.scan(step, init, (xp_t, mask_t))
-        if not self.return_sequences:
-            return hs[-1]
-        return ops.transpose(hs, (1, 0, 2))  # padded steps repeat the state, as Keras' layers
 
-    def compute_mask(self, inputs, mask=None):
-        return mask if self.return_sequences else None
+@keras.saving.register_keras_serializable(package="rnnlab")
+class GRU(_NativeLoop, keras.layers.GRU):
+    """Keras' `GRU` (same arguments, weights and outputs) with rnnlab's native loop.
 
-    def compute_output_shape(self, input_shape):
-        if self.return_sequences:
-            return (input_shape[0], input_shape[1], self.units)
-        return (input_shape[0], self.units)
+    Args:
+        units: size of the state.
+        native: run the native loop where it can (JAX backend on CPU,
+            float32, default activations, `reset_after=True`, no
+            `recurrent_dropout`); False always runs Keras' loop.
+        **kwargs: every argument of `keras.layers.GRU` (`activation`,
+            `recurrent_activation`, `use_bias`, `reset_after`, initializers,
+            regularizers, constraints, `dropout`, `recurrent_dropout`, `seed`,
+            `return_sequences`, `return_state`, `go_backwards`, `stateful`,
+            `unroll`, `use_cudnn`, ...), with Keras' meaning.
+
+    Call arguments:
+        sequences: `(batch, timesteps, features)`.
+        initial_state: optional `(batch, units)` (or a list of it).
+        mask: optional `(batch, timesteps)` booleans; padded steps keep the state.
+        training: applies dropout when True.
+
+    Output shape:
+        `(batch, units)`, or `(batch, timesteps, units)` with `return_sequences`;
+        with `return_state`, followed by the final state `(batch, units)`.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = GRU(4, return_sequences=True)
+    >>> layer(np.ones((2, 7, 3), "float32")).shape  # (batch, timesteps, units)
+    (2, 7, 4)
+    """
+
+    _cell_name = "gru"
+
+
+LAYERS = {"simple": SimpleRNN, "lstm": LSTM, "gru": GRU}
+
+
+def _made_by_fast_rnn(layer_class):
+    """The subclass of `layer_class` that `FastRNN(...)` makes: named `FastRNN` and saved
+    as 'rnnlab>FastRNN' with its `cell`, as in rnnlab < 0.2, so that saved models keep their
+    layout (weights under `fast_rnn`, `fast_rnn_1`, ...) and load in both directions."""
+    cell_name = layer_class._cell_name
+
+    def __init__(self, *args, cell=cell_name, **kwargs):
+        if cell != cell_name:
+            raise ValueError(
+                f"Expected cell={cell_name!r} for {layer_class.__name__}. Received: cell={cell!r}"
+            )
+        layer_class.__init__(self, *args, **kwargs)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "cell": self.cell,
-            "return_sequences": self.return_sequences,
-            "go_backwards": self.go_backwards,
-            "native": self.native,
-            "dropout": self.dropout,
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": keras.regularizers.serialize(self.recurrent_regularizer),
-            "seed": self.seed,
-        }
+        return {**layer_class.get_config(self), "cell": cell_name}
+
+    namespace = {"__init__": __init__, "get_config": get_config, "__module__": __name__}
+    made = type("FastRNN", (layer_class,), {**namespace, "__doc__": layer_class.__doc__})
+    return keras.saving.register_keras_serializable(package="rnnlab", name="FastRNN")(made)
+
+
+_MADE_BY_FAST_RNN = {cell: _made_by_fast_rnn(layer) for cell, layer in LAYERS.items()}
+
+
+class FastRNN:
+    """The rnnlab layer of a cell named by a string: a `SimpleRNN`, `LSTM` or `GRU`.
+
+    The layer is an instance of that class (a subclass of it named `FastRNN`, whose
+    configuration also holds `cell`: models saved by earlier rnnlab versions load unchanged).
+
+    Args:
+        units: size of the state.
+        cell: 'simple' (`SimpleRNN`), 'lstm' (`LSTM`) or 'gru' (`GRU`).
+        **kwargs: any argument of that layer (Keras' arguments and `native`).
+
+    Example:
+    >>> import numpy as np
+    >>> layer = FastRNN(64, cell="lstm")
+    >>> isinstance(layer, LSTM), layer(np.ones((32, 100, 8), "float32")).shape  # (batch, units)
+    (True, (32, 64))
+    """
+
+    def __new__(cls, units, cell="simple", **kwargs):
+        if cell not in CELLS:
+            raise ValueError(f"Expected cell in {set(CELLS)}. Received: cell={cell!r}")
+        return _MADE_BY_FAST_RNN[cell](units, **kwargs)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_config(self):  # never called: FastRNN(...) returns a SimpleRNN, LSTM or GRU
+        raise NotImplementedError
+
+
+# Registered last: 'rnnlab>FastRNN' in a saved configuration means this factory.
+keras.saving.register_keras_serializable(package="rnnlab")(FastRNN)

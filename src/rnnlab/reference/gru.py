@@ -15,8 +15,6 @@ import numpy as np
 
 from rnnlab.reference.losses import sigmoid as _sigmoid
 
-PARAM_NAMES = ("W_xh", "W_hh", "b_h")
-
 
 def init_params(rng, input_dim, units, dtype=np.float64):
     """Random parameters with the shapes Keras uses."""

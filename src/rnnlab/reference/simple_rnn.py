@@ -8,8 +8,6 @@ of `keras.layers.SimpleRNN`.
 
 import numpy as np
 
-PARAM_NAMES = ("W_xh", "W_hh", "b_h")
-
 
 def init_params(rng, input_dim, units, dtype=np.float64):
     """Random parameters with the shapes Keras uses."""

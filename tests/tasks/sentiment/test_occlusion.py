@@ -5,7 +5,7 @@ import pytest
 
 from rnnlab.tasks.sentiment import occlusion
 from rnnlab.tasks.sentiment.preprocessor import START, SentimentPreprocessor
-from rnnlab.text.batching import pad_front
+from rnnlab.data.batches import pad as pad_front
 
 WORDS = ["good", "bad", "film", "plot", "great", "awful", "acting", "story"]
 

@@ -13,11 +13,14 @@
 //   kernel (E, G*H)     input kernel, bias (G*H) input bias (G gates, Keras' order)
 //   u      (H, G*H)     recurrent kernel; rb (G*H) recurrent bias (GRU, reset_after=True)
 //   mask   (B, T)       1 where the step is real, 0 where padded (state carried)
+//   h0     (B, H)       initial state (and c0 (B, H), the LSTM's initial cell state)
 //   hs     (B, T, H)    state after each step, in processing order (reversed
 //                       time when `reverse`, as Keras' go_backwards)
-// Backward calls take the gradient of hs (or, with last_only, of its last step)
-// and return dx, d_kernel, d_bias, d_u (and d_rb for GRU); the weight gradients
-// are summed per thread after the loop, then over threads in a fixed order.
+//   c_last (B, H)       the LSTM's final cell state
+// Backward calls take the gradient of hs (or, with last_only, of its last step;
+// for the LSTM also that of c_last) and return dx, d_kernel, d_bias, d_u (and
+// d_rb for GRU), then d_h0 (and d_c0); the weight gradients are summed per
+// thread after the loop, then over threads in a fixed order.
 
 #include <algorithm>
 #include <atomic>
@@ -400,17 +403,27 @@ void project_backward(const Dims& d, const float* x_rows, int64_t nb, const floa
   add_column_sums(d_xp, rows, d.G, d_bias);
 }
 
-// d_u^T (G x H) += sum over steps s >= 1 of d_pre(s)^T @ h_{s-1} for one batch
-// row, as one product with a long inner dimension (T - 1) after the loop. hs
-// rows are in processing order (packed for the product); d_pre rows (gradient
-// of the pre-activation's recurrent part) are in time order, so reversed when
-// the loop ran backwards in time.
-void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const float* d_pre_row, bool reverse,
-                   float* du_t) {
+// d_u^T (G x H) += sum over steps s of d_pre(s)^T @ h_{s-1} for one batch row:
+// steps s >= 1 as one product with a long inner dimension (T - 1) after the
+// loop, step 0 with the initial state h0. hs rows are in processing order
+// (packed for the product); d_pre rows (gradient of the pre-activation's
+// recurrent part) are in time order, so reversed when the loop ran backwards.
+void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const float* d_pre_row, const float* h0_row,
+                   bool reverse, float* du_t) {
+  if (T < 1) return;
+  const float* d_first = d_pre_row + (reverse ? (T - 1) * G : 0);  // step 0's
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t j = 0; j < H; ++j) du_t[g * H + j] += d_first[g] * h0_row[j];
   if (T < 2) return;
   const float* first = reverse ? d_pre_row + (T - 2) * G : d_pre_row + G;
   const std::vector<float> hs_packed = pack_columns(hs_row, T - 1, H, H);
   gemm_acc_packed(G, H, T - 1, first, 1, reverse ? -G : G, hs_packed.data(), du_t, H);
+}
+
+// Checks that a state input or output is (B, H).
+inline ffi::Error check_state(int64_t n, const Dims& d) {
+  if (n != d.B * d.H) return ffi::Error::InvalidArgument("rnnlab: the states must be (batch, units)");
+  return ffi::Error::Success();
 }
 
 // Gradient arriving at the output of step s of row b: every step's (d_hs is
@@ -433,17 +446,19 @@ struct Partials {
 
 // ------------------------------------------------------------------ SimpleRNN
 
-ffi::Error SimpleForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 mask, F32Out hs,
-                             bool reverse) {
+ffi::Error SimpleForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 mask, F32 h0,
+                             F32Out hs, bool reverse) {
   Dims d;
   if (auto e = read_dims(1, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  if (auto e = check_state(h0.element_count(), d); e.failure()) return e;
+  const float* H0 = h0.typed_data();
   const float *X = x.typed_data(), *U = u.typed_data(), *Mk = mask.typed_data();
   float* HS = hs->typed_data();
   const int64_t H = d.H, T = d.T;
   const std::vector<float> up = pack_columns(U, H, H, H), wp = pack_columns(kernel.typed_data(), d.E, d.G, d.G);
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> h(nb * H, 0.0f), z(nb * H);
+    std::vector<float> h(H0 + b0 * H, H0 + b1 * H), z(nb * H);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
       project_step(d, X + b0 * T * d.E, nb, t, wp.data(), bias.typed_data(), z.data());
@@ -459,9 +474,12 @@ ffi::Error SimpleForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, 
 }
 
 ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F32 bias, F32 hs, F32 u, F32 mask,
-                              F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, bool reverse, bool last_only) {
+                              F32 h0, F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, F32Out d_h0, bool reverse,
+                              bool last_only) {
   Dims d;
   if (auto e = read_dims(1, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  if (auto e = check_state(h0.element_count(), d); e.failure()) return e;
+  const float* H0 = h0.typed_data();
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T;
   const std::vector<float> ut = pack_transposed(u.typed_data(), H, H), kt = pack_transposed(kernel.typed_data(), d.E, d.G);
@@ -489,7 +507,8 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
       gemm_acc_packed(nb, H, H, da.data(), H, ut.data(), dh.data(), H);
     }
     for (int64_t r = 0; r < nb; ++r)
-      accumulate_du(T, H, H, HS + (b0 + r) * T * H, &dxp[r * T * H], reverse, parts.u[c].data());
+      accumulate_du(T, H, H, HS + (b0 + r) * T * H, &dxp[r * T * H], H0 + (b0 + r) * H, reverse, parts.u[c].data());
+    std::copy(dh.begin(), dh.end(), d_h0->typed_data() + b0 * H);
     project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[c].data(), parts.bias[c].data());
   });
@@ -502,17 +521,20 @@ ffi::Error SimpleBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel,
 // ----------------------------------------------------------------------- LSTM
 
 // Residuals per step: cs (B, T, H) cell states and gates (B, T, 4H) = i, f, g, o.
-ffi::Error LstmForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 mask, F32Out hs, F32Out cs,
-                           F32Out gates, bool reverse, bool keep_residuals) {
+ffi::Error LstmForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 mask, F32 h0, F32 c0,
+                           F32Out hs, F32Out cs, F32Out gates, F32Out c_last, bool reverse, bool keep_residuals) {
   Dims d;
   if (auto e = read_dims(4, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  if (auto e = check_state(h0.element_count(), d); e.failure()) return e;
+  if (auto e = check_state(c0.element_count(), d); e.failure()) return e;
+  const float *H0 = h0.typed_data(), *C0 = c0.typed_data();
   const float *X = x.typed_data(), *U = u.typed_data(), *Mk = mask.typed_data();
   float *HS = hs->typed_data(), *CS = cs->typed_data(), *GS = gates->typed_data();
   const int64_t H = d.H, T = d.T, G = d.G;
   const std::vector<float> up = pack_columns(U, H, G, G), wp = pack_columns(kernel.typed_data(), d.E, G, G);
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> h(nb * H, 0.0f), c(nb * H, 0.0f), z(nb * G);
+    std::vector<float> h(H0 + b0 * H, H0 + b1 * H), c(C0 + b0 * H, C0 + b1 * H), z(nb * G);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
       project_step(d, X + b0 * T * d.E, nb, t, wp.data(), bias.typed_data(), z.data());
@@ -528,15 +550,19 @@ ffi::Error LstmForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F3
         }
       }
     }
+    std::copy(c.begin(), c.end(), c_last->typed_data() + b0 * H);
   });
   return ffi::Error::Success();
 }
 
-ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F32 bias, F32 hs, F32 cs, F32 gates,
-                            F32 u, F32 mask, F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, bool reverse,
-                            bool last_only) {
+ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 d_c_last, F32 x, F32 kernel, F32 bias, F32 hs, F32 cs,
+                            F32 gates, F32 u, F32 mask, F32 h0, F32 c0, F32Out dx, F32Out d_kernel, F32Out d_bias,
+                            F32Out d_u, F32Out d_h0, F32Out d_c0, bool reverse, bool last_only) {
   Dims d;
   if (auto e = read_dims(4, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  for (int64_t n : {d_c_last.element_count(), h0.element_count(), c0.element_count()})
+    if (auto e = check_state(n, d); e.failure()) return e;
+  const float *DCL = d_c_last.typed_data(), *H0 = h0.typed_data(), *C0 = c0.typed_data();
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *CS = cs.typed_data(),
               *GS = gates.typed_data(), *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G;
@@ -545,7 +571,7 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
   Partials parts(chunks, d);
   parallel_rows(pool, d.B, chunks, [&](int64_t ch, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> dh(nb * H, 0.0f), dc(nb * H, 0.0f), dz(nb * G), tc(H);
+    std::vector<float> dh(nb * H, 0.0f), dc(DCL + b0 * H, DCL + b1 * H), dz(nb * G), tc(H);
     float* dxp = scratch(0, nb * T * G);
     for (int64_t s = T - 1; s >= 0; --s) {
       const int64_t t = d.time(s, reverse);
@@ -555,7 +581,7 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
         const float *c = CS + (b * T + s) * H, *g_in = output_grad(DHS, b, s, d, last_only),
                     *gt = GS + (b * T + s) * G;
         const float *i = gt, *f = gt + H, *g = gt + 2 * H, *o = gt + 3 * H;
-        const float* c_prev = s > 0 ? CS + (b * T + s - 1) * H : nullptr;
+        const float* c_prev = s > 0 ? CS + (b * T + s - 1) * H : C0 + b * H;
         tanh_array(c, tc.data(), H);
         float *dhr = &dh[r * H], *dcr = &dc[r * H], *dzr = &dz[r * G];
 #pragma GCC ivdep  // outputs never alias the inputs
@@ -563,7 +589,7 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
           const float dh_total = dhr[j] + (g_in ? g_in[j] : 0.0f);
           const float dh_cell = m * dh_total;
           const float dct = m * dcr[j] + dh_cell * o[j] * (1.0f - tc[j] * tc[j]);
-          const float cp = c_prev ? c_prev[j] : 0.0f;
+          const float cp = c_prev[j];
           dzr[j] = dct * g[j] * i[j] * (1.0f - i[j]);
           dzr[H + j] = dct * cp * f[j] * (1.0f - f[j]);
           dzr[2 * H + j] = dct * i[j] * (1.0f - g[j] * g[j]);
@@ -576,7 +602,9 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
       gemm_acc_packed(nb, H, G, dz.data(), G, ut.data(), dh.data(), H);
     }
     for (int64_t r = 0; r < nb; ++r)
-      accumulate_du(T, H, G, HS + (b0 + r) * T * H, &dxp[r * T * G], reverse, parts.u[ch].data());
+      accumulate_du(T, H, G, HS + (b0 + r) * T * H, &dxp[r * T * G], H0 + (b0 + r) * H, reverse, parts.u[ch].data());
+    std::copy(dh.begin(), dh.end(), d_h0->typed_data() + b0 * H);
+    std::copy(dc.begin(), dc.end(), d_c0->typed_data() + b0 * H);
     project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[ch].data(), parts.bias[ch].data());
   });
@@ -590,10 +618,12 @@ ffi::Error LstmBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F
 
 // Keras' GRU with reset_after=True. Residuals per step (B, T, 4H): z, r, hh
 // (candidate) and the recurrent part of the candidate's pre-activation.
-ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 rb, F32 mask, F32Out hs,
-                          F32Out residuals, bool reverse, bool keep_residuals) {
+ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32 u, F32 rb, F32 mask, F32 h0,
+                          F32Out hs, F32Out residuals, bool reverse, bool keep_residuals) {
   Dims d;
   if (auto e = read_dims(3, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  if (auto e = check_state(h0.element_count(), d); e.failure()) return e;
+  const float* H0 = h0.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G, R = 4 * H;
   if (static_cast<int64_t>(rb.element_count()) != G)
     return ffi::Error::InvalidArgument("rnnlab: the GRU's recurrent bias must have 3 * units values");
@@ -602,7 +632,7 @@ ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32
   const std::vector<float> up = pack_columns(U, H, G, G), wp = pack_columns(kernel.typed_data(), d.E, G, G);
   parallel_rows(pool, d.B, chunk_count(pool, d.B), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t nb = b1 - b0;
-    std::vector<float> h(nb * H, 0.0f), inner(nb * G), xz(nb * G), a(G);
+    std::vector<float> h(H0 + b0 * H, H0 + b1 * H), inner(nb * G), xz(nb * G), a(G);
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = d.time(s, reverse);
       project_step(d, X + b0 * T * d.E, nb, t, wp.data(), bias.typed_data(), xz.data());
@@ -628,10 +658,12 @@ ffi::Error GruForwardImpl(ffi::ThreadPool pool, F32 x, F32 kernel, F32 bias, F32
 // The gradient of the recurrent part h @ u + rb (d_inner) differs from that of
 // the projected inputs (d_xp) in the candidate's third (times r).
 ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F32 bias, F32 hs, F32 residuals, F32 u,
-                           F32 mask, F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, F32Out d_rb, bool reverse,
-                           bool last_only) {
+                           F32 mask, F32 h0, F32Out dx, F32Out d_kernel, F32Out d_bias, F32Out d_u, F32Out d_rb,
+                           F32Out d_h0, bool reverse, bool last_only) {
   Dims d;
   if (auto e = read_dims(3, x, kernel, bias, u, mask, &d); e.failure()) return e;
+  if (auto e = check_state(h0.element_count(), d); e.failure()) return e;
+  const float* H0 = h0.typed_data();
   const float *DHS = d_hs.typed_data(), *X = x.typed_data(), *HS = hs.typed_data(), *RS = residuals.typed_data(),
               *Mk = mask.typed_data();
   const int64_t H = d.H, T = d.T, G = d.G, R = 4 * H;
@@ -650,13 +682,13 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
         const float m = Mk[b * T + t], keep = 1.0f - m;
         const float *g_in = output_grad(DHS, b, s, d, last_only), *rs = RS + (b * T + s) * R;
         const float *z = rs, *rr = rs + H, *hh = rs + 2 * H, *in_h = rs + 3 * H;
-        const float* h_prev = s > 0 ? HS + (b * T + s - 1) * H : nullptr;
+        const float* h_prev = s > 0 ? HS + (b * T + s - 1) * H : H0 + b * H;
         float *dhr = &dh[r * H], *dir = &di[r * G], *dxr = &dxp[(r * T + t) * G];
 #pragma GCC ivdep  // outputs never alias the inputs
         for (int64_t j = 0; j < H; ++j) {
           const float dh_total = dhr[j] + (g_in ? g_in[j] : 0.0f);
           const float dh_cell = m * dh_total;
-          const float hp = h_prev ? h_prev[j] : 0.0f;
+          const float hp = h_prev[j];
           const float da_h = dh_cell * (1.0f - z[j]) * (1.0f - hh[j] * hh[j]);
           const float da_z = dh_cell * (hp - hh[j]) * z[j] * (1.0f - z[j]);
           const float da_r = da_h * in_h[j] * rr[j] * (1.0f - rr[j]);
@@ -674,7 +706,9 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
       gemm_acc_packed(nb, H, G, di.data(), G, ut.data(), dh.data(), H);
     }
     for (int64_t r = 0; r < nb; ++r)
-      accumulate_du(T, H, G, HS + (b0 + r) * T * H, &di_all[r * T * G], reverse, parts.u[c].data());
+      accumulate_du(T, H, G, HS + (b0 + r) * T * H, &di_all[r * T * G], H0 + (b0 + r) * H, reverse,
+                    parts.u[c].data());
+    std::copy(dh.begin(), dh.end(), d_h0->typed_data() + b0 * H);
     project_backward(d, X + b0 * T * d.E, nb, kt.data(), dxp, dx->typed_data() + b0 * T * d.E,
                      parts.kernel[c].data(), parts.bias[c].data());
   });
@@ -690,15 +724,30 @@ ffi::Error GruBackwardImpl(ffi::ThreadPool pool, F32 d_hs, F32 x, F32 kernel, F3
 #ifndef RNNLAB_CORE_ONLY
 
 // Handlers: Ctx, then Args, then Rets, then Attrs, in each Impl's order.
-#define RNNLAB_ARGS_5 .Arg<F32>().Arg<F32>().Arg<F32>().Arg<F32>().Arg<F32>()
-
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabSimpleForward, SimpleForwardImpl,
-                              ffi::Ffi::Bind().Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Ret<F32>().Attr<bool>("reverse"));
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
+                                  .Attr<bool>("reverse"));
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabSimpleBackward, SimpleBackwardImpl,
                               ffi::Ffi::Bind()
-                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
@@ -708,7 +757,16 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabSimpleBackward, SimpleBackwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabLstmForward, LstmForwardImpl,
                               ffi::Ffi::Bind()
-                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Ret<F32>()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
                                   .Attr<bool>("reverse")
@@ -716,10 +774,21 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabLstmForward, LstmForwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabLstmBackward, LstmBackwardImpl,
                               ffi::Ffi::Bind()
-                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<F32>()
                                   .Arg<F32>()
                                   .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
+                                  .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
@@ -729,7 +798,14 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabLstmBackward, LstmBackwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabGruForward, GruForwardImpl,
                               ffi::Ffi::Bind()
-                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
                                   .Attr<bool>("reverse")
@@ -737,9 +813,17 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabGruForward, GruForwardImpl,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnlabGruBackward, GruBackwardImpl,
                               ffi::Ffi::Bind()
-                                  .Ctx<ffi::ThreadPool>() RNNLAB_ARGS_5.Arg<F32>()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<F32>()
                                   .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Arg<F32>()
+                                  .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()
                                   .Ret<F32>()

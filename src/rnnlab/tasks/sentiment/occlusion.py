@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnlab.data.batches import pad as pad_front
 from rnnlab.runs import write_text
 from rnnlab.tasks.sentiment.preprocessor import START
-from rnnlab.text.batching import pad_front
 
 
 @dataclass

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnlab.data.batches import pad as pad_front
 from rnnlab.runs import write_json
-from rnnlab.text.batching import pad_front
 from rnnlab.text.words import WordTokenizer
 
 PAD, START, OOV = 0, 1, 2
