@@ -20,7 +20,11 @@ def trained_run(small_imdb, tmp_path):
 
 def test_train_writes_a_complete_run(trained_run):
     names = {p.name for p in trained_run.iterdir()}
-    assert names == {"model.keras", "preprocessor.json", "config.toml", "metrics.json", "learning_curve.png"}
+    assert names == {
+        "run.json", "model.keras", "preprocessor.json", "config.toml", "metrics.json", "learning_curve.png"
+    }  # fmt: skip
+    info = json.loads((trained_run / "run.json").read_text())
+    assert (info["task"], info["status"]) == ("sentiment", "finished") and info["finished"] > info["created"]
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert metrics["num_train"] == 80 and metrics["num_validation"] == 20 and metrics["num_test"] == 100
     assert len(metrics["history"]["val_accuracy"]) == 2
@@ -60,17 +64,17 @@ def test_predict_uses_the_training_preprocessing(trained_run):
     import numpy as np
 
     from rnnlab.datasets import imdb
-    from rnnlab.tasks import sentiment
-    from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
-    from rnnlab.tasks.sentiment.task import load_split
+    from rnnlab.data.batches import pad
+    from rnnlab.tasks.sentiment import SentimentPredictor
+    from rnnlab.tasks.sentiment.task import load_sequences
 
-    config = sentiment.task._open_run(trained_run)[1]
-    pre = load_preprocessor(trained_run / "preprocessor.json")
-    x_test, _ = load_split(config, "test", pre)
+    predictor = SentimentPredictor(trained_run)
+    config, pre = predictor.config, predictor.preprocessor
+    x_test = pad(load_sequences(config, "test", pre)[0], config.maxlen)
     model = keras.saving.load_model(trained_run / "model.keras")
     texts, _ = imdb.load_texts("test")
     order = np.random.default_rng([config.seed, True]).permutation(len(texts))[: config.limit]
-    from_texts = [p for _, p in sentiment.predict(trained_run, [texts[i] for i in order])]
+    from_texts = [p.probability for p in predictor.predict([texts[i] for i in order])]
     np.testing.assert_allclose(from_texts, model.predict(x_test, verbose=0)[:, 0], rtol=1e-5)
 
 
@@ -130,9 +134,9 @@ def test_bad_arguments_exit_2_with_a_message(small_imdb, tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "invalid choice: 'transformer'" in capsys.readouterr().err
     assert main(["train", "sentiment", "--units", "0", "--output", str(tmp_path / "x")]) == 2
-    assert "Expected units to be a positive integer. Received: units=0" in capsys.readouterr().err
+    assert "Expected units >= 1. Received: units=0" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "nowhere")]) == 2
-    assert "is not a sentiment run folder: missing model.keras" in capsys.readouterr().err
+    assert "does not exist. Expected a folder written by `rnnlab train`" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 

@@ -27,12 +27,13 @@ def _saved_run(run, split):
     """The saved model and one split padded to maxlen, rebuilt from the run folder alone."""
     import keras
 
+    from rnnlab.data.batches import pad
     from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
-    from rnnlab.tasks.sentiment.task import load_split
+    from rnnlab.tasks.sentiment.task import load_sequences
 
     config = configs.resolve(SentimentConfig, run / "config.toml")
-    x, y = load_split(config, split, load_preprocessor(run / "preprocessor.json"))
-    return keras.saving.load_model(run / "model.keras"), x, y
+    sequences, y = load_sequences(config, split, load_preprocessor(run / "preprocessor.json"))
+    return keras.saving.load_model(run / "model.keras"), pad(sequences, config.maxlen), y
 
 
 def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
@@ -80,12 +81,13 @@ def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
 
 def test_stop_words_are_dropped_in_training_and_prediction(small_imdb):
     from rnnlab.datasets import imdb
-    from rnnlab.tasks.sentiment.task import load_split, make_preprocessor
+    from rnnlab.data.batches import pad
+    from rnnlab.tasks.sentiment.task import load_sequences, make_preprocessor
 
     config = SentimentConfig(max_features=40, maxlen=40, stop_words=True)
     pre = make_preprocessor(config)
     assert "the" in pre.tokenizer.stop_words and "the" not in pre.tokenizer("the film")
-    x, _ = load_split(config, "test", pre)
+    x = pad(load_sequences(config, "test", pre)[0], config.maxlen)
     texts, _ = imdb.load_texts("test")
     order = np.random.default_rng([config.seed, True]).permutation(len(texts))
     np.testing.assert_array_equal(pre([texts[i] for i in order]), x)
@@ -204,14 +206,21 @@ def trained_small_run(small_imdb, tmp_path):
 def test_fast_layers_run_reloads_for_evaluate_and_predict(small_imdb, tmp_path, capsys):
     run = tmp_path / "fast"
     assert main(["train", "sentiment", *SMALL, "--limit", "40", "--fast-layers", "--output", str(run)]) == 0
-    assert (
-        '"class_name": "FastRNN"'
-        in __import__("zipfile").ZipFile(run / "model.keras").read("config.json").decode()
-    )
+    saved = __import__("zipfile").ZipFile(run / "model.keras").read("config.json").decode()
+    assert '"module": "rnnlab"' in saved or '"registered_name": "rnnlab>' in saved
     capsys.readouterr()
     assert main(["evaluate", str(run)]) == 0
     evaluation = json.loads((run / "evaluation.json").read_text())
     assert evaluation["test_accuracy"] == pytest.approx(_metrics(run)["test_accuracy"], abs=1e-6)
+    capsys.readouterr()
+    assert main(["predict", str(run), "a wonderful film", "an awful film"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[2] for line in lines] == ["a wonderful film", "an awful film"]
+    from rnnlab.tasks.sentiment import SentimentPredictor
+
+    predictor = SentimentPredictor(run)  # the same numbers as the command printed
+    expected = [f"{p.probability:.4f}" for p in predictor.predict(["a wonderful film", "an awful film"])]
+    assert [line.split("\t")[1] for line in lines] == expected
 
 
 def test_outputs_are_readable_by_others(trained_small_run):
