@@ -143,9 +143,12 @@ def open_run(folder):
         RunFolderError: missing folder, not a run, or an unfinished run.
     """
     folder = Path(folder)
+    hint = ""
+    if partial_path(folder).is_dir():
+        hint = f" An unfinished run is at {partial_path(folder)}: finish it with --resume."
     if not folder.exists():
         raise RunFolderError(
-            f"Run folder {folder} does not exist. Expected a folder written by `rnnlab train`."
+            f"Run folder {folder} does not exist. Expected a folder written by `rnnlab train`.{hint}"
         )
     if not folder.is_dir():
         raise RunFolderError(
@@ -155,9 +158,6 @@ def open_run(folder):
     if info is None:
         if all((folder / name).is_file() for name in LEGACY_SENTIMENT_FILES):
             return folder, {"task": "sentiment", "status": "finished", "legacy": True}
-        hint = ""
-        if folder.with_name(folder.name + PARTIAL_SUFFIX).is_dir():
-            hint = f" An unfinished run is at {folder}{PARTIAL_SUFFIX}: finish it with --resume."
         raise RunFolderError(
             f"{folder} is not an rnnlab run folder (no {RUN_FILE}). "
             f"Expected a folder written by `rnnlab train TASK --output DIR`.{hint}"
