@@ -376,6 +376,11 @@ class RunWriter:
     def _unlock(self):
         self._lock_file.close()
 
+    def close(self):
+        """Releases the lock without finishing (the partial run stays for --resume)."""
+        if not self._lock_file.closed:
+            self._unlock()
+
     def finish(self, extra=None):
         """Marks the run finished and swaps it into `output`; returns `output`."""
         info = {**self.info, **(extra or {}), "status": "finished", "finished": now()}

@@ -429,6 +429,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
         raise TrainingInterrupted(_interrupted_message(task, writer, output), code) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        writer.close()
 
 
 def _raise_terminated(signum, frame):

@@ -1,0 +1,201 @@
+"""The contract every registered task keeps: a tiny training run, evaluate,
+predict (CLI and `Predictor`), resume after an interruption with the same final
+weights, clear errors for a bad run folder, and Ctrl-C/SIGTERM handling; on
+every backend. A new task adds its tiny settings to `CONTRACT`."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from rnnlab.backend import is_available
+from rnnlab.cli import main
+from rnnlab.tasks import TASKS, get_task
+
+CONTRACT = {
+    "sentiment": {
+        "data": "small_imdb",  # the fixture that puts the task's small data on the search path
+        "args": [
+            "--epochs",
+            "2",
+            "--units",
+            "8",
+            "--embedding-dim",
+            "8",
+            "--max-features",
+            "40",
+            "--maxlen",
+            "40",
+        ],
+        "limit": "60",
+        "inputs": ["a wonderful film", "boring and awful"],
+    },
+}
+
+
+def test_every_registered_task_has_a_contract_entry():
+    assert set(CONTRACT) == set(TASKS)
+
+
+def _data(request, name):
+    return request.getfixturevalue(CONTRACT[name]["data"])
+
+
+def _train_args(name, output, *extra):
+    spec = CONTRACT[name]
+    return ["train", name, *spec["args"], "--limit", spec["limit"], "--output", str(output), *extra]
+
+
+def _weights(run):
+    import io
+
+    import h5py
+
+    with zipfile.ZipFile(run / "model.keras") as archive:
+        data = archive.read("model.weights.h5")
+    found = {}
+    with h5py.File(io.BytesIO(data)) as f:
+        f.visititems(lambda k, v: found.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset) else None)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_train_evaluate_predict(name, request, tmp_path, capsys):
+    _data(request, name)
+    run = tmp_path / "run"
+    assert main(_train_args(name, run)) == 0
+    info = json.loads((run / "run.json").read_text())
+    assert info["task"] == name and info["status"] == "finished"
+    assert not (tmp_path / "run.partial").exists() and not (run / "checkpoints").exists()
+    metrics = json.loads((run / "metrics.json").read_text())
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 0
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    for key, value in metrics["test"].items():
+        assert evaluation[f"test_{key}"] == pytest.approx(value, rel=1e-5, abs=1e-6)
+    from rnnlab.tasks.base import load_predictor
+
+    predictor = load_predictor(run)
+    inputs = CONTRACT[name]["inputs"]
+    assert len(predictor.predict(inputs)) == len(inputs)
+    capsys.readouterr()
+    assert main(["predict", str(run), *inputs]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == len(inputs)
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_resume_after_an_interruption_gives_the_uninterrupted_weights(name, request, tmp_path, monkeypatch):
+    from rnnlab import config as configs
+    from rnnlab.tasks import checkpoints
+    from rnnlab.tasks.base import TrainingInterrupted, train_task
+
+    _data(request, name)
+    task = get_task(name)
+    spec = CONTRACT[name]
+    flags = dict(zip(spec["args"][::2], spec["args"][1::2], strict=True))
+    values = {k[2:].replace("-", "_"): int(v) if v.isdigit() else v for k, v in flags.items()}
+    config = configs.resolve(
+        task.config_cls,
+        overrides={**values, "epochs": 3, "limit": int(spec["limit"]), "checkpoint_every": 1,
+                   "steps_per_execution": 1},
+    )  # fmt: skip
+    train_task(task, config, tmp_path / "whole", log=lambda *_: None)
+
+    real_save = checkpoints.Checkpoints.save
+    saves = []
+
+    def save_then_stop(self, model, state):
+        path = real_save(self, model, state)
+        saves.append(state["global_step"])
+        if len(saves) == 4:  # stopped mid-epoch, after the 4th step's checkpoint
+            raise KeyboardInterrupt
+        return path
+
+    monkeypatch.setattr(checkpoints.Checkpoints, "save", save_then_stop)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train_task(task, config, tmp_path / "resumed", log=lambda *_: None)
+    assert stopped.value.exit_code == 130
+    assert "checkpoint" in stopped.value.message and "--resume" in stopped.value.message
+    assert not (tmp_path / "resumed").exists() and (tmp_path / "resumed.partial").is_dir()
+    monkeypatch.setattr(checkpoints.Checkpoints, "save", real_save)
+    metrics = train_task(task, config, tmp_path / "resumed", resume=True, log=lambda *_: None)
+    assert metrics["resumed"] is True
+    whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "resumed")
+    assert sorted(whole) == sorted(resumed)
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], resumed[key])  # bitwise, JAX
+    before = json.loads((tmp_path / "whole" / "metrics.json").read_text())["history"]
+    assert metrics["history"] == before  # per-epoch losses and metrics too
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_a_bad_run_folder_is_a_clear_error(name, request, tmp_path, capsys):
+    _data(request, name)
+    run = tmp_path / "run"
+    assert main(_train_args(name, run)) == 0
+    (run / "model.keras").write_bytes((run / "model.keras").read_bytes()[:500])  # truncated
+    capsys.readouterr()
+    assert main(["predict", str(run), *CONTRACT[name]["inputs"]]) == 2
+    err = capsys.readouterr().err
+    assert "not a valid Keras model file" in err and "Traceback" not in err
+    (run / "model.keras").unlink()
+    assert main(["evaluate", str(run)]) == 2
+    assert "model.keras" in capsys.readouterr().err
+
+
+def _start(args, env):
+    return subprocess.Popen(
+        [sys.executable, "-m", "rnnlab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_ctrl_c_and_sigterm_say_how_to_resume(name, sig, code, request, tmp_path):
+    _data(request, name)
+    run = tmp_path / "run"
+    args = _train_args(name, run, "--epochs", "500", "--checkpoint-every", "1")
+    process = _start(args, {})
+    for line in process.stdout:
+        if line.startswith("Epoch 3/"):
+            break
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == code
+    lines = [line for line in err.splitlines() if line.startswith("rnnlab:")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert "Interrupted: checkpoint" in lines[0] and f"--output {run} --resume" in lines[0]
+    assert (tmp_path / "run.partial" / "checkpoints").is_dir() and not run.exists()
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_every_backend_trains_evaluates_and_predicts_with_defaults(name, backend, request, tmp_path):
+    if not is_available(backend):
+        pytest.skip(f"{backend} is not installed")
+    _data(request, name)
+    run = tmp_path / "run"
+    env = {"KERAS_BACKEND": backend}
+    for args in (
+        _train_args(name, run),
+        ["evaluate", str(run)],
+        ["predict", str(run), *CONTRACT[name]["inputs"]],
+    ):
+        process = _start(args, env)
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert metrics["backend"] == evaluation["backend"] == backend
+    for key, value in metrics["test"].items():
+        assert evaluation[f"test_{key}"] == pytest.approx(value, rel=1e-4, abs=1e-5)
+    assert len(out.strip().splitlines()) == len(CONTRACT[name]["inputs"])
