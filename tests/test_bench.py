@@ -1,5 +1,8 @@
 """The benchmark harness: FLOP counts, aggregation, and a real worker on a tiny model."""
 
+import subprocess
+import sys
+
 import pytest
 
 from rnnlab.backend import is_available
@@ -37,7 +40,7 @@ def test_speedup_and_markdown_from_a_result():
     assert "| simple/train/b32 | 300 (290-310) | 100 (90-110) | 150 (140-160) |" in table
 
 
-@pytest.mark.parametrize("peer", ["keras-jax", "torch-native"])
+@pytest.mark.parametrize("peer", ["rnnlab", "keras-jax", "torch-native"])
 def test_worker_measures_a_tiny_model(peer):
     if not is_available(runner.PEER_LIBRARIES[peer]):
         pytest.skip(f"{runner.PEER_LIBRARIES[peer]} is not installed")
@@ -56,3 +59,34 @@ def test_every_peer_has_a_library():
 
     assert set(runner.PEER_LIBRARIES) == set(PEERS)
     assert set(runner.QUICK_PEERS) <= set(PEERS)
+
+
+def test_worker_without_arguments_prints_usage():
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnlab.bench.worker"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "usage: python -m rnnlab.bench.worker [-h] PEER WORKLOADS_JSON SECONDS WINDOWS" in done.stderr
+    assert "the following arguments are required: PEER, WORKLOADS_JSON, SECONDS, WINDOWS" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["keras-jax"], "required: WORKLOADS_JSON, SECONDS, WINDOWS"),
+        (["keras", "[]", "1", "2"], "argument PEER: invalid choice: 'keras'"),
+        (["keras-jax", "[{", "1", "2"], "WORKLOADS_JSON: expected a JSON list of workloads, got '[{'"),
+        (["keras-jax", '{"cell": "gru"}', "1", "2"], "expected a JSON list of workload objects"),
+        (["keras-jax", "[]", "one", "2"], "argument SECONDS: invalid float value: 'one'"),
+    ],
+)
+def test_worker_rejects_bad_arguments_with_usage(argv, message, capsys):
+    from rnnlab.bench import worker
+
+    with pytest.raises(SystemExit) as exit_info:
+        worker.main(argv)
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("usage: python -m rnnlab.bench.worker")
+    assert message in stderr

@@ -1,5 +1,7 @@
 """word2vec (binary, text) and GloVe files written by the tests; training word2vec."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -58,3 +60,40 @@ def test_train_word2vec_writes_a_loadable_file(tmp_path):
     loaded = embeddings.load_vectors(tmp_path / "v.bin")
     np.testing.assert_allclose(loaded["film"], kv["film"])
     assert [p.name for p in tmp_path.iterdir()] == ["v.bin"]
+
+
+def test_train_word2vec_prints_one_progress_line_per_epoch(tmp_path, capsys):
+    sentences = [["good", "film"], ["bad", "film"], ["good", "plot"]] * 50
+    embeddings.train_word2vec(sentences, tmp_path / "v.bin", dim=8, min_count=1, epochs=3, workers=1)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    pattern = r"epoch (\d+)/3 done in (\d+\.\d) s, about (\d+) s left"
+    lines = [re.fullmatch(pattern, line) for line in captured.err.splitlines()]
+    assert all(lines), captured.err
+    assert [int(match[1]) for match in lines] == [1, 2, 3]
+    assert lines[-1][3] == "0"  # nothing left after the last epoch
+
+
+def test_train_word2vec_progress_can_be_turned_off(tmp_path, capsys):
+    sentences = [["good", "film"], ["bad", "film"]] * 50
+    embeddings.train_word2vec(
+        sentences, tmp_path / "v.bin", dim=8, min_count=1, epochs=2, workers=1, progress=False
+    )
+    assert capsys.readouterr().err == ""
+
+
+def test_epoch_progress_estimates_the_time_left_from_the_mean_epoch():
+    import io
+
+    times = iter([0.0, 0.0, 0.0, 10.0, 10.0, 30.0])  # created, training and epoch 1 begin, ...
+    stream = io.StringIO()
+    progress = embeddings.epoch_progress(5, stream, clock=lambda: next(times))
+    progress.on_train_begin(None)
+    progress.on_epoch_begin(None)
+    progress.on_epoch_end(None)
+    progress.on_epoch_begin(None)
+    progress.on_epoch_end(None)
+    assert stream.getvalue().splitlines() == [
+        "epoch 1/5 done in 10.0 s, about 40 s left",  # 10 s per epoch, 4 to go
+        "epoch 2/5 done in 20.0 s, about 45 s left",  # 15 s per epoch on average, 3 to go
+    ]

@@ -105,3 +105,34 @@ def test_forward_shapes_many_to_one_and_many_to_many():
     ids = np.zeros((2, 7), dtype=int)
     assert model.forward(params, ids, "lstm").shape == (2, 5)
     assert model.forward(params, ids, "lstm", return_sequences=True).shape == (2, 7, 5)
+
+
+def test_every_exported_name_exists():
+    import rnnlab.reference as reference
+
+    assert [name for name in reference.__all__ if not hasattr(reference, name)] == []
+
+
+def test_module_docstring_names_real_modules_and_functions():
+    # Every `name` the package docstring puts in backticks is one of its modules, a parameter
+    # name or a Keras weight name; every `module.name` resolves.
+    import importlib
+    import re
+
+    import rnnlab.reference as reference
+
+    def resolves(name):
+        try:
+            importlib.import_module(f"rnnlab.reference.{name}")
+        except ModuleNotFoundError:
+            return hasattr(reference, name)
+        return True
+
+    names = set(re.findall(r"`(\w+)`", reference.__doc__))
+    weight_names = {*model.PARAM_ORDER, "kernel", "recurrent_kernel", "bias"}
+    assert {"embedding", "simple_rnn", "recurrent", "gradcheck", "keras_check"} <= names
+    assert sorted(name for name in names - weight_names if not resolves(name)) == []
+    dotted = re.findall(r"`(\w+)\.(\w+)`", reference.__doc__)
+    assert ("keras_check", "build_keras_model") in dotted
+    for module_name, attribute in dotted:
+        assert hasattr(importlib.import_module(f"rnnlab.reference.{module_name}"), attribute), attribute

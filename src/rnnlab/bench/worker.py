@@ -9,10 +9,10 @@ defaults: FastRNN layers on JAX), 'rnnlab-stock' (the same with
 'torch-native' (PyTorch's own nn.RNN/nn.LSTM/nn.GRU, a plain training loop).
 """
 
+import argparse
 import json
 import os
 import resource
-import sys
 import time
 
 import numpy as np
@@ -50,14 +50,25 @@ def _time_windows(run_batches, batch_size, seconds, windows):
     return rates
 
 
+def rnnlab_model(config, vocab_size):
+    """The sentiment task's model, compiled as `rnnlab train sentiment` compiles it (JAX)."""
+    from types import SimpleNamespace
+
+    from rnnlab.tasks import get_task
+
+    task = get_task("sentiment")
+    # The task builds from a fitted preprocessor, of which the model only needs the vocabulary size.
+    model = task.build_model(config, SimpleNamespace(vocab_size=vocab_size))
+    return task.compile(model, config, "jax")
+
+
 def keras_runner(peer, workload):
     import keras
 
-    from rnnlab.models.classifier import RNN_LAYERS
+    from rnnlab.cells import LAYER_NAMES
 
     if peer.startswith("rnnlab"):
         from rnnlab.tasks.sentiment.config import SentimentConfig
-        from rnnlab.tasks.sentiment.task import build_model
 
         config = SentimentConfig(
             cell=workload.cell,
@@ -68,13 +79,13 @@ def keras_runner(peer, workload):
             batch_size=workload.batch_size,
             fast_layers=peer == "rnnlab",
         )
-        model = build_model(config, workload.vocab_size)  # compiled as `rnnlab train sentiment` does
+        model = rnnlab_model(config, workload.vocab_size)
     else:  # stock Keras, written as the article does
         model = keras.Sequential(
             [
                 keras.Input((workload.maxlen,), dtype="int32"),
                 keras.layers.Embedding(workload.vocab_size, workload.embedding_dim),
-                getattr(keras.layers, RNN_LAYERS[workload.cell])(workload.units),
+                getattr(keras.layers, LAYER_NAMES[workload.cell])(workload.units),
                 keras.layers.Dense(1, activation="sigmoid"),
             ]
         )
@@ -137,29 +148,52 @@ def torch_runner(workload):
     return run_batches
 
 
-def main():
+def _workload_list(text):
+    try:
+        specs = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON list of workloads, got {text[:80]!r}: {error}"
+        ) from None
+    if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
+        raise argparse.ArgumentTypeError(f"expected a JSON list of workload objects, got {text[:80]!r}")
+    return specs
+
+
+def parse_args(argv=None):
+    """The worker's four arguments; a missing or malformed one exits with a usage message (status 2)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnlab.bench.worker",
+        description="Measures one peer on a list of workloads; prints one JSON line (see rnnlab.bench).",
+    )
+    parser.add_argument("peer", choices=PEERS, metavar="PEER", help=f"one of: {', '.join(PEERS)}")
+    parser.add_argument(
+        "workloads", type=_workload_list, metavar="WORKLOADS_JSON", help="JSON list of Workload.to_dict()"
+    )
+    parser.add_argument("seconds", type=float, metavar="SECONDS", help="length of one timing window")
+    parser.add_argument("windows", type=int, metavar="WINDOWS", help="timing windows per workload")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.peer in KERAS_PEERS:  # before Keras is imported: it picks its backend once
+        os.environ["KERAS_BACKEND"] = KERAS_PEERS[args.peer]
+
     from rnnlab.bench.workloads import Workload
 
-    peer, workloads, seconds, windows = (
-        sys.argv[1],
-        json.loads(sys.argv[2]),
-        float(sys.argv[3]),
-        int(sys.argv[4]),
-    )
-    if peer not in PEERS:
-        raise SystemExit(f"Expected peer in {PEERS}. Received: {peer!r}")
     results = {}
-    for spec in workloads:
+    for spec in args.workloads:
         workload = Workload(**{k: v for k, v in spec.items() if k != "name"})
-        runner = torch_runner(workload) if peer == "torch-native" else keras_runner(peer, workload)
-        results[workload.name] = _time_windows(runner, workload.batch_size, seconds, windows)
+        if args.peer == "torch-native":
+            runner = torch_runner(workload)
+        else:
+            runner = keras_runner(args.peer, workload)
+        results[workload.name] = _time_windows(runner, workload.batch_size, args.seconds, args.windows)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps({"peer": peer, "rates": results, "peak_memory_mb": round(peak_mb, 1), "pid": os.getpid()})
-    )
+    record = {"peer": args.peer, "rates": results, "peak_memory_mb": round(peak_mb, 1), "pid": os.getpid()}
+    print(json.dumps(record))
 
 
 if __name__ == "__main__":
-    if sys.argv[1] in KERAS_PEERS:
-        os.environ["KERAS_BACKEND"] = KERAS_PEERS[sys.argv[1]]
     main()
