@@ -19,14 +19,13 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rnnlab import runs  # noqa: E402
+from rnnlab.bench.worker import rnnlab_model  # noqa: E402
+from rnnlab.cells import CELLS, layer_class  # noqa: E402
 from rnnlab.layers import FastRNN, native  # noqa: E402
-from rnnlab.models.classifier import RNN_LAYERS  # noqa: E402
 from rnnlab.tasks.sentiment.config import SentimentConfig  # noqa: E402
-from rnnlab.tasks.sentiment.task import build_model  # noqa: E402
 
 BATCH, STEPS, FEATURES, UNITS = 32, 100, 32, 64
 
@@ -46,7 +45,7 @@ def layer_functions(layer, x):
 
 
 def train_step_function(fast_layers):
-    model = build_model(SentimentConfig(fast_layers=fast_layers), 10000)
+    model = rnnlab_model(SentimentConfig(fast_layers=fast_layers), 10000)
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.integers(1, 10000, (BATCH, STEPS)).astype("int32"))
     y = jnp.asarray(rng.integers(0, 2, (BATCH,)).astype("float32"))
@@ -89,11 +88,11 @@ def main():
         raise SystemExit(f"the native loops are unavailable: {native.build_error()}")
     x = jnp.asarray(np.random.default_rng(0).normal(size=(BATCH, STEPS, FEATURES)).astype("float32"))
     functions = {}
-    for cell in RNN_LAYERS:
+    for cell in CELLS:
         variants = {
             "native": FastRNN(UNITS, cell=cell),
             "portable": FastRNN(UNITS, cell=cell, native=False),
-            "keras": getattr(keras.layers, RNN_LAYERS[cell])(UNITS),
+            "keras": layer_class(cell, fast=False)(UNITS),
         }
         for variant, layer in variants.items():
             forward, backward = layer_functions(layer, x)

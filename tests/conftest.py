@@ -29,9 +29,9 @@ def small_imdb(tmp_path, monkeypatch, cache):
     root = tmp_path / "datasets"
     write_small_imdb(root / "aclImdb", random.Random(0))
     monkeypatch.setenv("RNNLAB_DATASETS", str(root))
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
     yield root
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
 
 
 def real_imdb_or_skip():

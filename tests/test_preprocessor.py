@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from rnnlab.data.batches import pad as pad_front
-
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, load_preprocessor
 
 

@@ -93,8 +93,6 @@ def test_recover_cleans_temporary_folders_of_earlier_versions_and_keeps_unrelate
 def test_swap_replaces_a_run_and_always_leaves_a_complete_one(tmp_path, monkeypatch, exchange):
     output = make_run(tmp_path / "run", marker="previous")
     new = make_run(tmp_path / "run.partial", finished="2026-03-01T00:00:00+00:00", marker="new")
-    if not exchange:  # a file system without renameat2: two renames
-        monkeypatch.setattr(runs, "_renameat2_exchange", lambda a, b: False)
     real_replace = os.replace
     calls = []
 
@@ -106,7 +104,7 @@ def test_swap_replaces_a_run_and_always_leaves_a_complete_one(tmp_path, monkeypa
 
     monkeypatch.setattr(runs.os, "replace", killed_after_first_rename)
     with pytest.raises(KeyboardInterrupt):
-        runs._swap_into_place(new, output)
+        runs.swap_into_place(new, output, exchange=exchange)
     monkeypatch.setattr(runs.os, "replace", real_replace)
     if exchange:
         assert (output / "marker.txt").read_text() == "new"  # the exchange itself was atomic
@@ -117,12 +115,12 @@ def test_swap_replaces_a_run_and_always_leaves_a_complete_one(tmp_path, monkeypa
 
 def test_an_interrupted_run_needs_resume_or_overwrite(tmp_path):
     first = runs.RunWriter(tmp_path / "run", "sentiment", log=lambda _: None)
-    first._unlock()  # as if the process had died
+    first.close()  # as if the process had died
     with pytest.raises(runs.RunFolderError, match="interrupted run is at .*--resume.*--overwrite"):
         runs.RunWriter(tmp_path / "run", "sentiment", log=lambda _: None)
     resumed = runs.RunWriter(tmp_path / "run", "sentiment", resume=True, log=lambda _: None)
     assert resumed.resumed
-    resumed._unlock()
+    resumed.close()
     with pytest.raises(runs.RunFolderError, match="not 'speech'"):
         runs.RunWriter(tmp_path / "run", "speech", resume=True, log=lambda _: None)
 

@@ -207,7 +207,7 @@ def check_output(output, overwrite=False):
             )
 
 
-def _renameat2_exchange(a, b):
+def rename_exchange(a, b):
     """Atomically exchanges two paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -272,7 +272,7 @@ def recover(output, log=print):
             _remove_run(partial)
             log(f"rnnlab: removed {partial}, the previous run left by an interrupted swap")
         else:
-            _swap_into_place(partial, output)
+            swap_into_place(partial, output)
             log(f"rnnlab: completed the interrupted swap of the finished run into {output}")
 
 
@@ -287,13 +287,18 @@ def partial_path(output):
     return output.with_name(output.name + PARTIAL_SUFFIX)
 
 
-def _swap_into_place(new, output):
-    """Moves the finished run `new` to `output`; `output` always holds a complete run."""
+def swap_into_place(new, output, exchange=True):
+    """Moves the finished run `new` to `output`; `output` always holds a complete run.
+
+    With `exchange` (and a Linux file system that supports it) the two folders
+    swap atomically; otherwise the previous run is moved aside first, and a
+    kill between the two renames is repaired by `recover`.
+    """
     os.chmod(new, 0o777 & ~umask())
     if not output.exists():
         os.replace(new, output)
         return
-    if _renameat2_exchange(new, output):  # `new` now holds the previous run
+    if exchange and rename_exchange(new, output):  # `new` now holds the previous run
         old = output.with_name(output.name + OLD_MARK + secrets.token_hex(4))
         os.replace(new, old)
         _remove_run(old)
@@ -388,7 +393,7 @@ class RunWriter:
         lock = self.folder / ".lock"
         self._unlock()
         lock.unlink(missing_ok=True)
-        _swap_into_place(self.folder, self.output)
+        swap_into_place(self.folder, self.output)
         return self.output
 
 

@@ -64,7 +64,7 @@ def test_cache_is_written_once_and_source_never_written(small_imdb, cache):
     imdb.get_word_index()
     files = list((cache / "imdb").iterdir())
     assert len(files) == 1 and files[0].suffix == ".npz"
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
     imdb.get_word_index()
     assert list((cache / "imdb").iterdir()) == files
     assert {p: p.stat().st_mtime_ns for p in small_imdb.rglob("*")} == before
@@ -73,7 +73,7 @@ def test_cache_is_written_once_and_source_never_written(small_imdb, cache):
 def test_missing_data_says_where_it_looked(tmp_path, monkeypatch, cache):
     monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path))
     monkeypatch.setattr(storage, "download", _no_network)
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
     with pytest.raises(storage.DatasetNotFoundError) as error:
         imdb.load_data()
     message = str(error.value)
@@ -88,7 +88,7 @@ def _no_network(url, destination, sha256):
 def test_wrong_file_under_official_name_fails_checksum(tmp_path, monkeypatch, cache):
     (tmp_path / "aclImdb_v1.tar.gz").write_bytes(b"not the archive")
     monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path))
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
     with pytest.raises(storage.ChecksumError, match=imdb.OFFICIAL.sha256):
         imdb.load_data()
 
@@ -97,7 +97,7 @@ def test_folder_without_reviews_is_reported(tmp_path, monkeypatch, cache):
     (tmp_path / "aclImdb" / "train").mkdir(parents=True)
     (tmp_path / "aclImdb" / "test").mkdir()
     monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path))
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
     with pytest.raises(storage.DatasetError, match="holds no train reviews"):
         imdb.load_data()
 

@@ -11,7 +11,7 @@ from rnnlab.datasets import imdb, storage
 
 
 def _reload():
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
 
 
 def test_changed_review_in_folder_rebuilds_the_cache(small_imdb):

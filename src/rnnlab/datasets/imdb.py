@@ -268,6 +268,11 @@ class _Cache:
         print(f"IMDb ({part}) prepared in {time.perf_counter() - start:.1f} s", flush=True)
 
 
+def forget_loaded():
+    """Drops the arrays this process loaded, so the next call reads the cache (or the data) again."""
+    _Cache._loaded.clear()
+
+
 def get_word_index():
     """Dict word -> frequency rank (1 = most frequent) over the training reviews."""
     return json.loads(_Cache.get()["word_index"].tobytes())

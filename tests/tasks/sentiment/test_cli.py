@@ -63,8 +63,8 @@ def test_predict_uses_the_training_preprocessing(trained_run):
     import keras
     import numpy as np
 
-    from rnnlab.datasets import imdb
     from rnnlab.data.batches import pad
+    from rnnlab.datasets import imdb
     from rnnlab.tasks.sentiment import SentimentPredictor
     from rnnlab.tasks.sentiment.task import load_sequences
 
@@ -147,7 +147,7 @@ def test_missing_dataset_is_a_clear_error(tmp_path, monkeypatch, capsys, cache):
     monkeypatch.setattr(
         storage, "download", lambda *a: (_ for _ in ()).throw(storage.DatasetNotFoundError("offline"))
     )
-    imdb._Cache._loaded.clear()
+    imdb.forget_loaded()
     assert main(["train", "sentiment", "--limit", "20", "--output", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rnnlab: error: aclImdb_v1.tar.gz not found. Looked in:") and "Traceback" not in err

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from rnnlab.data.batches import pad as pad_front
 from rnnlab.tasks.sentiment import occlusion
 from rnnlab.tasks.sentiment.preprocessor import START, SentimentPreprocessor
-from rnnlab.data.batches import pad as pad_front
 
 WORDS = ["good", "bad", "film", "plot", "great", "awful", "acting", "story"]
 
