@@ -19,10 +19,9 @@ FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
 
 
 def _require_gensim():
-    try:
-        import gensim  # noqa: F401
-    except ImportError as error:
-        raise ImportError("Pretrained embeddings need gensim: pip install gensim") from error
+    from rnnlab.optional import require
+
+    require("gensim", "Word vectors (word2vec/GloVe)")
 
 
 def detect_format(path):

@@ -36,10 +36,9 @@ def tune(task, base, output, trials=10, overwrite=False):
     if not isinstance(trials, int) or trials < 1:
         raise ValueError(f"Expected trials >= 1. Received: trials={trials!r}")
     backend = backends.select(base.backend)  # before keras_tuner imports Keras
-    try:
-        import keras_tuner
-    except ImportError as error:
-        raise ImportError("Tuning needs KerasTuner: pip install keras-tuner") from error
+    from rnnlab.optional import require
+
+    keras_tuner = require("keras_tuner", "rnnlab tune (KerasTuner)")
     probe = keras_tuner.HyperParameters()
     if task.search_space(probe, base) is None:
         raise ValueError(f"The {task.name!r} task declares no search space; it cannot be tuned.")

@@ -14,6 +14,9 @@ _WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
 
 def english_stop_words():
     """gensim's English stop-word list (337 words; note it holds 'not' and 'no')."""
+    from rnnlab.optional import require
+
+    require("gensim", "English stop words (--stop-words)")
     from gensim.parsing.preprocessing import STOPWORDS
 
     return tuple(sorted(STOPWORDS))

@@ -149,6 +149,9 @@ class SubwordPreprocessor:
     @classmethod
     def train(cls, texts, vocab_size=16000, maxlen=100):
         """Trains BPE on `texts` (lower-cased, `<br />` removed)."""
+        from rnnlab.optional import require
+
+        require("tokenizers", "BPE subwords (--tokenizer subword)")
         from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
         tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
@@ -197,6 +200,9 @@ class SubwordPreprocessor:
 
     @classmethod
     def from_config(cls, config):
+        from rnnlab.optional import require
+
+        require("tokenizers", "A subword run (its preprocessor)")
         from tokenizers import Tokenizer
 
         return cls(Tokenizer.from_str(config["tokenizer"]), config["maxlen"])
