@@ -16,10 +16,11 @@ import numpy as np
 
 from rnnlab.data.batches import pad as pad_front
 from rnnlab.runs import write_json
+from rnnlab.text.vocabulary import DEFAULT_RESERVED
 from rnnlab.text.words import WordTokenizer
 
-PAD, START, OOV = 0, 1, 2
-RESERVED_TOKENS = ("[PAD]", "[START]", "[UNK]")  # subword ids 0, 1, 2
+PAD, START, OOV = 0, 1, 2  # the reserved indices of rnnlab.text.vocabulary (Keras' imdb scheme)
+RESERVED_TOKENS = DEFAULT_RESERVED  # subword ids 0, 1, 2
 
 
 @dataclass
@@ -87,6 +88,10 @@ class SentimentPreprocessor:
             raise ValueError("Expected a list of texts. Received: a single str; wrap it in a list.")
         return self.sequences_from_ranks([self.ranks(text) for text in texts])
 
+    def encode_reviews(self, reviews):
+        """A dataset's reviews -> unpadded index arrays, from their cached frequency ranks."""
+        return self.sequences_from_ranks(reviews.ranks())
+
     def known_tokens(self, text):
         """How many tokens of `text` the vocabulary knows (the rest become `oov_char`)."""
         return int(np.count_nonzero(self.ranks(text) + self.index_from < self.num_words))
@@ -149,22 +154,9 @@ class SubwordPreprocessor:
     @classmethod
     def train(cls, texts, vocab_size=16000, maxlen=100):
         """Trains BPE on `texts` (lower-cased, `<br />` removed)."""
-        from rnnlab.optional import require
+        from rnnlab.text.subwords import train_bpe
 
-        require("tokenizers", "BPE subwords (--tokenizer subword)")
-        from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
-
-        tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
-        tokenizer.normalizer = normalizers.Sequence(
-            [normalizers.Replace(Regex(r"<br\s*/?>"), " "), normalizers.NFKC(), normalizers.Lowercase()]
-        )
-        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-            [pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False)]
-        )
-        trainer = trainers.BpeTrainer(
-            vocab_size=vocab_size, special_tokens=list(RESERVED_TOKENS), show_progress=False
-        )
-        tokenizer.train_from_iterator(texts, trainer)
+        tokenizer = train_bpe(texts, vocab_size, reserved=RESERVED_TOKENS)
         return cls(tokenizer, maxlen)
 
     @property
@@ -184,6 +176,10 @@ class SubwordPreprocessor:
 
     def __call__(self, texts):
         return pad_front(self.sequences(texts), self.maxlen)
+
+    def encode_reviews(self, reviews):
+        """A dataset's reviews -> unpadded id arrays, from their text."""
+        return self.sequences(reviews.texts())
 
     def known_tokens(self, text):
         """How many subword tokens of `text` are not `[UNK]`."""

@@ -44,18 +44,28 @@ def make_preprocessor(config):
     )
 
 
+class Reviews:
+    """One IMDb split in a given order, read lazily as frequency ranks or as texts."""
+
+    def __init__(self, split, order):
+        self.split, self.order = split, order
+
+    def ranks(self):
+        ranks, _ = imdb.load_ranks(self.split)
+        return [ranks[i] for i in self.order]
+
+    def texts(self):
+        texts, _ = imdb.load_texts(self.split)
+        return [texts[i] for i in self.order]
+
+
 def load_sequences(config, split, preprocessor):
     """Unpadded index arrays and labels of 'train' or 'test', in a seeded order, cut to `config.limit`."""
-    ranks, labels = imdb.load_ranks(split)
+    _, labels = imdb.load_ranks(split)
     order = np.random.default_rng([config.seed, split == "test"]).permutation(len(labels))
     if config.limit is not None:
         order = order[: config.limit]
-    if isinstance(preprocessor, SentimentPreprocessor):  # word ids straight from the cached ranks
-        sequences = preprocessor.sequences_from_ranks([ranks[i] for i in order])
-    else:
-        texts, _ = imdb.load_texts(split)
-        sequences = preprocessor.sequences([texts[i] for i in order])
-    return sequences, labels[order].astype("float32")
+    return preprocessor.encode_reviews(Reviews(split, order)), labels[order].astype("float32")
 
 
 class SentimentTask(Task):
