@@ -3,10 +3,13 @@
 
     python benchmarks/kill_resume.py --trials 20 --output results/resume/kill-resume.json
 
-Each trial starts the same training command, kills it after a random delay
-drawn uniformly over the uninterrupted run's wall time (so kills land while
-loading data, training, checkpointing or saving), then runs the command again
-with `--resume` (killing that one too in some trials) until it finishes. The
+Each trial starts the same training command and kills it after a random
+delay: in three trials of four, drawn uniformly over the training phase (from
+the first "Epoch" line to the end of the uninterrupted run: kills land in
+training steps, checkpoint writes, evaluation, saving and the final swap); in
+the others, over the whole process (loading data too). It then runs the
+command again with `--resume` (killing that one too in some trials) until it
+finishes. The
 final `model.keras` weights are compared with the reference run's, bitwise
 and by their largest absolute difference.
 """
@@ -20,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -33,7 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from rnnlab import runs  # noqa: E402
 
 TRAIN = [
-    "train", "sentiment", "--limit", "4000", "--epochs", "4", "--checkpoint-every", "10",
+    "train", "sentiment", "--limit", "8000", "--epochs", "4", "--checkpoint-every", "10",
     "--steps-per-execution", "4",
 ]  # fmt: skip
 
@@ -52,7 +56,30 @@ def weights(run):
 
 def start(output, extra=()):
     command = [sys.executable, "-m", "rnnlab", *TRAIN, "--output", str(output), *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def run_until(process, delay, after_training_starts):
+    """Lets `process` run for `delay` s (counted from its first "Epoch" line if asked), then
+    kills it; returns (output, killed)."""
+    lines = []
+    if after_training_starts:
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Epoch ") or line.startswith("Resuming from checkpoint"):
+                break
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout))
+    reader.start()
+    try:
+        process.wait(timeout=delay)
+        killed = False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        killed = True
+    process.wait()
+    reader.join()
+    return "".join(lines), killed
 
 
 def main():
@@ -66,12 +93,18 @@ def main():
     try:
         began = time.perf_counter()
         done = start(work / "reference")
-        log = done.communicate()[0]
+        log, training_began = [], None
+        for line in done.stdout:
+            log.append(line)
+            if training_began is None and line.startswith("Epoch "):
+                training_began = time.perf_counter()
+        done.wait()
         if done.returncode != 0:
-            sys.exit(f"reference run failed:\n{log[-3000:]}")
+            sys.exit("reference run failed:\n" + "".join(log)[-3000:])
         reference_seconds = time.perf_counter() - began
+        training_seconds = time.perf_counter() - training_began
         reference = weights(work / "reference")
-        print(f"reference run: {reference_seconds:.1f} s")
+        print(f"reference run: {reference_seconds:.1f} s, of which training onwards {training_seconds:.1f} s")
         trials = []
         for trial in range(args.trials):
             output = work / f"trial-{trial}"
@@ -80,15 +113,18 @@ def main():
             while True:
                 attempts += 1
                 process = start(output, extra)
-                # first attempt always killed; later ones killed with probability 1/3
+                # the first attempt is always killed; later ones with probability 1/3
                 if attempts == 1 or (attempts <= 3 and rng.random() < 1 / 3):
-                    delay = rng.uniform(0.5, reference_seconds)
-                    try:
-                        process.wait(timeout=delay)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        kills.append(round(delay, 2))
-                out = process.communicate()[0]
+                    during_training = trial % 4 != 3
+                    span = training_seconds if during_training else reference_seconds
+                    delay = rng.uniform(0.05, span)
+                    out, killed = run_until(process, delay, during_training)
+                    if killed:
+                        kills.append(
+                            {"after_s": round(delay, 2), "from": "training" if during_training else "start"}
+                        )
+                else:
+                    out = process.communicate()[0]
                 for line in out.splitlines():
                     if line.startswith("Resuming from checkpoint"):
                         resumed_from.append(line.split(": ", 1)[1])
@@ -107,7 +143,7 @@ def main():
             trials.append(
                 {
                     "trial": trial,
-                    "kill_times_s": kills,
+                    "kills": kills,
                     "attempts": attempts,
                     "resumed_from": resumed_from,
                     "bitwise_equal": equal,
@@ -122,10 +158,13 @@ def main():
             "train_command": "rnnlab " + " ".join(TRAIN) + " --output DIR [--resume]",
             "trials": trials,
             "num_trials": len(trials),
-            "num_killed": sum(bool(t["kill_times_s"]) for t in trials),
+            "num_killed": sum(bool(t["kills"]) for t in trials),
+            "num_kills": sum(len(t["kills"]) for t in trials),
+            "num_resumed_from_a_checkpoint": sum(bool(t["resumed_from"]) for t in trials),
             "num_bitwise_equal": sum(t["bitwise_equal"] for t in trials),
             "max_abs_diff": max(t["max_abs_diff"] for t in trials),
             "reference_wall_time_s": round(reference_seconds, 2),
+            "reference_training_onwards_s": round(training_seconds, 2),
             "wall_time_s": round(time.perf_counter() - began, 1),
             **runs.provenance("jax"),
         }
