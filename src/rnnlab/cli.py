@@ -30,7 +30,7 @@ def _add_backend(parser):
         "--backend",
         choices=backends.BACKENDS,
         default=None,
-        help="Keras backend (default: the run's, KERAS_BACKEND or jax)",
+        help="Keras backend (default: KERAS_BACKEND, else the one the run was trained on)",
     )
 
 

@@ -16,6 +16,7 @@ Example:
 
 import dataclasses
 import json
+import os
 import signal
 import sys
 import time
@@ -445,13 +446,14 @@ def _interrupted_message(task, writer, output):
 
 
 def open_run(run_dir, backend=None):
-    """`(task, config, folder)` of a finished run; selects the backend (default: the run's)."""
+    """`(task, config, folder)` of a finished run; selects the backend: `backend`, else
+    `KERAS_BACKEND`, else the one the run was trained on."""
     from rnnlab.tasks import get_task
 
     folder, info = runs.open_run(run_dir)
     task = get_task(info["task"])
     config = task.load_config(folder / "config.toml")
-    backends.select(backend or config.backend)
+    backends.select(backend or os.environ.get("KERAS_BACKEND") or config.backend)
     return task, config, folder
 
 
