@@ -95,3 +95,20 @@ def test_toml_round_trip(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(configs.to_toml(c))
     assert configs.resolve(SentimentConfig, path) == c
+
+
+def test_cosine_schedule_spans_the_whole_run():
+    import keras
+
+    from rnnlab.tasks.sentiment import TASK
+
+    config = SentimentConfig(lr_schedule="cosine", warmup_steps=10, epochs=3, learning_rate=0.01)
+    model = TASK.compile(
+        TASK.build_model(config, type("P", (), {"vocab_size": 20})()), config, "jax", steps_per_epoch=50
+    )
+    lr = keras.optimizers.schedules.deserialize(model.optimizer.get_config()["learning_rate"])
+    assert isinstance(lr, keras.optimizers.schedules.CosineDecay)
+    assert (lr.decay_steps, lr.warmup_steps) == (140, 10)
+    assert [float(lr(s)) for s in (0, 10, 150)] == pytest.approx([0.0, 0.01, 0.0], abs=1e-7)
+    with pytest.raises(ValueError, match="warmup_steps needs lr_schedule='cosine'"):
+        SentimentConfig(warmup_steps=5)

@@ -132,11 +132,25 @@ class Task:
             bucket_boundaries=DEFAULT_BOUNDARIES if bucket else None,
         )
 
-    def compile(self, model, config, backend):
+    def compile(self, model, config, backend, steps_per_epoch=None):
+        """Compiles with the config's optimizer, schedule, loss and metrics.
+
+        Args:
+            steps_per_epoch: batches per epoch, for a schedule over the whole run.
+        """
         import keras
 
+        learning_rate = config.learning_rate
+        if config.lr_schedule == "cosine":
+            total = config.epochs * (steps_per_epoch or 1)
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                0.0 if config.warmup_steps else config.learning_rate,
+                decay_steps=max(1, total - config.warmup_steps),
+                warmup_target=config.learning_rate if config.warmup_steps else None,
+                warmup_steps=config.warmup_steps,
+            )
         optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
-            learning_rate=config.learning_rate, clipnorm=config.clipnorm
+            learning_rate=learning_rate, clipnorm=config.clipnorm
         )
         loss, metrics = self.loss_and_metrics(config)
         model.compile(
@@ -377,7 +391,10 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
 
         seed_everything(config.seed, backend)
         num_devices = distribute(config, backend, log=log)
-        model = task.compile(task.build_model(config, preprocessor, **extras), config, backend)
+        steps_per_epoch = len(task.batch_order(config, train_examples, shuffle=True).plan(0))
+        model = task.compile(
+            task.build_model(config, preprocessor, **extras), config, backend, steps_per_epoch
+        )
         if not writer.resumed:
             model.summary()
         fit_start = time.perf_counter()

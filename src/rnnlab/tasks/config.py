@@ -8,6 +8,7 @@ from rnnlab.backend import BACKENDS
 from rnnlab.config import option, validate
 
 OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}  # name -> Keras class
+SCHEDULES = ("constant", "cosine")
 # Keras' steps_per_execution on each backend when a config leaves it unset: JAX and
 # TensorFlow compile several steps into one call; PyTorch runs steps eagerly and its
 # trainer does not support more than one.
@@ -28,6 +29,12 @@ class TrainConfig:
     batch_size: int = option(32, "examples per gradient step", min=1, max=1_000_000)
     learning_rate: float = option(0.001, "learning rate (Keras' Adam default)", min=0, min_exclusive=True)
     optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
+    lr_schedule: str = option(
+        "constant", "learning-rate schedule: constant, or cosine decay to 0 over the run", choices=SCHEDULES
+    )
+    warmup_steps: int = option(
+        0, "with --lr-schedule cosine: steps of linear warm-up from 0 first", min=0, max=10**9
+    )
     clipnorm: float | None = option(
         None, "clip each gradient to this norm (none: no clipping)", min=0, min_exclusive=True
     )
@@ -65,6 +72,11 @@ class TrainConfig:
 
     def __post_init__(self):
         validate(self)
+        if self.warmup_steps and self.lr_schedule == "constant":
+            raise ValueError(
+                f"warmup_steps needs lr_schedule='cosine'. Received: warmup_steps={self.warmup_steps}, "
+                "lr_schedule='constant'"
+            )
 
     def steps_per_execution_for(self, backend):
         """`steps_per_execution`, or the backend's default when unset."""
