@@ -296,10 +296,12 @@ def fit(task, config, model, train, validation, folder, backend, log=print):
         state = {"epoch": 0, "step": 0, "global_step": 0, "history": {}, "best": None, "best_epoch": None}
         state["wait"] = 0
     else:
-        log(
-            f"Resuming from checkpoint {checkpoints.latest().name}: "
-            f"epoch {state['epoch'] + 1}, step {state['step']}"
+        where = (
+            f"epoch {state['epoch'] + 1}/{config.epochs}, step {state['step']}"
+            if state["epoch"] < config.epochs and not state.get("stopped")
+            else "training had finished"
         )
+        log(f"Resuming from checkpoint {checkpoints.latest().name}: {where}")
     train_order = task.batch_order(config, train, shuffle=True)
     val_data = epoch_batches(validation, task.batch_order(config, validation, shuffle=False), 0)
     verbose = 1 if sys.stdout.isatty() else 2  # progress bars on a terminal, a line per epoch in logs
