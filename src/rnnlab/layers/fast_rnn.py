@@ -27,7 +27,12 @@ cuDNN where Keras would use it), as Keras picks cuDNN only for eligible
 configurations.
 
 `FastRNN(units, cell=...)` makes the layer of a cell by name ('simple',
-'lstm', 'gru'), and loads configurations saved by earlier rnnlab versions.
+'lstm', 'gru'), and loads models saved by the earlier `FastRNN`.
+
+For step-by-step decoding (sampling, beam search), `layer.cell` is Keras'
+`SimpleRNNCell`/`LSTMCell`/`GRUCell` holding the layer's own weights:
+`output, states = layer.cell(x_t, states)` continues from the `return_state`
+states of an encoder, and `layer.cell.get_initial_state(batch_size)` gives zeros.
 """
 
 import keras
@@ -154,7 +159,7 @@ class _NativeLoop:
         super().__init__(*args, **kwargs)
         self.native = native
 
-    # The cell's weights, also as the layer's attributes (as rnnlab < 0.2 had them).
+    # The cell's weights, also as the layer's attributes (as the earlier FastRNN had them).
     kernel = property(lambda self: self.cell.kernel)
     recurrent_kernel = property(lambda self: self.cell.recurrent_kernel)
     bias = property(lambda self: self.cell.bias)
@@ -162,10 +167,11 @@ class _NativeLoop:
     def uses_native_loop(self, dtype="float32"):
         """True when a call with inputs of `dtype` runs the native loop (see the module's docstring)."""
         cell = self.cell
+        dtype = keras.backend.standardize_dtype(dtype)
         eligible = (
             self.native
             and self.compute_dtype == "float32"
-            and keras.backend.standardize_dtype(dtype) == "float32"
+            and (dtype == "float32" or "int" in dtype)  # integers are cast, as Keras' matmul promotes them
             and cell.activation is keras.activations.tanh
             and getattr(cell, "recurrent_activation", keras.activations.sigmoid) is keras.activations.sigmoid
             and not cell.recurrent_dropout
@@ -179,6 +185,7 @@ class _NativeLoop:
         if not self.uses_native_loop(sequences.dtype):
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
         cell = self.cell
+        sequences = ops.cast(sequences, "float32")
         if training and cell.dropout:  # one mask per sequence, every step (as Keras' cells)
             sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
         batch, timesteps = ops.shape(sequences)[0], ops.shape(sequences)[1]
@@ -215,12 +222,12 @@ class _NativeLoop:
         return config
 
     def load_own_variables(self, store):
-        # Layers saved by rnnlab < 0.2 (`FastRNN`) kept kernel, recurrent_kernel and bias
+        # Layers saved by the earlier FastRNN (its own layer) kept kernel, recurrent_kernel and bias
         # on the layer itself; they now live on the cell, as in Keras.
         if len(store.keys()) == 3 and not self._trainable_variables:
-            for i, v in enumerate(self.cell.trainable_weights):
-                v.assign(store[str(i)])
             cell = self.cell
+            for i, v in enumerate(cell._trainable_variables + cell._non_trainable_variables):
+                v.assign(store[str(i)])
 
             def load_cell_once(store):  # the file has nothing under the cell's path: skip it, once
                 vars(cell).pop("load_own_variables")
@@ -345,7 +352,7 @@ LAYERS = {"simple": SimpleRNN, "lstm": LSTM, "gru": GRU}
 
 def _made_by_fast_rnn(layer_class):
     """The subclass of `layer_class` that `FastRNN(...)` makes: named `FastRNN` and saved
-    as 'rnnlab>FastRNN' with its `cell`, as in rnnlab < 0.2, so that saved models keep their
+    as 'rnnlab>FastRNN' with its `cell`, as the earlier FastRNN was, so that saved models keep their
     layout (weights under `fast_rnn`, `fast_rnn_1`, ...) and load in both directions."""
     cell_name = layer_class._cell_name
 

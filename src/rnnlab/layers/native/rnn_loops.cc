@@ -412,8 +412,9 @@ void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const f
                    bool reverse, float* du_t) {
   if (T < 1) return;
   const float* d_first = d_pre_row + (reverse ? (T - 1) * G : 0);  // step 0's
-  for (int64_t g = 0; g < G; ++g)
-    for (int64_t j = 0; j < H; ++j) du_t[g * H + j] += d_first[g] * h0_row[j];
+  if (std::any_of(h0_row, h0_row + H, [](float v) { return v != 0.0f; }))  // skipped for the usual zeros
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t j = 0; j < H; ++j) du_t[g * H + j] += d_first[g] * h0_row[j];
   if (T < 2) return;
   const float* first = reverse ? d_pre_row + (T - 2) * G : d_pre_row + G;
   const std::vector<float> hs_packed = pack_columns(hs_row, T - 1, H, H);
