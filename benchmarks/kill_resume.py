@@ -116,7 +116,7 @@ def main():
                 # the first attempt is always killed; later ones with probability 1/3
                 if attempts == 1 or (attempts <= 3 and rng.random() < 1 / 3):
                     during_training = trial % 4 != 3
-                    span = training_seconds if during_training else reference_seconds
+                    span = training_seconds if during_training else 0.9 * reference_seconds
                     delay = rng.uniform(0.05, span)
                     out, killed = run_until(process, delay, during_training)
                     if killed:

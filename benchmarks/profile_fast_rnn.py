@@ -1,9 +1,9 @@
 """Where the time of one training batch goes: the recurrent layer alone and the whole step.
 
 For each cell (article's shapes: batch 32, 100 steps, 32 features, 64 units)
-it times, per batch, the forward and forward + backward of: FastRNN with its
-native loop (rnnlab's default on JAX), FastRNN's portable `keras.ops.scan`
-loop, and Keras' own layer; then the whole jitted train step (embedding,
+it times, per batch, the forward and forward + backward of rnnlab's layer with
+its native loop (the default on JAX) and of Keras' own layer (which is also
+what rnnlab's layer runs where the native loop cannot); then the whole jitted train step (embedding,
 layer, dense, loss, Adam) of the sentiment task's model with FastRNN and with
 Keras' layers. Minimum over rounds that alternate between the variants.
 
@@ -91,7 +91,6 @@ def main():
     for cell in CELLS:
         variants = {
             "native": FastRNN(UNITS, cell=cell),
-            "portable": FastRNN(UNITS, cell=cell, native=False),
             "keras": layer_class(cell, fast=False)(UNITS),
         }
         for variant, layer in variants.items():
