@@ -62,7 +62,7 @@ def start(output, extra=()):
 
 def run_until(process, delay, after_training_starts):
     """Lets `process` run for `delay` s (counted from its first "Epoch" line if asked), then
-    kills it; returns (output, killed)."""
+    kills it; returns (output, killed). Sets `process.returncode`."""
     lines = []
     if after_training_starts:
         for line in process.stdout:
@@ -113,16 +113,23 @@ def main():
             while True:
                 attempts += 1
                 process = start(output, extra)
-                # the first attempt is always killed; later ones with probability 1/3
-                if attempts == 1 or (attempts <= 3 and rng.random() < 1 / 3):
+                if attempts == 1:  # always killed: a shorter delay when the run ended first
                     during_training = trial % 4 != 3
-                    span = training_seconds if during_training else 0.9 * reference_seconds
-                    delay = rng.uniform(0.05, span)
+                    delay = rng.uniform(0.05, training_seconds if during_training else reference_seconds)
                     out, killed = run_until(process, delay, during_training)
+                    while not killed:
+                        shutil.rmtree(output)
+                        delay /= 2
+                        out, killed = run_until(start(output), delay, during_training)
+                    kills.append(
+                        {"after_s": round(delay, 2), "from": "training" if during_training else "start"}
+                    )
+                    process.returncode = -9
+                elif attempts <= 3 and rng.random() < 1 / 3:  # some resumed runs are killed too
+                    delay = rng.uniform(0.05, training_seconds)
+                    out, killed = run_until(process, delay, True)
                     if killed:
-                        kills.append(
-                            {"after_s": round(delay, 2), "from": "training" if during_training else "start"}
-                        )
+                        kills.append({"after_s": round(delay, 2), "from": "training"})
                 else:
                     out = process.communicate()[0]
                 for line in out.splitlines():
