@@ -38,7 +38,7 @@ states of an encoder, and `layer.cell.get_initial_state(batch_size)` gives zeros
 import keras
 from keras import ops
 
-CELLS = ("simple", "lstm", "gru")
+from rnnlab.cells import CELLS  # the one list of cell names
 
 
 def _ffi(target, *results):
