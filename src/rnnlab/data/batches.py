@@ -1,0 +1,215 @@
+"""Batches for every task: inputs and targets of any shape, padded at either
+end, optionally bucketed by length, in an order that is a pure function of
+`(seed, epoch)` so an interrupted training replays it exactly.
+
+Example:
+>>> import numpy as np
+>>> examples = Examples([np.array([5, 6]), np.array([7])], np.array([1.0, 0.0]))
+>>> order = BatchOrder(examples.lengths(), batch_size=2, shuffle=False)
+>>> [x.tolist() for x, _ in (examples.batch(ix, 3) for length, ix in order.plan(0))]
+[[[0, 5, 6], [0, 0, 7]]]
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_BOUNDARIES = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+PAD_SIDES = ("front", "back")
+
+
+def bucket_length(length, boundaries=DEFAULT_BOUNDARIES):
+    """Smallest boundary >= `length` (or `length` itself past the last one)."""
+    for boundary in boundaries:
+        if length <= boundary:
+            return boundary
+    return length
+
+
+def pad(sequences, length, side="front", value=0, dtype=None):
+    """Pads or cuts sequences to `(n, length, *item_shape)`.
+
+    Args:
+        sequences: arrays whose first axis is time (ids `(T,)`, frames `(T, F)`, ...).
+        length: steps of the result; longer sequences keep their last steps
+            (`side="front"`, Keras' `pad_sequences` default) or their first
+            (`side="back"`).
+        side: 'front' pads before the sequence, 'back' after it.
+        value: the padding value.
+        dtype: of the result (default: the first sequence's, int32 when empty).
+    """
+    if side not in PAD_SIDES:
+        raise ValueError(f"Expected side in {set(PAD_SIDES)}. Received: side={side!r}")
+    sequences = [np.asarray(s) for s in sequences]
+    first = next((s for s in sequences if s.size), sequences[0] if sequences else np.zeros(0, "int32"))
+    dtype = dtype or (first.dtype if first.size else np.int32)
+    out = np.full((len(sequences), length, *first.shape[1:]), value, dtype=dtype)
+    for row, sequence in enumerate(sequences):
+        if side == "front":
+            sequence = sequence[len(sequence) - length :] if len(sequence) > length else sequence
+            if len(sequence):
+                out[row, length - len(sequence) :] = sequence
+        else:
+            sequence = sequence[:length]
+            out[row, : len(sequence)] = sequence
+    return out
+
+
+@dataclass
+class Examples:
+    """A split of a dataset: input and target sequences (or fixed arrays).
+
+    Args:
+        inputs: a list of sequences (one per example), a fixed array, or a dict
+            / tuple of those (several model inputs).
+        targets: the same kinds; labels are a fixed array.
+        pad_side: where sequences are padded ('front' or 'back').
+        length_of: which input's length decides a bucket (its first, by default).
+
+    Example:
+    >>> import numpy as np
+    >>> ex = Examples([np.array([1, 2, 3])], np.array([1.0]))
+    >>> ex.batch(np.array([0]), 2)[0].tolist()
+    [[2, 3]]
+    """
+
+    inputs: object
+    targets: object
+    pad_side: str = "front"
+
+    def __post_init__(self):
+        if self.pad_side not in PAD_SIDES:
+            raise ValueError(f"Expected pad_side in {set(PAD_SIDES)}. Received: {self.pad_side!r}")
+
+    def __len__(self):
+        return len(_first(self.inputs))
+
+    def lengths(self):
+        """Steps of each example's (first) input."""
+        first = _first(self.inputs)
+        if isinstance(first, np.ndarray):
+            return np.full(len(first), first.shape[1] if first.ndim > 1 else 1)
+        return np.array([len(s) for s in first])
+
+    def batch(self, indices, length):
+        """`(x, y)` of the examples at `indices`, sequences padded to `length`."""
+        return self._take(self.inputs, indices, length), self._take(self.targets, indices, length)
+
+    def _take(self, part, indices, length):
+        if isinstance(part, dict):
+            return {name: self._take(value, indices, length) for name, value in part.items()}
+        if isinstance(part, tuple):
+            return tuple(self._take(value, indices, length) for value in part)
+        if isinstance(part, np.ndarray):
+            return part[indices]
+        return pad([part[i] for i in indices], length, self.pad_side)
+
+    def subset(self, indices):
+        """The examples at `indices`, in that order."""
+        inputs, targets = self._subset(self.inputs, indices), self._subset(self.targets, indices)
+        return Examples(inputs, targets, self.pad_side)
+
+    def _subset(self, part, indices):
+        if isinstance(part, dict):
+            return {name: self._subset(value, indices) for name, value in part.items()}
+        if isinstance(part, tuple):
+            return tuple(self._subset(value, indices) for value in part)
+        if isinstance(part, np.ndarray):
+            return part[indices]
+        return [part[i] for i in indices]
+
+
+def _first(part):
+    if isinstance(part, dict):
+        return _first(next(iter(part.values())))
+    if isinstance(part, tuple):
+        return _first(part[0])
+    return part
+
+
+@dataclass
+class BatchOrder:
+    """Which examples form each batch of each epoch, replayable from `(seed, epoch)`.
+
+    Without bucketing, epoch e (0-based) visits the examples in permutation
+    e + 2 drawn from `np.random.RandomState(seed)`: the order Keras' own
+    `fit(shuffle=True)` uses on JAX after `keras.utils.set_random_seed(seed)`
+    (its first draw goes to building the model), so results match a plain `fit`. With `bucket_boundaries`, examples of
+    similar length are batched together (each batch padded to its bucket's
+    length), shuffled within buckets and then across batches.
+
+    Args:
+        lengths: steps of each example.
+        batch_size: examples per batch (a bucket's last batch may be smaller).
+        shuffle: a new order every epoch; False keeps the examples' order.
+        seed: seed of the order.
+        fixed_length: pad every batch to this length (no bucketing).
+        bucket_boundaries: bucket lengths, or None for no bucketing.
+    """
+
+    lengths: np.ndarray
+    batch_size: int
+    shuffle: bool = True
+    seed: int = 0
+    fixed_length: int | None = None
+    bucket_boundaries: tuple | None = None
+
+    def plan(self, epoch):
+        """`[(length, indices), ...]`: the batches of `epoch` (0-based), in order."""
+        n = len(self.lengths)
+        if self.bucket_boundaries is None:
+            order = np.arange(n)
+            if self.shuffle:
+                state = np.random.RandomState(self.seed)
+                for _ in range(epoch + 2):  # Keras' fit draws once before its first epoch
+                    order = state.permutation(n)
+            length = self.fixed_length or int(max(self.lengths, default=1))
+            return [(length, order[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
+        rng = np.random.default_rng(self.seed)
+        if not self.shuffle:
+            return self._bucketed(rng)
+        for _ in range(epoch + 1):  # each epoch's plan continues the same generator
+            batches = self._bucketed(rng)
+        return batches
+
+    def _bucketed(self, rng):
+        lengths = np.array([bucket_length(int(n), self.bucket_boundaries) for n in self.lengths])
+        batches = []
+        for length in np.unique(lengths):
+            members = np.flatnonzero(lengths == length)
+            if self.shuffle:
+                members = rng.permutation(members)
+            for start in range(0, len(members), self.batch_size):
+                batches.append((int(length), members[start : start + self.batch_size]))
+        if self.shuffle:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        return batches
+
+
+def epoch_batches(examples, order, epoch, start=0, advance=False):
+    """A `keras.utils.PyDataset` of `order.plan(epoch)[start:]`.
+
+    With `advance`, each epoch's end moves on to the next epoch's plan (for a
+    single `fit` over many epochs).
+    """
+    import keras
+
+    class EpochBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch = epoch
+            self.plan = order.plan(epoch)[start:]
+
+        def __len__(self):
+            return len(self.plan)
+
+        def __getitem__(self, index):
+            length, indices = self.plan[index]
+            return examples.batch(indices, length)
+
+        def on_epoch_end(self):
+            if advance:
+                self.epoch += 1
+                self.plan = order.plan(self.epoch)
+
+    return EpochBatches()
