@@ -37,9 +37,13 @@ def test_inputs_and_targets_of_any_shape():
         pad_side="back",
     )
     x, y = examples.batch(np.array([1, 0]), 3)
-    assert x["source"].tolist() == [[3, 0, 0], [1, 2, 0]]
-    assert x["target_in"].tolist() == [[8, 9, 9], [7, 0, 0]]
-    assert y.tolist() == [[8, 9, 9], [7, 0, 0]]
+    assert x["source"].tolist() == [[3, 0, 0], [1, 2, 0]]  # the first input: the given length
+    # other sequences: padded to the bucket length of their own longest (3 -> 16)
+    assert x["target_in"].shape == y.shape == (2, 16)
+    assert x["target_in"][:, :4].tolist() == [[8, 9, 9, 0], [7, 0, 0, 0]]
+    assert y[:, :4].tolist() == [[8, 9, 9, 0], [7, 0, 0, 0]]
+    long_targets = Examples([np.array([1])], [np.arange(1, 41)], pad_side="back")
+    assert long_targets.batch(np.array([0]), 1)[1].shape == (1, 64)  # never cut to the source's length
     assert examples.lengths().tolist() == [2, 1]
     assert len(examples.subset(np.array([1]))) == 1
 

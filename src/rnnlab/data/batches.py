@@ -92,17 +92,27 @@ class Examples:
         return np.array([len(s) for s in first])
 
     def batch(self, indices, length):
-        """`(x, y)` of the examples at `indices`, sequences padded to `length`."""
-        return self._take(self.inputs, indices, length), self._take(self.targets, indices, length)
+        """`(x, y)` of the examples at `indices`: the first input's sequences padded to
+        `length`; other sequences (e.g. translation targets, of their own lengths) to the
+        bucket length of their longest in the batch."""
+        first = [True]
+        return self._take(self.inputs, indices, length, first), self._take(
+            self.targets, indices, length, first
+        )
 
-    def _take(self, part, indices, length):
+    def _take(self, part, indices, length, first):
         if isinstance(part, dict):
-            return {name: self._take(value, indices, length) for name, value in part.items()}
+            return {name: self._take(value, indices, length, first) for name, value in part.items()}
         if isinstance(part, tuple):
-            return tuple(self._take(value, indices, length) for value in part)
+            return tuple(self._take(value, indices, length, first) for value in part)
         if isinstance(part, np.ndarray):
+            first[0] = False
             return part[indices]
-        return pad([part[i] for i in indices], length, self.pad_side)
+        sequences = [part[i] for i in indices]
+        if not first[0]:
+            length = bucket_length(max((len(s) for s in sequences), default=1))
+        first[0] = False
+        return pad(sequences, length, self.pad_side)
 
     def subset(self, indices):
         """The examples at `indices`, in that order."""
@@ -134,9 +144,10 @@ class BatchOrder:
     Without bucketing, epoch e (0-based) visits the examples in permutation
     e + 2 drawn from `np.random.RandomState(seed)`: the order Keras' own
     `fit(shuffle=True)` uses on JAX after `keras.utils.set_random_seed(seed)`
-    (its first draw goes to building the model), so results match a plain `fit`. With `bucket_boundaries`, examples of
-    similar length are batched together (each batch padded to its bucket's
-    length), shuffled within buckets and then across batches.
+    (its first draw goes to building the model), so results match a plain `fit`.
+    With `bucket_boundaries`, examples of similar length are batched together
+    (each batch padded to its bucket's length), shuffled within buckets and
+    then across batches.
 
     Args:
         lengths: steps of each example.
