@@ -15,6 +15,7 @@ EXTRAS = {  # module -> (pip package, rnnlab extra)
     "gensim": ("gensim", "text"),
     "tokenizers": ("tokenizers", "text"),
     "keras_tuner": ("keras-tuner", "tune"),
+    "sacrebleu": ("sacrebleu", "translation"),
 }
 
 

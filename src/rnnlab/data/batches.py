@@ -10,7 +10,7 @@ Example:
 [[[0, 5, 6], [0, 0, 7]]]
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -76,6 +76,7 @@ class Examples:
     inputs: object
     targets: object
     pad_side: str = "front"
+    meta: dict = field(default_factory=dict)  # per-example extras (e.g. reference texts), kept by subset
 
     def __post_init__(self):
         if self.pad_side not in PAD_SIDES:
@@ -117,7 +118,8 @@ class Examples:
     def subset(self, indices):
         """The examples at `indices`, in that order."""
         inputs, targets = self._subset(self.inputs, indices), self._subset(self.targets, indices)
-        return Examples(inputs, targets, self.pad_side)
+        meta = {name: [values[i] for i in indices] for name, values in self.meta.items()}
+        return Examples(inputs, targets, self.pad_side, meta)
 
     def _subset(self, part, indices):
         if isinstance(part, dict):

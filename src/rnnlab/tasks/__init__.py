@@ -9,7 +9,10 @@ and register it below.
 
 import importlib
 
-TASKS = {"sentiment": "rnnlab.tasks.sentiment.task"}  # name -> module holding `TASK`
+TASKS = {
+    "sentiment": "rnnlab.tasks.sentiment.task",
+    "translation": "rnnlab.tasks.translation.task",
+}  # name -> module holding `TASK`
 
 
 def get_task(name):

@@ -161,6 +161,11 @@ class Task:
         )
         return model
 
+    def train_and_validation(self, config, preprocessor):
+        """`(train, validation)` Examples; by default the last `validation_split` of 'train'
+        (a task with an official validation split overrides this)."""
+        return self.split(config, self.examples(config, "train", preprocessor))
+
     def split(self, config, examples):
         """`(train, validation)`: the last `validation_split` of the (seeded) training examples."""
         n_val = max(1, int(round(len(examples) * config.validation_split)))
@@ -171,8 +176,8 @@ class Task:
             )
         return examples.subset(np.arange(n_train)), examples.subset(np.arange(n_train, len(examples)))
 
-    def evaluate_examples(self, model, config, examples):
-        """Test metrics as a dict (Keras' metric names)."""
+    def evaluate_examples(self, model, config, examples, preprocessor=None):
+        """Test metrics as a dict (Keras' metric names; a task may add its own)."""
         data = epoch_batches(examples, self.batch_order(config, examples, shuffle=False), 0)
         values = model.evaluate(data, verbose=0, return_dict=True)
         return {name: float(value) for name, value in values.items()}
@@ -386,7 +391,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
             preprocessor.save(folder / "preprocessor.json")
         config, extras = task.prepare(config, preprocessor)
         runs.write_text(folder / "config.toml", configs.to_toml(dataclasses.replace(config, backend=backend)))
-        train_examples, validation = task.split(config, task.examples(config, "train", preprocessor))
+        train_examples, validation = task.train_and_validation(config, preprocessor)
         test = task.examples(config, "test", preprocessor)
         sizes = f"{len(train_examples)} train, {len(validation)} validation, {len(test)} test examples"
         log(f"{task.name}: {sizes}")
@@ -402,7 +407,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
         fit_start = time.perf_counter()
         state, checkpoints = fit(task, config, model, train_examples, validation, folder, backend, log=log)
         fit_seconds = time.perf_counter() - fit_start
-        test_metrics = task.evaluate_examples(model, config, test)
+        test_metrics = task.evaluate_examples(model, config, test, preprocessor)
         history = state["history"]
         metrics = {
             "task": task.name,
@@ -527,7 +532,7 @@ def evaluate_run(run_dir, backend=None, task=None):
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)
     test = task.examples(config, "test", preprocessor)
-    metrics = task.evaluate_examples(model, config, test)
+    metrics = task.evaluate_examples(model, config, test, preprocessor)
     result = {
         "task": task.name,
         **{f"test_{name}": value for name, value in metrics.items()},

@@ -45,7 +45,7 @@ def tune(task, base, output, trials=10, overwrite=False):
     writer = runs.RunWriter(output, f"tune-{task.name}", overwrite=overwrite)
     folder = writer.folder
     preprocessor = task.make_preprocessor(base)
-    train, validation = task.split(base, task.examples(base, "train", preprocessor))
+    train, validation = task.train_and_validation(base, preprocessor)
 
     class TaskHyperModel(keras_tuner.HyperModel):
         def build(self, hp):

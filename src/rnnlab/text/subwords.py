@@ -10,7 +10,9 @@ Example:
 from rnnlab.text.vocabulary import DEFAULT_RESERVED, UNK
 
 
-def train_bpe(texts, vocab_size, reserved=DEFAULT_RESERVED, lowercase=True, strip_html=True):
+def train_bpe(
+    texts, vocab_size, reserved=DEFAULT_RESERVED, lowercase=True, strip_html=True, reversible=False
+):
     """A trained `tokenizers.Tokenizer` (BPE) whose first ids are `reserved`.
 
     Args:
@@ -19,11 +21,15 @@ def train_bpe(texts, vocab_size, reserved=DEFAULT_RESERVED, lowercase=True, stri
         reserved: reserved tokens, ids 0.. in order; must contain `[UNK]`.
         lowercase: lower-case before splitting.
         strip_html: replace HTML line breaks (`<br />`) by spaces.
+        reversible: split on spaces only, marking word starts (SentencePiece's
+            "▁"), with the matching decoder, so `tokenizer.decode(ids)` gives the
+            text back (for generated text: translations); otherwise words and
+            punctuation are split apart and spacing is lost.
     """
     from rnnlab.optional import require
 
     require("tokenizers", "BPE subwords")
-    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     if UNK not in reserved:
         raise ValueError(f"Expected {UNK!r} among the reserved tokens. Received: {reserved}")
@@ -33,9 +39,13 @@ def train_bpe(texts, vocab_size, reserved=DEFAULT_RESERVED, lowercase=True, stri
     if lowercase:
         steps.append(normalizers.Lowercase())
     tokenizer.normalizer = normalizers.Sequence(steps)
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False)]
-    )
+    if reversible:
+        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+        tokenizer.decoder = decoders.Metaspace()
+    else:
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False)]
+        )
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(reserved), show_progress=False)
     tokenizer.train_from_iterator(texts, trainer)
     return tokenizer

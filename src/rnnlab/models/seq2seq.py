@@ -1,0 +1,269 @@
+"""Encoder-decoder for translation (article 6.2), with Luong attention (article 8.1).
+
+The encoder reads the source sentence; its final state (through a small
+"bridge" layer) starts the decoder, which reads the target sentence shifted
+right (teacher forcing) and predicts the next token at every step:
+
+    source ids -> Embedding -> [Bi]RNN encoder -> states -> bridge -> decoder initial state
+    target ids (shifted) -> Embedding -> RNN decoder -> [Luong attention over encoder outputs]
+                                      -> Dense(target vocabulary) logits
+
+With `attention="none"` the decoder sees the source only through the fixed-length
+state (the article's model, Sutskever et al. 2014 / Cho et al. 2014). With
+`attention="luong"` (Luong et al. 2015, "general" score), every decoder output
+attends over every encoder output; since the attention reads the decoder's
+outputs rather than feeding into its recurrence, both encoder and decoder run as
+whole-sequence loops during training (rnnlab's native loops on JAX).
+
+Decoding new sentences (`Translator`) runs the encoder once, then the decoder's
+cell step by step (greedy or beam search), with the trained model's own layers.
+
+Example:
+>>> model = build_seq2seq(source_vocab=100, target_vocab=120, units=16)  # doctest: +SKIP
+>>> model({"source": src_ids, "target_in": tgt_ids}).shape  # (batch, target steps, 120)  # doctest: +SKIP
+"""
+
+import numpy as np
+
+from rnnlab.cells import check_cell, recurrent_layer
+
+ATTENTIONS = ("none", "luong")
+
+
+def build_seq2seq(
+    source_vocab,
+    target_vocab,
+    embedding_dim=128,
+    units=256,
+    cell="gru",
+    attention="luong",
+    bidirectional=True,
+    encoder_layers=1,
+    dropout=0.0,
+    output_dropout=0.0,
+    fast_layers=True,
+):
+    """Builds the encoder-decoder.
+
+    Args:
+        source_vocab, target_vocab: vocabulary sizes (id 0 is padding).
+        embedding_dim: size of the token vectors (both languages).
+        units: state size of the decoder and of each encoder direction.
+        cell: 'simple', 'lstm' or 'gru'.
+        attention: 'none' (the article's fixed-length vector) or 'luong'.
+        bidirectional: read the source in both directions.
+        encoder_layers: stacked encoder layers.
+        dropout: dropout on the recurrent layers' inputs.
+        output_dropout: dropout before the output layer.
+        fast_layers: rnnlab's layers (native loops on JAX) or Keras' own.
+
+    Returns:
+        A `keras.Model` taking `{"source": (batch, S), "target_in": (batch, T)}` int ids
+        and returning `(batch, T, target_vocab)` logits.
+    """
+    import keras
+
+    check_cell(cell)
+    if attention not in ATTENTIONS:
+        raise ValueError(f"Expected attention in {set(ATTENTIONS)}. Received: attention={attention!r}")
+    for name, value in (("source_vocab", source_vocab), ("target_vocab", target_vocab), ("units", units)):
+        if not isinstance(value, int) or value < 2:
+            raise ValueError(f"Expected {name} to be an int >= 2. Received: {name}={value!r}")
+    layers = keras.layers
+    source = keras.Input((None,), dtype="int32", name="source")
+    target_in = keras.Input((None,), dtype="int32", name="target_in")
+    x = layers.Embedding(source_vocab, embedding_dim, mask_zero=True, name="source_embedding")(source)
+    for depth in range(encoder_layers):
+        last = depth == encoder_layers - 1
+        rnn = recurrent_layer(
+            cell,
+            units,
+            fast=fast_layers,
+            return_sequences=True,
+            return_state=last,
+            dropout=dropout,
+            name=f"encoder_{depth}",
+        )
+        if bidirectional:
+            rnn = layers.Bidirectional(rnn, name=f"biencoder_{depth}")
+        out = rnn(x)
+        x = out[0] if last else out
+    encoder_outputs, states = x, list(out[1:])
+    per_direction = 2 if cell == "lstm" else 1
+    if bidirectional:  # [h_f, (c_f), h_b, (c_b)] -> [h_f|h_b, (c_f|c_b)]
+        states = [
+            layers.Concatenate(name=f"encoder_state_{k}")([states[k], states[k + per_direction]])
+            for k in range(per_direction)
+        ]
+    initial_state = [
+        layers.Dense(units, activation="tanh", name=f"bridge_{k}")(state) for k, state in enumerate(states)
+    ]
+    y = layers.Embedding(target_vocab, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
+    decoder = recurrent_layer(
+        cell, units, fast=fast_layers, return_sequences=True, dropout=dropout, name="decoder"
+    )
+    h = decoder(y, initial_state=initial_state)
+    if attention == "luong":
+        from rnnlab.layers import LuongAttention
+
+        context, _ = LuongAttention(name="attention")(h, encoder_outputs, source)
+        h = layers.Concatenate(name="decoder_and_context")([h, context])
+        h = layers.Dense(units, activation="tanh", name="attentional")(h)
+    if output_dropout:
+        h = layers.Dropout(output_dropout, name="output_dropout")(h)
+    logits = layers.Dense(target_vocab, name="logits")(h)
+    return keras.Model({"source": source, "target_in": target_in}, logits, name=f"{cell}_seq2seq_{attention}")
+
+
+class Translator:
+    """Greedy and beam-search decoding with a trained `build_seq2seq` model's layers.
+
+    Args:
+        model: the trained (or reloaded) model.
+        start_id, end_id: the target vocabulary's start and end ids.
+
+    Example:
+    >>> translator = Translator(model, start_id=1, end_id=3)  # doctest: +SKIP
+    >>> ids, attention = translator.greedy(source_ids, max_steps=50)  # doctest: +SKIP
+    """
+
+    def __init__(self, model, start_id, end_id):
+        import keras
+
+        self.model, self.start_id, self.end_id = model, start_id, end_id
+        names = {layer.name for layer in model.layers}
+        self.attention = model.get_layer("attention") if "attention" in names else None
+        encoder_last = sorted(
+            n for n in names if n.startswith(("biencoder_", "encoder_")) and "state" not in n
+        )[-1]
+        bridges = sorted(n for n in names if n.startswith("bridge_"))
+        self.encoder = keras.Model(
+            model.get_layer("source").output,
+            [model.get_layer(encoder_last).output[0], *[model.get_layer(b).output for b in bridges]],
+        )
+        self.embedding = model.get_layer("target_embedding")
+        self.cell = model.get_layer("decoder").cell
+        self.attentional = model.get_layer("attentional") if self.attention is not None else None
+        self.joiner = model.get_layer("decoder_and_context") if self.attention is not None else None
+        self.logits = model.get_layer("logits")
+
+    def _step(self, tokens, states, encoder_outputs, source):
+        """One decoder step for `(batch,)` previous tokens: `(log_probs, states, attention)`."""
+        from keras import ops
+
+        vectors = ops.take(self.embedding.embeddings, ops.convert_to_tensor(tokens), axis=0)  # no mask
+        h, states = self.cell(vectors, states, training=False)
+        weights = None
+        if self.attention is not None:
+            context, weights = self.attention(ops.expand_dims(h, 1), encoder_outputs, source)
+            h = self.attentional(self.joiner([h, context[:, 0]]))
+            weights = weights[:, 0]
+        log_probs = ops.log_softmax(self.logits(h), axis=-1)
+        return np.asarray(log_probs), list(states), None if weights is None else np.asarray(weights)
+
+    def encode(self, source_ids):
+        from keras import ops
+
+        source = ops.convert_to_tensor(np.asarray(source_ids, "int32"))
+        encoder_outputs, *states = self.encoder(source, training=False)
+        return source, encoder_outputs, list(states)
+
+    def greedy(self, source_ids, max_steps):
+        """Most likely token at each step. Returns `(ids, attention)`: lists (one per
+        sentence) of target ids (without start/end) and `(steps, source_steps)` weights
+        (None without attention)."""
+        source, encoder_outputs, states = self.encode(source_ids)
+        batch = len(source_ids)
+        tokens = np.full(batch, self.start_id, "int32")
+        outputs, attention = [[] for _ in range(batch)], [[] for _ in range(batch)]
+        done = np.zeros(batch, bool)
+        for _ in range(max_steps):
+            log_probs, states, weights = self._step(tokens, states, encoder_outputs, source)
+            tokens = log_probs.argmax(-1).astype("int32")
+            for i in np.flatnonzero(~done):
+                if tokens[i] == self.end_id:
+                    done[i] = True
+                    continue
+                outputs[i].append(int(tokens[i]))
+                if weights is not None:
+                    attention[i].append(weights[i])
+            if done.all():
+                break
+        return outputs, [np.array(a) if a else None for a in attention]
+
+    def beam(self, source_ids, max_steps, beam_size=5, length_penalty=0.6):
+        """Beam search per sentence (all beams of all sentences in one batch). Hypotheses are
+        ranked by log-probability / ((5 + length) / 6) ** length_penalty (Wu et al., 2016).
+        Returns `(ids, attention)` like `greedy`."""
+        from keras import ops
+
+        source, encoder_outputs, states = self.encode(source_ids)
+        batch, k = len(source_ids), beam_size
+        repeat = np.repeat(np.arange(batch), k)  # each sentence's row, k times
+        source = ops.take(source, repeat, axis=0)
+        encoder_outputs = ops.take(encoder_outputs, repeat, axis=0)
+        states = [ops.take(s, repeat, axis=0) for s in states]
+        scores = np.tile(np.r_[0.0, np.full(k - 1, -np.inf)], batch)  # one live beam at first
+        tokens = np.full(batch * k, self.start_id, "int32")
+        history = [[[] for _ in range(k)] for _ in range(batch)]
+        attn = [[[] for _ in range(k)] for _ in range(batch)]
+        finished = [[] for _ in range(batch)]  # (normalised score, ids, attention)
+
+        def norm(score, length):
+            return score / ((5 + length) / 6) ** length_penalty
+
+        for _ in range(max_steps):
+            log_probs, states, weights = self._step(tokens, states, encoder_outputs, source)
+            vocab = log_probs.shape[-1]
+            total = (scores[:, None] + log_probs).reshape(batch, k * vocab)
+            best = np.argsort(-total, axis=1)[:, : 2 * k]  # room for beams that end here
+            rows, new_tokens, new_scores = [], [], []
+            new_history, new_attn = [], []
+            for b in range(batch):
+                kept = 0
+                for flat in best[b]:
+                    beam, token = divmod(int(flat), vocab)
+                    score = total[b, flat]
+                    if not np.isfinite(score):
+                        continue
+                    path = history[b][beam]
+                    att = attn[b][beam] + ([weights[b * k + beam]] if weights is not None else [])
+                    if token == self.end_id:
+                        finished[b].append((norm(score, len(path) + 1), path, att))
+                        continue
+                    rows.append(b * k + beam)
+                    new_tokens.append(token)
+                    new_scores.append(score)
+                    new_history.append(path + [token])
+                    new_attn.append(att)
+                    kept += 1
+                    if kept == k:
+                        break
+                while kept < k:  # too few continuations: pad with dead beams
+                    rows.append(b * k)
+                    new_tokens.append(self.end_id)
+                    new_scores.append(-np.inf)
+                    new_history.append([])
+                    new_attn.append([])
+                    kept += 1
+            rows = np.array(rows)
+            states = [ops.take(s, rows, axis=0) for s in states]
+            tokens = np.array(new_tokens, "int32")
+            scores = np.array(new_scores)
+            history = [new_history[b * k : (b + 1) * k] for b in range(batch)]
+            attn = [new_attn[b * k : (b + 1) * k] for b in range(batch)]
+            best_live = scores.reshape(batch, k).max(axis=1)
+            if all(
+                len(finished[b]) >= k and max(f[0] for f in finished[b]) > norm(best_live[b], max_steps)
+                for b in range(batch)
+            ):
+                break
+        outputs, attentions = [], []
+        for b in range(batch):
+            candidates = finished[b] or [
+                (norm(scores[b * k + j], len(history[b][j])), history[b][j], attn[b][j]) for j in range(k)
+            ]
+            _, ids, att = max(candidates, key=lambda c: c[0])
+            outputs.append(list(ids))
+            attentions.append(np.array(att) if att else None)
+        return outputs, attentions

@@ -1,0 +1,59 @@
+"""Settings of a translation run. Defaults: German -> English on Multi30k, a
+bidirectional-GRU encoder and a GRU decoder with Luong attention."""
+
+from dataclasses import dataclass
+
+from rnnlab.cells import CELLS
+from rnnlab.config import option
+from rnnlab.models.seq2seq import ATTENTIONS
+from rnnlab.tasks.config import TrainConfig
+
+LANGUAGES = ("en", "de", "fr")
+RATE = {"min": 0.0, "max": 1.0, "max_exclusive": True}
+
+
+@dataclass
+class TranslationConfig(TrainConfig):
+    """One translation run; every field is also a `rnnlab train translation` flag.
+
+    `validation_split` is not used: Multi30k's own `val` split is the validation set.
+
+    Example:
+    >>> TranslationConfig(src="en", tgt="de").attention
+    'luong'
+    """
+
+    src: str = option("de", "source language", choices=LANGUAGES)
+    tgt: str = option("en", "target language", choices=LANGUAGES)
+    # --- model (article 6.2, 8.1) ---
+    cell: str = option("gru", "recurrent layer of encoder and decoder", choices=CELLS)
+    attention: str = option(
+        "luong",
+        "none: the article's fixed-length vector; luong: attention over the source",
+        choices=ATTENTIONS,
+    )
+    bidirectional: bool = option(True, "read the source in both directions")
+    encoder_layers: int = option(1, "stacked encoder layers", min=1, max=16)
+    embedding_dim: int = option(128, "size of each subword vector", min=1, max=100_000)
+    units: int = option(256, "state size of the decoder and each encoder direction", min=2, max=100_000)
+    dropout: float = option(0.2, "dropout on the recurrent layers' inputs", **RATE)
+    output_dropout: float = option(0.2, "dropout before the output layer", **RATE)
+    fast_layers: bool = option(True, "rnnlab's layers (native loops on JAX); --no-fast-layers: Keras' own")
+    # --- text ---
+    vocab_size: int = option(8000, "BPE subwords per language (including 4 reserved)", min=16, max=1_000_000)
+    max_len: int = option(
+        60, "longest sentence in subwords; longer ones are cut in training", min=2, max=10_000
+    )
+    bucket: bool = option(True, "batches of similar-length sentences, padded only to their bucket")
+    # --- decoding and evaluation ---
+    beam_size: int = option(
+        1, "beam width for the test metrics (1: greedy, as the references)", min=1, max=64
+    )
+    length_penalty: float = option(0.6, "beam search length normalisation exponent", min=0.0, max=10.0)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.src == self.tgt:
+            raise ValueError(
+                f"Expected different source and target languages. Received: src=tgt={self.src!r}"
+            )

@@ -1,0 +1,284 @@
+"""Multi30k translation (article 6.2 and 8.1) as a `Task`.
+
+rnnlab train translation --src de --tgt en --output runs/de-en
+rnnlab evaluate runs/de-en
+rnnlab translate runs/de-en "Ein Mann fährt Fahrrad." [--beam 5] [--plot attention.png]
+"""
+
+import dataclasses
+import math
+import sys
+
+import numpy as np
+
+from rnnlab.data.batches import Examples
+from rnnlab.tasks.base import Predictor, Task
+from rnnlab.tasks.translation.config import TranslationConfig
+from rnnlab.tasks.translation.preprocessor import (
+    END_ID,
+    MAX_CHARS,
+    START_ID,
+    UNK_ID,
+    TranslationPreprocessor,
+    load_preprocessor,
+)
+
+SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
+DECODE_BATCH = 128
+
+
+def load_pairs(config, split):
+    """`(sources, targets)` of a Multi30k split, cut to `config.limit` pairs (train and test)."""
+    from rnnlab.datasets import multi30k
+
+    sources, targets = multi30k.load_pairs(SPLITS[split], src=config.src, tgt=config.tgt)
+    if config.limit is not None and split != "val":
+        sources, targets = sources[: config.limit], targets[: config.limit]
+    return list(sources), list(targets)
+
+
+def bleu_and_chrf(hypotheses, references):
+    """sacreBLEU on detokenised text: cased BLEU, lowercased BLEU, chrF."""
+    from rnnlab.optional import require
+
+    sacrebleu = require("sacrebleu", "Translation metrics (BLEU, chrF)")
+    return {
+        "bleu": sacrebleu.corpus_bleu(hypotheses, [references]).score,
+        "bleu_lc": sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score,
+        "chrf": sacrebleu.corpus_chrf(hypotheses, [references]).score,
+    }
+
+
+class TranslationTask(Task):
+    """Translate a sentence: encoder-decoder RNN, optionally with attention."""
+
+    name = "translation"
+    config_cls = TranslationConfig
+    monitor = "val_loss"
+    monitor_mode = "min"
+    extras = ("text", "translation")
+
+    def make_preprocessor(self, config):
+        sources, targets = load_pairs(config, "train")  # never validation or test text
+        return TranslationPreprocessor.train(sources, targets, config.vocab_size, config.max_len)
+
+    def load_preprocessor(self, path):
+        return load_preprocessor(path)
+
+    def examples(self, config, split, preprocessor):
+        sources, targets = load_pairs(config, split)
+        encoded = preprocessor.encode_target(targets)
+        inputs = {"source": preprocessor.encode_source(sources), "target_in": [t[:-1] for t in encoded]}
+        meta = {"sources": sources, "references": targets}
+        return Examples(inputs, [t[1:] for t in encoded], pad_side="back", meta=meta)
+
+    def train_and_validation(self, config, preprocessor):
+        return self.examples(config, "train", preprocessor), self.examples(config, "val", preprocessor)
+
+    def batch_order(self, config, examples, shuffle):
+        from rnnlab.data.batches import DEFAULT_BOUNDARIES, BatchOrder
+
+        return BatchOrder(
+            examples.lengths(),
+            config.batch_size,
+            shuffle=shuffle,
+            seed=config.seed,
+            fixed_length=None if config.bucket else config.max_len,
+            bucket_boundaries=DEFAULT_BOUNDARIES if config.bucket else None,
+        )
+
+    def build_model(self, config, preprocessor, **_):
+        from rnnlab.models.seq2seq import build_seq2seq
+
+        return build_seq2seq(
+            preprocessor.source_vocab,
+            preprocessor.target_vocab,
+            embedding_dim=config.embedding_dim,
+            units=config.units,
+            cell=config.cell,
+            attention=config.attention,
+            bidirectional=config.bidirectional,
+            encoder_layers=config.encoder_layers,
+            dropout=config.dropout,
+            output_dropout=config.output_dropout,
+            fast_layers=config.fast_layers,
+        )
+
+    def loss_and_metrics(self, config):
+        import keras
+
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0), []
+
+    def evaluate_examples(self, model, config, examples, preprocessor=None):
+        metrics = super().evaluate_examples(model, config, examples)
+        metrics["perplexity"] = math.exp(min(metrics["loss"], 50.0))
+        if preprocessor is not None:
+            hypotheses = translate_all(
+                model, preprocessor, examples.meta["sources"], config.beam_size, config
+            )
+            metrics.update(bleu_and_chrf(hypotheses, examples.meta["references"]))
+        return metrics
+
+    def check_run(self, config, preprocessor, model, folder):
+        expected = (preprocessor.source_vocab, preprocessor.target_vocab)
+        found = (model.get_layer("source_embedding").input_dim, model.get_layer("target_embedding").input_dim)
+        if found != expected:
+            raise ValueError(
+                f"{folder}: preprocessor.json has vocabularies {expected} but the model's embeddings have "
+                f"{found} rows; the run folder was changed after training."
+            )
+
+    def describe(self, metrics):
+        return (
+            f"Test BLEU {metrics['test_bleu']:.2f} (lowercased {metrics['test_bleu_lc']:.2f}), "
+            f"chrF {metrics['test_chrf']:.2f}, perplexity {metrics['test_perplexity']:.2f} "
+            f"on {metrics['num_test']} sentences"
+        )
+
+    def plot_title(self, config, num_train):
+        return f"Multi30k {config.src}->{config.tgt}, {config.cell}, attention {config.attention}"
+
+    @property
+    def predictor_cls(self):
+        return TranslationPredictor
+
+    def predict_command(self, predictor, inputs, args):
+        for sentence, result in zip(inputs, predictor.translate(inputs), strict=True):
+            print(f"{result.text}\t{sentence}")
+            _warn_unknown(result, sentence)
+
+    def add_commands(self, commands):
+        parser = commands.add_parser("translate", help="translate sentences with a translation run")
+        parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train translation`")
+        parser.add_argument(
+            "sentences", nargs="*", metavar="SENTENCE", help="sentences; none reads one per line from stdin"
+        )
+        parser.add_argument("--beam", type=int, default=1, help="beam width (default: 1, greedy)")
+        parser.add_argument("--plot", metavar="FILE", help="attention heatmap PNG of the (first) sentence")
+        parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"), default=None)
+        parser.set_defaults(func=translate_command)
+
+
+def _warn_unknown(result, sentence):
+    if result.unknown:
+        print(
+            f"rnnlab: warning: {result.unknown} piece(s) of {sentence[:40]!r} were never seen in training "
+            "(unknown characters?)",
+            file=sys.stderr,
+        )
+
+
+def translate_all(model, preprocessor, sentences, beam_size, config, with_attention=False):
+    """Translations of many sentences, decoded in batches; with `with_attention` also the
+    attention weights and token ids."""
+    from rnnlab.data.batches import pad
+    from rnnlab.models.seq2seq import Translator
+
+    translator = Translator(model, START_ID, END_ID)
+    encoded = preprocessor.encode_source(sentences)
+    order = np.argsort([len(s) for s in encoded], kind="stable")  # similar lengths per batch
+    texts, details = [None] * len(sentences), [None] * len(sentences)
+    for start in range(0, len(order), DECODE_BATCH):
+        rows = order[start : start + DECODE_BATCH]
+        source = pad([encoded[i] for i in rows], max(1, max(len(encoded[i]) for i in rows)), side="back")
+        max_steps = min(2 * source.shape[1] + 10, config.max_len + 10)
+        if beam_size > 1:
+            ids, attention = translator.beam(source, max_steps, beam_size, config.length_penalty)
+        else:
+            ids, attention = translator.greedy(source, max_steps)
+        for row, hyp, weights in zip(rows, ids, attention, strict=True):
+            texts[row] = preprocessor.decode_target(hyp)
+            details[row] = (hyp, weights, encoded[row])
+    return (texts, details) if with_attention else texts
+
+
+@dataclasses.dataclass
+class Translation:
+    """One sentence's translation.
+
+    Attributes:
+        text: the translation, detokenised.
+        target_tokens, source_tokens: subword pieces (for plots).
+        attention: `(target_steps, source_steps)` weights, or None without attention.
+        unknown: source pieces never seen in training (`[UNK]`).
+    """
+
+    text: str
+    target_tokens: list
+    source_tokens: list
+    attention: object
+    unknown: int
+
+
+class TranslationPredictor(Predictor):
+    """A translation run loaded once.
+
+    Example:
+    >>> TranslationPredictor("runs/de-en").translate(["Ein Mann fährt Fahrrad."])[0].text  # doctest: +SKIP
+    'A man is riding a bike.'
+    """
+
+    def translate(self, sentences, beam_size=1):
+        sentences = list(sentences)
+        if not sentences:
+            raise ValueError("Expected at least one sentence to translate. Received: none.")
+        for sentence in sentences:
+            if not isinstance(sentence, str) or not sentence.strip():
+                raise ValueError(f"Expected a non-empty sentence. Received: {sentence!r}")
+            if len(sentence) > MAX_CHARS:
+                raise ValueError(
+                    f"Expected a sentence of at most {MAX_CHARS} characters. Received: {len(sentence)}; "
+                    "split long texts into sentences."
+                )
+        if not isinstance(beam_size, int) or beam_size < 1:
+            raise ValueError(f"Expected beam_size >= 1. Received: {beam_size!r}")
+        texts, details = translate_all(
+            self.model, self.preprocessor, sentences, beam_size, self.config, with_attention=True
+        )
+        results = []
+        for sentence, text, (ids, weights, source_ids) in zip(sentences, texts, details, strict=True):
+            results.append(
+                Translation(
+                    text,
+                    self.preprocessor.target_tokens(ids),
+                    self.preprocessor.source_tokens(sentence)[: len(source_ids)],
+                    weights,
+                    int(np.count_nonzero(np.asarray(source_ids) == UNK_ID)),
+                )
+            )
+        return results
+
+    predict = translate
+
+
+def translate_command(args):
+    from rnnlab.tasks.base import load_predictor
+
+    if not args.sentences and sys.stdin.isatty():
+        raise ValueError("Expected sentences as arguments or one per line on stdin. Received: none.")
+    sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    predictor = load_predictor(args.run_dir, backend=args.backend)
+    if not isinstance(predictor, TranslationPredictor):
+        raise ValueError(
+            f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab translate` needs a translation run."
+        )
+    results = predictor.translate(sentences, beam_size=args.beam)
+    for sentence, result in zip(sentences, results, strict=True):
+        print(result.text)
+        _warn_unknown(result, sentence)
+    if args.plot:
+        first = results[0]
+        if first.attention is None and first.target_tokens:
+            raise ValueError("--plot needs a run trained with attention (this run has --attention none).")
+        if not first.target_tokens:
+            raise ValueError("The translation is empty: there is no attention to plot.")
+        from rnnlab.plots import attention_heatmap
+
+        attention_heatmap(
+            first.attention, first.source_tokens, first.target_tokens, args.plot, title=first.text
+        )
+        print(f"Wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+TASK = TranslationTask()
