@@ -49,3 +49,15 @@ def real_imdb():
     """Skips unless the real IMDb is on the search path; uses the normal cache."""
     real_imdb_or_skip()
     return True
+
+
+@pytest.fixture(scope="session")
+def real_multi30k():
+    """Skips unless Multi30k is on the search path (the contract test trains on a few real pairs)."""
+    from rnnlab.datasets import multi30k
+
+    try:
+        multi30k.path("train", "de", allow_download=False)
+    except storage.DatasetError as error:
+        pytest.skip(f"real Multi30k not found: set RNNLAB_DATASETS to a folder holding multi30k/ ({error})")
+    return True

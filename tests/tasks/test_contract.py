@@ -35,6 +35,23 @@ CONTRACT = {
         "limit": "60",
         "inputs": ["a wonderful film", "boring and awful"],
     },
+    "translation": {
+        "data": "real_multi30k",  # a few real pairs; the test split is cut by --limit as well
+        "args": [
+            "--epochs",
+            "2",
+            "--units",
+            "8",
+            "--embedding-dim",
+            "8",
+            "--vocab-size",
+            "120",
+            "--max-len",
+            "24",
+        ],
+        "limit": "60",
+        "inputs": ["Ein Mann fährt Fahrrad.", "Zwei Hunde spielen im Schnee."],
+    },
 }
 
 

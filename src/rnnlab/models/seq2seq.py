@@ -158,8 +158,8 @@ class Translator:
             context, weights = self.attention(ops.expand_dims(h, 1), encoder_outputs, source)
             h = self.attentional(self.joiner([h, context[:, 0]]))
             weights = weights[:, 0]
-        log_probs = ops.log_softmax(self.logits(h), axis=-1)
-        return np.asarray(log_probs), list(states), None if weights is None else np.asarray(weights)
+        log_probs = ops.convert_to_numpy(ops.log_softmax(self.logits(h), axis=-1))
+        return log_probs, list(states), None if weights is None else ops.convert_to_numpy(weights)
 
     def encode(self, source_ids):
         from keras import ops

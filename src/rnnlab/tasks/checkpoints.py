@@ -19,6 +19,7 @@ KEEP = 2
 STATE = "state.json"
 WEIGHTS = "model.weights.h5"
 METRICS = "metrics.npz"
+RANDOM = "non_trainable.npz"  # every non-trainable variable, incl. dropout seed states (not in .weights.h5)
 BEST = "best.weights.h5"
 
 
@@ -61,6 +62,7 @@ class Checkpoints:
         try:
             model.save_weights(tmp / WEIGHTS)
             np.savez(tmp / METRICS, *[np.asarray(v) for v in _metric_values(model)])
+            np.savez(tmp / RANDOM, *[_value(v) for v in model.non_trainable_variables])
             (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")
             final = self.folder / f"step-{state['global_step']:010d}"
             if final.exists():
@@ -87,6 +89,15 @@ class Checkpoints:
                 model.load_weights(folder / WEIGHTS)
                 with np.load(folder / METRICS) as saved:
                     state["metric_values"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+                with np.load(folder / RANDOM) as saved:
+                    values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+                variables = model.non_trainable_variables
+                if len(values) != len(variables):
+                    raise ValueError(
+                        f"{len(values)} non-trainable variables saved, the model has {len(variables)}"
+                    )
+                for variable, value in zip(variables, values, strict=True):
+                    variable.assign(value)
                 return state
             except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
                 self.log(f"rnnlab: checkpoint {folder} cannot be read ({error}); trying an older one")
@@ -116,8 +127,14 @@ class Checkpoints:
             shutil.rmtree(self.folder)
 
 
+def _value(variable):
+    from keras import ops
+
+    return ops.convert_to_numpy(variable)
+
+
 def _metric_values(model):
-    return [v.numpy() if hasattr(v, "numpy") else np.asarray(v) for v in model.metrics_variables]
+    return [_value(v) for v in model.metrics_variables]
 
 
 def assign_metric_values(model, values):
