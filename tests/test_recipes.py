@@ -60,3 +60,19 @@ def test_recipe_builds_a_model(path):
     probabilities = np.asarray(model(ids))
     assert probabilities.shape == (2, 1)
     assert np.all((probabilities > 0) & (probabilities < 1))
+
+
+TRANSLATION = sorted((FOLDER.parent / "translation").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", TRANSLATION, ids=[p.stem for p in TRANSLATION])
+def test_translation_recipe_loads_with_its_values_and_builds(path):
+    from rnnlab.tasks import get_task
+
+    task = get_task("translation")
+    values = tomllib.loads(path.read_text(encoding="utf-8"))
+    config = configs.resolve(task.config_cls, path)
+    assert {key: getattr(config, key) for key in values} == values
+    model = task.build_model(config, SimpleNamespace(source_vocab=60, target_vocab=70))
+    logits = model({"source": np.ones((2, 5), "int32"), "target_in": np.ones((2, 4), "int32")})
+    assert tuple(logits.shape) == (2, 4, 70)
