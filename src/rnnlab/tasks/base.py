@@ -267,6 +267,7 @@ def _checkpoint_callback(checkpoints, state, every, resumed_metrics):
                 assign_metric_values(self.model, resumed_metrics)
 
         def on_train_batch_end(self, batch, logs=None):
+            _check_stop()
             done = batch - self.last  # batches run since the last call (steps_per_execution)
             self.last = batch
             self.since += done
@@ -339,6 +340,7 @@ def fit(task, config, model, train, validation, folder, backend, log=print):
                 checkpoints.save_best(model)
         else:
             state["wait"] += 1
+        _check_stop()
         state["epoch"], state["step"] = epoch + 1, 0
         stopped = config.patience is not None and state["wait"] >= config.patience
         state["stopped"] = stopped
@@ -378,7 +380,8 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
             return json.loads((Path(output) / "metrics.json").read_text(encoding="utf-8"))
     writer = runs.RunWriter(output, task.name, overwrite=overwrite, resume=resume, log=log)
     folder = writer.folder
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    _STOP.clear()
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if writer.resumed and (folder / "config.toml").is_file():
             saved = task.load_config(folder / "config.toml")
@@ -450,15 +453,26 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
         )
         return metrics
     except KeyboardInterrupt as interrupt:
-        code = 143 if isinstance(interrupt, _Terminated) else 130
+        code = 143 if isinstance(interrupt, _Terminated) or _STOP.get("signal") == signal.SIGTERM else 130
         raise TrainingInterrupted(_interrupted_message(task, writer, output), code) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         writer.close()
 
 
-def _raise_terminated(signum, frame):
-    raise _Terminated()
+_STOP = {}  # the signal received, so that a swallowed KeyboardInterrupt still stops training
+
+
+def _on_signal(signum, frame):
+    _STOP["signal"] = signum
+    raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _check_stop():
+    """Raises at a batch boundary if a signal arrived (even if its exception was swallowed)."""
+    if _STOP.get("signal") is not None:
+        raise _Terminated() if _STOP["signal"] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _interrupted_message(task, writer, output):
