@@ -26,3 +26,43 @@ def write_small_imdb(folder, rng, per_label=60, unsup=20):
     for i in range(unsup):
         (sub / f"{i}_0.txt").write_text(review(rng, rng.random() < 0.5), encoding="utf-8")
     return folder
+
+
+def layer_pair(cell, units=6, features=5, batch=None, make_fast=None, **kwargs):
+    """Keras' recurrent layer and rnnlab's (`make_fast(units, **kwargs)`, default the named
+    class), built, with the same random weights."""
+    import keras
+    import numpy as np
+
+    import rnnlab.layers
+    from rnnlab.cells import LAYER_NAMES
+
+    stock = getattr(keras.layers, LAYER_NAMES[cell])(units, **kwargs)
+    fast = (make_fast or getattr(rnnlab.layers, LAYER_NAMES[cell]))(units, **kwargs)
+    stock.build((batch, None, features))
+    fast.build((batch, None, features))
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(0, 0.4, w.shape).astype("float32") for w in stock.get_weights()]
+    stock.set_weights(weights)
+    fast.set_weights(weights)
+    return stock, fast
+
+
+def masked_inputs(batch=4, timesteps=9, features=5):
+    """Random inputs and a mask with front padding, back padding and a gap."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(batch, timesteps, features)).astype("float32")
+    mask = np.ones((batch, timesteps), bool)
+    mask[0, :3] = False  # front padding
+    mask[1, -2:] = False  # back padding
+    mask[-1, 4:6] = False  # a gap in the middle
+    return x, mask
+
+
+def to_numpy(tensor):
+    """A tensor of any backend as a NumPy array (also torch tensors that require grad)."""
+    from keras import ops
+
+    return ops.convert_to_numpy(tensor)

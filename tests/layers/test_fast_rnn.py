@@ -3,40 +3,13 @@
 import numpy as np
 import pytest
 
+from helpers import layer_pair, masked_inputs, to_numpy
 from rnnlab.layers import FastRNN
 
-KERAS_LAYERS = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
-
-def _np(tensor):
-    """A tensor of any backend as a NumPy array (also torch tensors that require grad)."""
-    from keras import ops
-
-    return ops.convert_to_numpy(tensor)
-
-
-def _pair(cell, units=6, features=5, **kwargs):
-    import keras
-
-    stock = getattr(keras.layers, KERAS_LAYERS[cell])(units, **kwargs)
-    fast = FastRNN(units, cell=cell, **kwargs)
-    stock.build((None, None, features))
-    fast.build((None, None, features))
-    rng = np.random.default_rng(0)
-    weights = [rng.normal(0, 0.4, w.shape).astype("float32") for w in stock.get_weights()]
-    stock.set_weights(weights)
-    fast.set_weights(weights)
-    return stock, fast
-
-
-def _inputs(batch=4, timesteps=9, features=5):
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(batch, timesteps, features)).astype("float32")
-    mask = np.ones((batch, timesteps), bool)
-    mask[0, :3] = False  # front padding
-    mask[1, -2:] = False  # back padding
-    mask[-1, 4:6] = False  # a gap in the middle
-    return x, mask
+def _pair(cell, **kwargs):
+    """Keras' layer and the one `FastRNN(cell=...)` makes, with the same weights."""
+    return layer_pair(cell, make_fast=lambda units, **kw: FastRNN(units, cell=cell, **kw), **kwargs)
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
@@ -46,9 +19,9 @@ def _inputs(batch=4, timesteps=9, features=5):
 def test_outputs_equal_keras_with_mask(cell, return_sequences, go_backwards, native):
     stock, fast = _pair(cell, return_sequences=return_sequences, go_backwards=go_backwards)
     fast.native = native
-    x, mask = _inputs()
+    x, mask = masked_inputs()
     for m in (None, mask):
-        np.testing.assert_allclose(_np(fast(x, mask=m)), _np(stock(x, mask=m)), atol=2e-5)
+        np.testing.assert_allclose(to_numpy(fast(x, mask=m)), to_numpy(stock(x, mask=m)), atol=2e-5)
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
@@ -71,7 +44,7 @@ def test_gradients_equal_keras(cell, batch, units, go_backwards, return_sequence
         pytest.skip("gradient comparison written with jax.grad")
     stock, fast = _pair(cell, units=units, return_sequences=return_sequences, go_backwards=go_backwards)
     fast.native = native
-    x, mask = _inputs(batch=batch)
+    x, mask = masked_inputs(batch=batch)
 
     def loss(layer):
         non_trainable = [v.value for v in layer.non_trainable_variables]
@@ -85,8 +58,8 @@ def test_gradients_equal_keras(cell, batch, units, go_backwards, return_sequence
     g_stock = jax.grad(loss(stock), argnums=(0, 1))([v.value for v in stock.trainable_variables], x)
     g_fast = jax.grad(loss(fast), argnums=(0, 1))([v.value for v in fast.trainable_variables], x)
     for a, b in zip(g_fast[0], g_stock[0], strict=True):
-        np.testing.assert_allclose(_np(a), _np(b), atol=1e-4, rtol=1e-4)
-    np.testing.assert_allclose(_np(g_fast[1]), _np(g_stock[1]), atol=1e-4)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(to_numpy(g_fast[1]), to_numpy(g_stock[1]), atol=1e-4)
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
@@ -101,7 +74,7 @@ def test_native_loop_is_used_on_jax(cell):
         pytest.skip("the native loop is a JAX/XLA custom call")
     assert native.available(), native.build_error()
     _, fast = _pair(cell)
-    x, _ = _inputs()
+    x, _ = masked_inputs()
     values = [v.value for v in fast.trainable_variables]
     fixed = [v.value for v in fast.non_trainable_variables]  # the dropout seed generator's state
     jaxpr = str(jax.make_jaxpr(lambda v: fast.stateless_call(v, fixed, x)[0])(values))
@@ -128,12 +101,12 @@ def test_bidirectional_stacked_model_saves_and_loads(tmp_path):
         ]
     )
     x = np.array([[0, 0, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]], "int32")
-    expected = _np(model(x))
+    expected = to_numpy(model(x))
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(_np(loaded(x)), expected, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(loaded(x)), expected, atol=1e-6)
     # padding never changes a prediction
-    np.testing.assert_allclose(_np(model(x[:1, 2:])), expected[:1], atol=1e-5)
+    np.testing.assert_allclose(to_numpy(model(x[:1, 2:])), expected[:1], atol=1e-5)
 
 
 def test_bad_cell():

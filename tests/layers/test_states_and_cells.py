@@ -8,41 +8,12 @@ import numpy as np
 import pytest
 
 import rnnlab.layers
+from helpers import layer_pair as _pair
+from helpers import masked_inputs, to_numpy
+from rnnlab.cells import LAYER_NAMES
 
-NAMES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+NAMES = LAYER_NAMES
 DATA = Path(__file__).parent / "saved_models"  # saved by the earlier FastRNN (commit c840df0)
-
-
-def _np(tensor):
-    """A tensor of any backend as a NumPy array (also torch tensors that require grad)."""
-    from keras import ops
-
-    return ops.convert_to_numpy(tensor)
-
-
-def _pair(cell, units=6, features=5, batch=None, **kwargs):
-    """Keras' layer and rnnlab's, built, with the same random weights."""
-    import keras
-
-    stock = getattr(keras.layers, NAMES[cell])(units, **kwargs)
-    fast = getattr(rnnlab.layers, NAMES[cell])(units, **kwargs)
-    stock.build((batch, None, features))
-    fast.build((batch, None, features))
-    rng = np.random.default_rng(0)
-    weights = [rng.normal(0, 0.4, w.shape).astype("float32") for w in stock.get_weights()]
-    stock.set_weights(weights)
-    fast.set_weights(weights)
-    return stock, fast
-
-
-def _inputs(batch=4, timesteps=9, features=5):
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(batch, timesteps, features)).astype("float32")
-    mask = np.ones((batch, timesteps), bool)
-    mask[0, :3] = False  # front padding
-    mask[1, -2:] = False  # back padding
-    mask[-1, 4:6] = False  # a gap in the middle
-    return x, mask
 
 
 def _states(cell, batch=4, units=6):
@@ -64,14 +35,14 @@ def _jax_or_skip():
 def test_initial_and_returned_states_equal_keras(cell, return_sequences, go_backwards, native):
     stock, fast = _pair(cell, return_sequences=return_sequences, go_backwards=go_backwards, return_state=True)
     fast.native = native
-    x, mask = _inputs()
+    x, mask = masked_inputs()
     states = _states(cell)
     for m in (None, mask):
         expected = stock(x, initial_state=states, mask=m)
         got = fast(x, initial_state=states, mask=m)
         assert len(got) == len(expected) == 1 + len(states)  # output, h (, c)
         for a, b in zip(got, expected, strict=True):
-            np.testing.assert_allclose(_np(a), _np(b), atol=2e-5)
+            np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=2e-5)
 
 
 def _gradients(layer, x, states, mask):
@@ -94,7 +65,7 @@ def _gradients(layer, x, states, mask):
             return loss(out, final)
 
         grads = jax.grad(f, (0, 1, 2))([v.value for v in layer.trainable_variables], x, states)
-        return [_np(g) for g in jax.tree.leaves(grads)]
+        return [to_numpy(g) for g in jax.tree.leaves(grads)]
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -103,7 +74,9 @@ def _gradients(layer, x, states, mask):
             tape.watch(tensors)
             out, *final = layer(tensors[0], initial_state=tensors[1:], mask=mask)
             value = loss(out, final)
-        return [_np(g) for g in tape.gradient(value, [v.value for v in layer.trainable_variables] + tensors)]
+        return [
+            to_numpy(g) for g in tape.gradient(value, [v.value for v in layer.trainable_variables] + tensors)
+        ]
     import torch
 
     tensors = [torch.tensor(a, requires_grad=True) for a in (x, *states)]
@@ -123,7 +96,7 @@ def test_gradients_through_the_states_equal_keras(cell, batch, units, go_backwar
     stock, fast = _pair(
         cell, units=units, return_sequences=return_sequences, go_backwards=go_backwards, return_state=True
     )
-    x, mask = _inputs(batch=batch)
+    x, mask = masked_inputs(batch=batch)
     states = _states(cell, batch=batch, units=units)
     expected, got = _gradients(stock, x, states, mask), _gradients(fast, x, states, mask)
     assert len(got) == len(expected) == 3 + 1 + len(states)  # kernel, recurrent_kernel, bias, x, states
@@ -150,7 +123,7 @@ def test_default_layers_run_the_native_loop(cell):
 
     _jax_or_skip()
     assert native.available(), native.build_error()
-    x, mask = _inputs()
+    x, mask = masked_inputs()
     layer_class = getattr(rnnlab.layers, NAMES[cell])
     assert _calls_native(layer_class(6), x)
     assert _calls_native(layer_class(6, return_state=True), x, initial_state=_states(cell))
@@ -174,24 +147,24 @@ def test_default_layers_run_the_native_loop(cell):
 )
 def test_other_configurations_run_keras_loop_with_keras_results(cell, kwargs):
     _jax_or_skip()
-    x, mask = _inputs()
+    x, mask = masked_inputs()
     native = kwargs.pop("native", True)
     stock, fast = _pair(cell, return_sequences=True, **kwargs)
     fast.native = native
     assert not fast.uses_native_loop()
     assert not _calls_native(fast, x, mask=mask)
-    np.testing.assert_allclose(_np(fast(x, mask=mask)), _np(stock(x, mask=mask)), atol=1e-6)
+    np.testing.assert_allclose(to_numpy(fast(x, mask=mask)), to_numpy(stock(x, mask=mask)), atol=1e-6)
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
 def test_use_bias_false_and_zero_output_for_mask_equal_keras(cell):
-    x, mask = _inputs()
+    x, mask = masked_inputs()
     for kwargs in ({"use_bias": False}, {"zero_output_for_mask": True}):
         for return_sequences in (True, False):
             stock, fast = _pair(cell, return_sequences=return_sequences, go_backwards=True, **kwargs)
             np.testing.assert_allclose(
-                _np(fast(x, mask=mask)),
-                _np(stock(x, mask=mask)),
+                to_numpy(fast(x, mask=mask)),
+                to_numpy(stock(x, mask=mask)),
                 atol=2e-5,
                 err_msg=str(kwargs),
             )
@@ -200,12 +173,12 @@ def test_use_bias_false_and_zero_output_for_mask_equal_keras(cell):
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
 def test_stateful_layer_equals_keras(cell):
     stock, fast = _pair(cell, stateful=True, batch=4)  # stateful layers need the batch size
-    x, _ = _inputs()
+    x, _ = masked_inputs()
     for _ in range(2):  # the second call starts from the first one's final states
-        np.testing.assert_allclose(_np(fast(x)), _np(stock(x)), atol=2e-5)
+        np.testing.assert_allclose(to_numpy(fast(x)), to_numpy(stock(x)), atol=2e-5)
     fast.reset_state()
     stock.reset_state()
-    np.testing.assert_allclose(_np(fast(x)), _np(stock(x)), atol=2e-5)
+    np.testing.assert_allclose(to_numpy(fast(x)), to_numpy(stock(x)), atol=2e-5)
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
@@ -213,12 +186,12 @@ def test_mixed_precision_runs_keras_loop(cell):
     """float16 compute (mixed_float16) is not native: Keras' loop, float16 outputs."""
     _, reference = _pair(cell, return_sequences=True)
     stock, fast = _pair(cell, return_sequences=True, dtype="mixed_float16")
-    x, mask = _inputs()
+    x, mask = masked_inputs()
     assert not fast.uses_native_loop(x.dtype)
     out = fast(x, mask=mask)
     assert str(out.dtype) in ("float16", "torch.float16", "<dtype: 'float16'>")
-    np.testing.assert_allclose(_np(out), _np(stock(x, mask=mask)), atol=1e-6)
-    np.testing.assert_allclose(_np(out).astype("float32"), _np(reference(x, mask=mask)), atol=1e-2)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(stock(x, mask=mask)), atol=1e-6)
+    np.testing.assert_allclose(to_numpy(out).astype("float32"), to_numpy(reference(x, mask=mask)), atol=1e-2)
 
 
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
@@ -228,14 +201,14 @@ def test_cell_step_by_step_equals_the_layer(cell, go_backwards):
     from keras import ops
 
     _, layer = _pair(cell, return_sequences=True, go_backwards=go_backwards)
-    x, _ = _inputs()
+    x, _ = masked_inputs()
     states = _states(cell)
-    expected = _np(layer(x, initial_state=states))
+    expected = to_numpy(layer(x, initial_state=states))
     step_states = [ops.convert_to_tensor(s) for s in states]
     outputs = []
     for t in reversed(range(x.shape[1])) if go_backwards else range(x.shape[1]):
         output, step_states = layer.cell(x[:, t], step_states)
-        outputs.append(_np(output))
+        outputs.append(to_numpy(output))
     np.testing.assert_allclose(np.stack(outputs, axis=1), expected, atol=2e-5)  # processing order
     assert layer.cell.kernel is layer.kernel  # the same variables, not copies
     assert layer.cell.output_size == 6
@@ -276,13 +249,13 @@ def test_rnnlab_model_saves_and_loads(cell, tmp_path):
     outputs, *states = layer_class(6, return_sequences=True, return_state=True)(inputs)
     outputs = keras.layers.Bidirectional(layer_class(3))(outputs)
     model = keras.Model(inputs, [outputs, *states])
-    x, _ = _inputs()
-    expected = [_np(a) for a in model(x)]
+    x, _ = masked_inputs()
+    expected = [to_numpy(a) for a in model(x)]
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert type(loaded.layers[1]) is layer_class
     for a, b in zip(loaded(x), expected, strict=True):
-        np.testing.assert_allclose(_np(a), b, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(a), b, atol=1e-6)
 
 
 def test_fast_rnn_makes_the_named_layer():
@@ -306,4 +279,4 @@ def test_model_saved_by_earlier_fast_rnn_loads():
     saved = np.load(DATA / "fast_rnn_v1.npz")
     assert [type(layer).__name__ for layer in model.layers[2:4]] == ["FastRNN", "FastRNN"]
     assert isinstance(model.layers[2], rnnlab.layers.LSTM) and isinstance(model.layers[3], rnnlab.layers.GRU)
-    np.testing.assert_allclose(_np(model(saved["x"])), saved["y"], atol=1e-6)
+    np.testing.assert_allclose(to_numpy(model(saved["x"])), saved["y"], atol=1e-6)
