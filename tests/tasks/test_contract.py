@@ -20,35 +20,13 @@ from rnnlab.tasks import TASKS, get_task
 CONTRACT = {
     "sentiment": {
         "data": "small_imdb",  # the fixture that puts the task's small data on the search path
-        "args": [
-            "--epochs",
-            "2",
-            "--units",
-            "8",
-            "--embedding-dim",
-            "8",
-            "--max-features",
-            "40",
-            "--maxlen",
-            "40",
-        ],
+        "args": "--epochs 2 --units 8 --embedding-dim 8 --max-features 40 --maxlen 40".split(),
         "limit": "60",
         "inputs": ["a wonderful film", "boring and awful"],
     },
     "translation": {
         "data": "real_multi30k",  # a few real pairs; the test split is cut by --limit as well
-        "args": [
-            "--epochs",
-            "2",
-            "--units",
-            "8",
-            "--embedding-dim",
-            "8",
-            "--vocab-size",
-            "120",
-            "--max-len",
-            "24",
-        ],
+        "args": "--epochs 2 --units 8 --embedding-dim 8 --vocab-size 120 --max-len 24".split(),
         "limit": "60",
         "inputs": ["Ein Mann fährt Fahrrad.", "Zwei Hunde spielen im Schnee."],
     },

@@ -121,6 +121,10 @@ class Task:
         return None
 
     # ---- shared machinery ----
+    def sequence_length(self, config):
+        """The length every batch is padded to when not bucketing (None: the longest)."""
+        return getattr(config, "maxlen", None)
+
     def batch_order(self, config, examples, shuffle):
         bucket = getattr(config, "bucket", False)
         return BatchOrder(
@@ -128,7 +132,7 @@ class Task:
             config.batch_size,
             shuffle=shuffle,
             seed=config.seed,
-            fixed_length=getattr(config, "maxlen", None) if not bucket else None,
+            fixed_length=None if bucket else self.sequence_length(config),
             bucket_boundaries=DEFAULT_BOUNDARIES if bucket else None,
         )
 
@@ -275,13 +279,9 @@ def _checkpoint_callback(checkpoints, state, every, resumed_metrics):
             state["global_step"] += done
             if self.since >= every:
                 self.since = 0
-                checkpoints.save(self.model, _public(state))
+                checkpoints.save(self.model, state)
 
     return Checkpointing()
-
-
-def _public(state):
-    return {k: v for k, v in state.items() if k != "metric_values"}
 
 
 def _improved(value, best, mode):
@@ -311,8 +311,9 @@ def fit(task, config, model, train, validation, folder, backend, log=print):
     train_order = task.batch_order(config, train, shuffle=True)
     val_data = epoch_batches(validation, task.batch_order(config, validation, shuffle=False), 0)
     verbose = 1 if sys.stdout.isatty() else 2  # progress bars on a terminal, a line per epoch in logs
-    metric_values = state.pop("metric_values", None) if state["step"] else None
-    state.pop("metric_values", None)
+    metric_values = state.pop("metric_values", None)
+    if not state["step"]:  # an epoch-end checkpoint: the next epoch starts its metrics afresh
+        metric_values = None
     stopped = state.get("stopped", False)
     while state["epoch"] < config.epochs and not stopped:
         epoch = state["epoch"]
@@ -344,7 +345,7 @@ def fit(task, config, model, train, validation, folder, backend, log=print):
         state["epoch"], state["step"] = epoch + 1, 0
         stopped = config.patience is not None and state["wait"] >= config.patience
         state["stopped"] = stopped
-        checkpoints.save(model, _public(state))
+        checkpoints.save(model, state)
     if stopped and state["epoch"] < config.epochs:
         log(f"Early stopping: no better {task.monitor} for {config.patience} epochs")
     if config.restore_best and checkpoints.restore_best(model):

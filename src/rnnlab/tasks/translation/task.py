@@ -75,17 +75,8 @@ class TranslationTask(Task):
     def train_and_validation(self, config, preprocessor):
         return self.examples(config, "train", preprocessor), self.examples(config, "val", preprocessor)
 
-    def batch_order(self, config, examples, shuffle):
-        from rnnlab.data.batches import DEFAULT_BOUNDARIES, BatchOrder
-
-        return BatchOrder(
-            examples.lengths(),
-            config.batch_size,
-            shuffle=shuffle,
-            seed=config.seed,
-            fixed_length=None if config.bucket else config.max_len,
-            bucket_boundaries=DEFAULT_BOUNDARIES if config.bucket else None,
-        )
+    def sequence_length(self, config):
+        return config.max_len
 
     def build_model(self, config, preprocessor, **_):
         from rnnlab.models.seq2seq import build_seq2seq
