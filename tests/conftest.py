@@ -1,9 +1,12 @@
 """Shared fixtures: a small IMDb-shaped dataset written by the tests, and the
 real IMDb copy when the search path finds it."""
 
+import functools
+import http.server
 import os
 import random
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,17 @@ def real_multi30k():
     except storage.DatasetError as error:
         pytest.skip(f"real Multi30k not found: set RNNLAB_DATASETS to a folder holding multi30k/ ({error})")
     return True
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """Serves `tmp_path/served` on a loopback port."""
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

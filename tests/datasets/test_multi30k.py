@@ -1,11 +1,8 @@
 """Multi30k loader: a small `multi30k/` folder written by the tests, a download from a
 loopback server, and the real copy when the search path finds it."""
 
-import functools
 import gzip
 import hashlib
-import http.server
-import threading
 
 import pytest
 
@@ -101,20 +98,6 @@ def test_missing_file_says_where_rnnlab_looked(tmp_path, monkeypatch, cache):
     assert str(tmp_path / "datasets" / "multi30k" / "train.de.gz") in message
     assert str(cache / "downloads" / "multi30k" / "train.de.gz") in message
     assert "https://github.com/multi30k/dataset/raw/master/data/task1/raw/train.de.gz" in message
-
-
-@pytest.fixture
-def http_server(tmp_path):
-    """Serves `tmp_path/served` on a loopback port."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def test_absent_files_are_downloaded_into_the_cache(http_server, cache, monkeypatch):

@@ -1,11 +1,8 @@
 """Download, checksum, safe extraction and error messages of the dataset layer."""
 
-import functools
 import hashlib
-import http.server
 import io
 import tarfile
-import threading
 
 import pytest
 
@@ -103,20 +100,6 @@ def test_locate_prefers_search_path_and_says_where_it_looked(tmp_path, monkeypat
     assert storage.locate(remote) == cache / "downloads" / "data.tar.gz"
     (second / "repack.tar.gz").write_bytes(b"x")
     assert storage.locate(remote) == second / "repack.tar.gz"  # the search path comes before the cache
-
-
-@pytest.fixture
-def http_server(tmp_path):
-    """Serves `tmp_path/served` on a loopback port."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def test_download_checks_sha256_then_renames(http_server, cache, monkeypatch):
