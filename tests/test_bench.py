@@ -7,7 +7,7 @@ import pytest
 
 from rnnlab.backend import is_available
 from rnnlab.bench import runner
-from rnnlab.bench.workloads import Workload, full_suite, quick_suite
+from rnnlab.bench.workloads import Seq2SeqWorkload, Workload, full_suite, quick_suite, workload_from_dict
 
 
 def test_flops_per_sample_by_hand():
@@ -20,6 +20,43 @@ def test_suites_cover_the_issue():
     names = {w.name for w in full_suite()}
     assert {"simple/train/b32", "lstm/train/b128", "gru/infer/b256", "gru/train/b32/T400-H256"} <= names
     assert [w.name for w in quick_suite()] == ["simple/train/b32"]
+
+
+def test_seq2seq_flops_by_hand_and_round_trip():
+    w = Seq2SeqWorkload(
+        "gru", "none", batch_size=2, source_len=3, target_len=4, vocab_size=10, embedding_dim=5, units=6
+    )
+    # encoder 2 directions * 3 steps, decoder 4 steps, each 2*3*6*(5+6); logits 4 * 2*6*10; per target token
+    expected = 3 * (2 * 3 * 2 * 3 * 6 * 11 + 4 * 2 * 3 * 6 * 11 + 4 * 2 * 6 * 10) / 4
+    assert w.flops_per_sample() == pytest.approx(expected)
+    assert w.per_batch == 8 and w.name == "seq2seq-gru-none/train/b2"
+    assert workload_from_dict(w.to_dict()) == w
+    assert workload_from_dict(Workload("lstm").to_dict()) == Workload("lstm")
+    assert "seq2seq-gru-luong/train/b64" in {x.name for x in full_suite()}
+    with pytest.raises(ValueError, match="Expected a workload kind in .* Received: 'cnn'"):
+        workload_from_dict({"kind": "cnn"})
+
+
+@pytest.mark.parametrize("peer", ["rnnlab", "keras-jax", "torch-native"])
+def test_worker_measures_a_tiny_seq2seq(peer):
+    if not is_available(runner.PEER_LIBRARIES[peer]):
+        pytest.skip(f"{runner.PEER_LIBRARIES[peer]} is not installed")
+    tiny = [
+        Seq2SeqWorkload(
+            "gru",
+            attention,
+            batch_size=4,
+            source_len=5,
+            target_len=6,
+            vocab_size=30,
+            embedding_dim=4,
+            units=4,
+        )
+        for attention in ("luong", "bahdanau")
+    ]
+    result = runner.run_worker(peer, tiny, seconds=0.05, windows=2)
+    assert set(result["rates"]) == {w.name for w in tiny}
+    assert all(len(v) == 2 and min(v) > 0 for v in result["rates"].values())
 
 
 def test_speedup_and_markdown_from_a_result():
@@ -37,7 +74,7 @@ def test_speedup_and_markdown_from_a_result():
     }
     assert runner.speedup_vs_fastest_peer(result) == pytest.approx(2.0)
     table = runner.markdown(result)
-    assert "| simple/train/b32 | 300 (290-310) | 100 (90-110) | 150 (140-160) |" in table
+    assert "| simple/train/b32 (samples) | 300 (290-310) | 100 (90-110) | 150 (140-160) |" in table
 
 
 @pytest.mark.parametrize("peer", ["rnnlab", "keras-jax", "torch-native"])

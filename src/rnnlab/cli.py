@@ -94,6 +94,11 @@ def build_parser():
         help="only the article's model, training at batch 32, against the fastest peers (< 60 s)",
     )
     bench.add_argument(
+        "--translation",
+        action="store_true",
+        help="only the translation workload (target tokens/s of a Luong-attention GRU encoder-decoder)",
+    )
+    bench.add_argument(
         "--repeats", type=int, default=None, help="rounds over all peers (default: 1 quick, 2 full)"
     )
     bench.add_argument(
@@ -185,13 +190,19 @@ def _bench(args):
             raise ValueError(f"Expected peers in {set(PEERS)}. Received: {peer!r}")
     if args.repeats is not None and args.repeats < 1:
         raise ValueError(f"Expected --repeats >= 1. Received: {args.repeats}")
-    result = runner.run(quick=args.quick, repeats=args.repeats, peers=args.peers)
+    if args.quick and args.translation:
+        raise ValueError("Expected at most one of --quick and --translation. Received: both.")
+    result = runner.run(
+        quick=args.quick, repeats=args.repeats, peers=args.peers, translation=args.translation
+    )
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    output = args.output or f"results/bench/bench{'-quick' if args.quick else ''}-{stamp}.json"
+    suite = "-quick" if args.quick else "-translation" if args.translation else ""
+    output = args.output or f"results/bench/bench{suite}-{stamp}.json"
     runs.write_json(output, result)
     print(runner.markdown(result))
     print(f"Record: {output}")
-    speedup = runner.speedup_vs_fastest_peer(result)
+    workload = next(iter(result["results"])) if args.translation else "simple/train/b32"
+    speedup = runner.speedup_vs_fastest_peer(result, workload)
     print(f"speedup_vs_fastest_peer={speedup:.2f}" if speedup is not None else "speedup_vs_fastest_peer=n/a")
 
 

@@ -109,3 +109,18 @@ def test_unbucketed_order_is_keras_fit_order():
         ours.fit(epoch_batches(examples, order, epoch), shuffle=False, epochs=1, verbose=0)
     for a, b in zip(keras_fit.get_weights(), ours.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_lengths_of_decides_buckets_and_pads_every_field_to_the_batch_length():
+    source = [np.array([1, 2]), np.array([3]), np.array([4, 5, 6, 7, 8])]
+    target = [np.array([1, 2, 3, 4, 5, 6]), np.array([7]), np.array([8])]
+    lengths = np.maximum([len(s) for s in source], [len(t) for t in target])
+    examples = Examples({"source": source}, target, pad_side="back", lengths_of=lengths)
+    assert examples.lengths().tolist() == [6, 1, 5]
+    order = BatchOrder(examples.lengths(), 3, shuffle=False, bucket_boundaries=(4, 8))
+    plan = order.plan(0)
+    assert [(length, ix.tolist()) for length, ix in plan] == [(4, [1]), (8, [0, 2])]
+    x, y = examples.batch(plan[1][1], plan[1][0])
+    assert x["source"].shape == (2, 8) and y.shape == (2, 8)
+    assert y[0].tolist() == [1, 2, 3, 4, 5, 6, 0, 0]
+    assert examples.subset([2, 0]).lengths().tolist() == [5, 6]

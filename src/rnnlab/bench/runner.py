@@ -17,10 +17,11 @@ import numpy as np
 from rnnlab import runs
 from rnnlab.backend import is_available
 from rnnlab.bench.worker import KERAS_PEERS, PEERS
-from rnnlab.bench.workloads import full_suite, quick_suite
+from rnnlab.bench.workloads import full_suite, quick_suite, translation_suite
 
 PEER_LIBRARIES = {**KERAS_PEERS, "torch-native": "torch"}  # peer -> library it needs
 QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native")  # the fastest peers of the full run
+TRANSLATION_PEERS = ("rnnlab", "keras-jax", "torch-native")
 
 
 def matmul_peak_gflops(size=1024, repeats=5):
@@ -52,10 +53,14 @@ def run_worker(peer, workloads, seconds, windows, timeout=900):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(quick=False, repeats=None, peers=None, seconds=None, windows=3, log=print):
-    """Runs the benchmark; returns the result dict (see `write`)."""
-    workloads = quick_suite() if quick else full_suite()
-    peers = [p for p in (peers or (QUICK_PEERS if quick else PEERS)) if is_available(PEER_LIBRARIES[p])]
+def run(quick=False, repeats=None, peers=None, seconds=None, windows=3, translation=False, log=print):
+    """Runs the benchmark; returns the result dict (see `write`). `translation` runs only
+    the translation workload (target tokens/s of an attention encoder-decoder)."""
+    if translation:
+        workloads, default_peers = translation_suite(), TRANSLATION_PEERS
+    else:
+        workloads, default_peers = (quick_suite(), QUICK_PEERS) if quick else (full_suite(), PEERS)
+    peers = [p for p in (peers or default_peers) if is_available(PEER_LIBRARIES[p])]
     repeats = repeats or (1 if quick else 2)
     seconds = seconds or (0.6 if quick else 1.0)
     peak = matmul_peak_gflops()
@@ -88,6 +93,7 @@ def run(quick=False, repeats=None, peers=None, seconds=None, windows=3, log=prin
     return {
         "benchmark": "rnn_throughput",
         "quick": quick,
+        "translation": translation,
         "repeats": repeats,
         "windows_per_repeat": windows,
         "window_seconds": seconds,
@@ -111,8 +117,9 @@ def speedup_vs_fastest_peer(result, workload="simple/train/b32"):
 def markdown(result):
     """A README table: samples/s (median, min-max) per workload and peer."""
     peers = list(next(iter(result["results"].values()))["peers"])
-    lines = ["| workload | " + " | ".join(peers) + " |", "|---|" + "---|" * len(peers)]
+    lines = ["| workload (per s) | " + " | ".join(peers) + " |", "|---|" + "---|" * len(peers)]
     for name, entry in result["results"].items():
+        name = f"{name} ({entry['workload'].get('unit', 'samples')})"
         cells = [
             f"{v['samples_per_s']:,.0f} ({v['min']:,.0f}-{v['max']:,.0f})" for v in entry["peers"].values()
         ]

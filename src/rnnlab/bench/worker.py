@@ -7,6 +7,9 @@ defaults: FastRNN layers on JAX), 'rnnlab-stock' (the same with
 `--no-fast-layers`: Keras' layers), 'keras-jax', 'keras-tensorflow',
 'keras-torch' (stock Keras layers, written as the article does) and
 'torch-native' (PyTorch's own nn.RNN/nn.LSTM/nn.GRU, a plain training loop).
+For the translation workload the Keras peers train `build_seq2seq` with Keras'
+layers and loss, rnnlab the translation task's own model and compile settings,
+and torch-native the same encoder-decoder written with nn.GRU/nn.LSTM.
 """
 
 import argparse
@@ -35,8 +38,19 @@ def _data(workload, batches, seed=0):
     return x, y
 
 
+def _seq2seq_data(workload, batches, seed=0):
+    rng = np.random.default_rng(seed)
+    n, vocab = workload.batch_size * batches, workload.vocab_size
+    x = {
+        "source": rng.integers(4, vocab, (n, workload.source_len)).astype("int32"),
+        "target_in": rng.integers(4, vocab, (n, workload.target_len)).astype("int32"),
+    }
+    return x, rng.integers(4, vocab, (n, workload.target_len)).astype("int32")
+
+
 def _time_windows(run_batches, batch_size, seconds, windows):
-    """Samples/s over `windows` windows of about `seconds` each, after warm-up."""
+    """Units/s (`batch_size` units per batch) over `windows` windows of about
+    `seconds` each, after warm-up."""
     run_batches(2)  # compile / warm up
     start = time.perf_counter()
     run_batches(2)
@@ -62,8 +76,59 @@ def rnnlab_model(config, vocab_size):
     return task.compile(model, config, "jax")
 
 
+def seq2seq_keras_runner(peer, workload):
+    import keras
+
+    vocab = workload.vocab_size
+    if peer.startswith("rnnlab"):
+        from types import SimpleNamespace
+
+        from rnnlab.tasks import get_task
+        from rnnlab.tasks.translation.config import TranslationConfig
+
+        config = TranslationConfig(
+            cell=workload.cell,
+            attention=workload.attention,
+            embedding_dim=workload.embedding_dim,
+            units=workload.units,
+            batch_size=workload.batch_size,
+            dropout=0.0,
+            output_dropout=0.0,
+            fast_layers=peer == "rnnlab",
+        )
+        task = get_task("translation")
+        model = task.build_model(config, SimpleNamespace(source_vocab=vocab, target_vocab=vocab))
+        model = task.compile(model, config, "jax")
+    else:  # Keras' own layers and loss, compiled as the Keras guides do
+        from rnnlab.models.seq2seq import build_seq2seq
+
+        model = build_seq2seq(
+            vocab,
+            vocab,
+            embedding_dim=workload.embedding_dim,
+            units=workload.units,
+            cell=workload.cell,
+            attention=workload.attention,
+            fast_layers=False,
+        )
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+        model.compile(optimizer="adam", loss=loss)
+    cache = {}
+
+    def run_batches(n):
+        if n not in cache:
+            cache[n] = _seq2seq_data(workload, n)
+        x, y = cache[n]
+        model.fit(x, y, batch_size=workload.batch_size, epochs=1, verbose=0, shuffle=False)
+
+    return run_batches
+
+
 def keras_runner(peer, workload):
     import keras
+
+    if workload.kind == "seq2seq":
+        return seq2seq_keras_runner(peer, workload)
 
     from rnnlab.cells import LAYER_NAMES
 
@@ -104,8 +169,86 @@ def keras_runner(peer, workload):
     return run_batches
 
 
+def seq2seq_torch_runner(workload):
+    """The same encoder-decoder in plain PyTorch: bidirectional encoder, tanh bridge
+    from its final states, decoder from the bridge, Luong or additive attention over
+    the encoder outputs, tanh(W [h; context]), logits; Adam, a standard loop."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[workload.cell]
+    e, u, vocab = workload.embedding_dim, workload.units, workload.vocab_size
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.source_embedding = nn.Embedding(vocab, e, padding_idx=0)
+            self.target_embedding = nn.Embedding(vocab, e, padding_idx=0)
+            self.encoder = rnn(e, u, batch_first=True, bidirectional=True)
+            states = 2 if workload.cell == "lstm" else 1
+            self.bridges = nn.ModuleList([nn.Linear(2 * u, u) for _ in range(states)])
+            self.decoder = rnn(e, u, batch_first=True)
+            if workload.attention == "luong":
+                self.score = nn.Linear(2 * u, u, bias=False)
+            elif workload.attention == "bahdanau":
+                self.query, self.key = nn.Linear(u, u, bias=False), nn.Linear(2 * u, u)
+                self.vector = nn.Linear(u, 1, bias=False)
+            self.attentional = nn.Linear(3 * u, u)
+            self.logits = nn.Linear(u, vocab)
+
+        def forward(self, source, target_in):
+            outputs, final = self.encoder(self.source_embedding(source))
+            finals = final if isinstance(final, tuple) else (final,)
+            # (2, batch, u) per state -> (1, batch, 2u) -> bridge -> (1, batch, u)
+            states = tuple(
+                torch.tanh(bridge(torch.cat([f[0], f[1]], -1))).unsqueeze(0)
+                for bridge, f in zip(self.bridges, finals, strict=True)
+            )
+            h, _ = self.decoder(self.target_embedding(target_in), states if len(states) > 1 else states[0])
+            if workload.attention == "none":
+                return self.logits(h)
+            if workload.attention == "luong":
+                scores = torch.bmm(h, self.score(outputs).transpose(1, 2))
+            else:
+                hidden = torch.tanh(self.query(h).unsqueeze(2) + self.key(outputs).unsqueeze(1))
+                scores = self.vector(hidden).squeeze(-1)
+            scores = scores.masked_fill((source == 0).unsqueeze(1), -1e9)
+            context = torch.bmm(torch.softmax(scores, -1), outputs)
+            return self.logits(torch.tanh(self.attentional(torch.cat([h, context], -1))))
+
+    model = Seq2Seq()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=0)
+    cache = {}
+
+    def run_batches(n):
+        if n not in cache:
+            x, y = _seq2seq_data(workload, n)
+            cache[n] = (
+                torch.from_numpy(x["source"]).long(),
+                torch.from_numpy(x["target_in"]).long(),
+                torch.from_numpy(y).long(),
+            )
+        source, target_in, target_out = cache[n]
+        b = workload.batch_size
+        model.train()
+        for i in range(n):
+            rows = slice(i * b, (i + 1) * b)
+            optimizer.zero_grad()
+            logits = model(source[rows], target_in[rows])
+            loss = loss_fn(logits.reshape(-1, vocab), target_out[rows].reshape(-1))
+            loss.backward()
+            optimizer.step()
+
+    return run_batches
+
+
 def torch_runner(workload):
     import torch
+
+    if workload.kind == "seq2seq":
+        return seq2seq_torch_runner(workload)
 
     torch.manual_seed(0)
     rnn = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[workload.cell]
@@ -180,16 +323,16 @@ def main(argv=None):
     if args.peer in KERAS_PEERS:  # before Keras is imported: it picks its backend once
         os.environ["KERAS_BACKEND"] = KERAS_PEERS[args.peer]
 
-    from rnnlab.bench.workloads import Workload
+    from rnnlab.bench.workloads import workload_from_dict
 
     results = {}
     for spec in args.workloads:
-        workload = Workload(**{k: v for k, v in spec.items() if k != "name"})
+        workload = workload_from_dict(spec)
         if args.peer == "torch-native":
             runner = torch_runner(workload)
         else:
             runner = keras_runner(args.peer, workload)
-        results[workload.name] = _time_windows(runner, workload.batch_size, args.seconds, args.windows)
+        results[workload.name] = _time_windows(runner, workload.per_batch, args.seconds, args.windows)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     record = {"peer": args.peer, "rates": results, "peak_memory_mb": round(peak_mb, 1), "pid": os.getpid()}
     print(json.dumps(record))

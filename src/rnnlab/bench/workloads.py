@@ -1,4 +1,5 @@
-"""What is measured: the article's model and its LSTM/GRU variants, and one larger setting."""
+"""What is measured: the article's model and its LSTM/GRU variants, one larger
+setting, and an attention encoder-decoder for translation (rates in target tokens/s)."""
 
 from dataclasses import asdict, dataclass
 
@@ -16,6 +17,8 @@ class Workload:
         maxlen, vocab_size, embedding_dim, units: the model (article: 100, 10000, 32, 64).
     """
 
+    kind = "classifier"
+    unit = "samples"
     cell: str
     mode: str = "train"
     batch_size: int = 32
@@ -36,8 +39,79 @@ class Workload:
         forward = recurrent + 2 * self.units
         return 3 * forward if self.mode == "train" else forward
 
+    @property
+    def per_batch(self):
+        """Units (here: reviews) per batch."""
+        return self.batch_size
+
     def to_dict(self):
-        return {**asdict(self), "name": self.name}
+        return {**asdict(self), "name": self.name, "kind": self.kind, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class Seq2SeqWorkload:
+    """An encoder-decoder training step (`rnnlab.models.seq2seq`): a bidirectional
+    encoder, a decoder started from the encoder's state, attention, logits over the
+    target vocabulary; no padding, no dropout. Rates count target tokens.
+
+    Args:
+        cell: 'gru' or 'lstm'.
+        attention: 'luong', 'bahdanau' or 'none'.
+        batch_size: sentence pairs per step.
+        source_len, target_len: steps of source and decoder input.
+        vocab_size: subwords of each language.
+        embedding_dim, units: sizes (units per encoder direction and of the decoder).
+    """
+
+    kind = "seq2seq"
+    unit = "target tokens"
+    cell: str = "gru"
+    attention: str = "luong"
+    mode: str = "train"
+    batch_size: int = 64
+    source_len: int = 24
+    target_len: int = 24
+    vocab_size: int = 8000
+    embedding_dim: int = 256
+    units: int = 256
+
+    @property
+    def name(self):
+        return f"seq2seq-{self.cell}-{self.attention}/{self.mode}/b{self.batch_size}"
+
+    @property
+    def per_batch(self):
+        return self.batch_size * self.target_len
+
+    def flops_per_sample(self):
+        """Matrix-multiply FLOPs per target token, forward + backward (x3)."""
+        gates, e, u, s, t = GATES[self.cell], self.embedding_dim, self.units, self.source_len, self.target_len
+        encoder = 2 * s * 2 * gates * u * (e + u)  # two directions
+        decoder = t * 2 * gates * u * (e + u)
+        attention = 0
+        if self.attention != "none":  # scores and context over 2u-wide encoder outputs, then tanh(W [h; c])
+            attention = t * s * 2 * 2 * (2 * u) + t * 2 * (3 * u) * u
+            attention += (t * 2 * u * 2 * u) if self.attention == "luong" else (s + t) * 2 * 2 * u * u
+        logits = t * 2 * u * self.vocab_size
+        return 3 * (encoder + decoder + attention + logits) / t
+
+    def to_dict(self):
+        return {**asdict(self), "name": self.name, "kind": self.kind, "unit": self.unit}
+
+
+def workload_from_dict(spec):
+    """A `Workload` or `Seq2SeqWorkload` from its `to_dict()`."""
+    kinds = {"classifier": Workload, "seq2seq": Seq2SeqWorkload}
+    kind = spec.get("kind", "classifier")
+    if kind not in kinds:
+        raise ValueError(f"Expected a workload kind in {set(kinds)}. Received: {kind!r}")
+    return kinds[kind](**{k: v for k, v in spec.items() if k not in ("name", "kind", "unit")})
+
+
+def translation_suite():
+    """The translation workload: a Luong-attention GRU encoder-decoder at the size of
+    `recipes/translation/luong-gru-60min.toml`."""
+    return [Seq2SeqWorkload()]
 
 
 def full_suite():
@@ -45,7 +119,7 @@ def full_suite():
     suite = [Workload(cell, "train", batch) for cell in GATES for batch in (32, 128)]
     suite += [Workload(cell, "infer", 256) for cell in GATES]
     suite += [Workload(cell, "train", 32, maxlen=400, units=256) for cell in GATES]
-    return suite
+    return suite + translation_suite()
 
 
 def quick_suite():

@@ -64,7 +64,11 @@ class Examples:
             / tuple of those (several model inputs).
         targets: the same kinds; labels are a fixed array.
         pad_side: where sequences are padded ('front' or 'back').
-        length_of: which input's length decides a bucket (its first, by default).
+        meta: per-example extras (e.g. reference texts), kept by `subset`.
+        lengths_of: per-example lengths that decide buckets (e.g. the longer of
+            source and target); every sequence field is then padded to the
+            batch's length. None: the first input's lengths decide, and other
+            sequence fields are padded to the bucket of their own longest.
 
     Example:
     >>> import numpy as np
@@ -76,7 +80,8 @@ class Examples:
     inputs: object
     targets: object
     pad_side: str = "front"
-    meta: dict = field(default_factory=dict)  # per-example extras (e.g. reference texts), kept by subset
+    meta: dict = field(default_factory=dict)
+    lengths_of: np.ndarray | None = None
 
     def __post_init__(self):
         if self.pad_side not in PAD_SIDES:
@@ -86,7 +91,9 @@ class Examples:
         return len(_first(self.inputs))
 
     def lengths(self):
-        """Steps of each example's (first) input."""
+        """Steps of each example: `lengths_of`, or its (first) input's."""
+        if self.lengths_of is not None:
+            return np.asarray(self.lengths_of)
         first = _first(self.inputs)
         if isinstance(first, np.ndarray):
             return np.full(len(first), first.shape[1] if first.ndim > 1 else 1)
@@ -110,7 +117,7 @@ class Examples:
             first[0] = False
             return part[indices]
         sequences = [part[i] for i in indices]
-        if not first[0]:
+        if not first[0] and self.lengths_of is None:
             length = bucket_length(max((len(s) for s in sequences), default=1))
         first[0] = False
         return pad(sequences, length, self.pad_side)
@@ -119,7 +126,8 @@ class Examples:
         """The examples at `indices`, in that order."""
         inputs, targets = self._subset(self.inputs, indices), self._subset(self.targets, indices)
         meta = {name: [values[i] for i in indices] for name, values in self.meta.items()}
-        return Examples(inputs, targets, self.pad_side, meta)
+        lengths_of = None if self.lengths_of is None else np.asarray(self.lengths_of)[indices]
+        return Examples(inputs, targets, self.pad_side, meta, lengths_of)
 
     def _subset(self, part, indices):
         if isinstance(part, dict):

@@ -4,7 +4,7 @@ Import after the Keras backend is chosen (importing this imports Keras).
 `FastRNN(units, cell=...)` makes one by cell name.
 """
 
-from rnnlab.layers.attention import LuongAttention
+from rnnlab.layers.attention import AdditiveAttention, LuongAttention
 from rnnlab.layers.fast_rnn import GRU, LSTM, FastRNN, SimpleRNN
 
-__all__ = ["GRU", "LSTM", "FastRNN", "LuongAttention", "SimpleRNN"]
+__all__ = ["GRU", "LSTM", "AdditiveAttention", "FastRNN", "LuongAttention", "SimpleRNN"]

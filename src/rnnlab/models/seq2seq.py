@@ -1,19 +1,23 @@
-"""Encoder-decoder for translation (article 6.2), with Luong attention (article 8.1).
+"""Encoder-decoder for translation (article 6.2), with attention (article 8.1).
 
 The encoder reads the source sentence; its final state (through a small
 "bridge" layer) starts the decoder, which reads the target sentence shifted
 right (teacher forcing) and predicts the next token at every step:
 
     source ids -> Embedding -> [Bi]RNN encoder -> states -> bridge -> decoder initial state
-    target ids (shifted) -> Embedding -> RNN decoder -> [Luong attention over encoder outputs]
+    target ids (shifted) -> Embedding -> RNN decoder -> [attention over encoder outputs]
                                       -> Dense(target vocabulary) logits
 
 With `attention="none"` the decoder sees the source only through the fixed-length
 state (the article's model, Sutskever et al. 2014 / Cho et al. 2014). With
-`attention="luong"` (Luong et al. 2015, "general" score), every decoder output
-attends over every encoder output; since the attention reads the decoder's
-outputs rather than feeding into its recurrence, both encoder and decoder run as
-whole-sequence loops during training (rnnlab's native loops on JAX).
+`attention="luong"` (Luong et al. 2015, "general" score h W s) or
+`attention="bahdanau"` (Bahdanau et al. 2015's additive score v.tanh(W h + U s)),
+every decoder output attends over every encoder output, and the context joins
+the decoder output in a tanh layer before the logits (Luong's "attentional
+hidden state"). Since the attention reads the decoder's outputs rather than
+feeding into its recurrence, both encoder and decoder run as whole-sequence
+loops during training (rnnlab's native loops on JAX); Bahdanau's original
+decoder, which feeds the context back into its recurrence, cannot.
 
 Decoding new sentences (`Translator`) runs the encoder once, then the decoder's
 cell step by step (greedy or beam search), with the trained model's own layers.
@@ -27,7 +31,7 @@ import numpy as np
 
 from rnnlab.cells import check_cell, recurrent_layer
 
-ATTENTIONS = ("none", "luong")
+ATTENTIONS = ("none", "luong", "bahdanau")
 
 
 def build_seq2seq(
@@ -41,6 +45,7 @@ def build_seq2seq(
     encoder_layers=1,
     dropout=0.0,
     output_dropout=0.0,
+    embedding_dropout=0.0,
     fast_layers=True,
 ):
     """Builds the encoder-decoder.
@@ -50,11 +55,12 @@ def build_seq2seq(
         embedding_dim: size of the token vectors (both languages).
         units: state size of the decoder and of each encoder direction.
         cell: 'simple', 'lstm' or 'gru'.
-        attention: 'none' (the article's fixed-length vector) or 'luong'.
+        attention: 'none' (the article's fixed-length vector), 'luong' or 'bahdanau'.
         bidirectional: read the source in both directions.
         encoder_layers: stacked encoder layers.
         dropout: dropout on the recurrent layers' inputs.
         output_dropout: dropout before the output layer.
+        embedding_dropout: dropout on the subword vectors (both languages).
         fast_layers: rnnlab's layers (native loops on JAX) or Keras' own.
 
     Returns:
@@ -73,6 +79,8 @@ def build_seq2seq(
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
     x = layers.Embedding(source_vocab, embedding_dim, mask_zero=True, name="source_embedding")(source)
+    if embedding_dropout:
+        x = layers.Dropout(embedding_dropout, name="source_embedding_dropout")(x)
     for depth in range(encoder_layers):
         last = depth == encoder_layers - 1
         rnn = recurrent_layer(
@@ -99,14 +107,17 @@ def build_seq2seq(
         layers.Dense(units, activation="tanh", name=f"bridge_{k}")(state) for k, state in enumerate(states)
     ]
     y = layers.Embedding(target_vocab, embedding_dim, mask_zero=True, name="target_embedding")(target_in)
+    if embedding_dropout:
+        y = layers.Dropout(embedding_dropout, name="target_embedding_dropout")(y)
     decoder = recurrent_layer(
         cell, units, fast=fast_layers, return_sequences=True, dropout=dropout, name="decoder"
     )
     h = decoder(y, initial_state=initial_state)
-    if attention == "luong":
-        from rnnlab.layers import LuongAttention
+    if attention != "none":
+        from rnnlab.layers import AdditiveAttention, LuongAttention
 
-        context, _ = LuongAttention(name="attention")(h, encoder_outputs, source)
+        attend = LuongAttention if attention == "luong" else AdditiveAttention
+        context, _ = attend(name="attention")(h, encoder_outputs, source)
         h = layers.Concatenate(name="decoder_and_context")([h, context])
         h = layers.Dense(units, activation="tanh", name="attentional")(h)
     if output_dropout:

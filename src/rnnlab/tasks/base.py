@@ -92,6 +92,11 @@ class Task:
         """`(loss, metrics)` for `model.compile`."""
         raise NotImplementedError
 
+    def summary_metrics(self, config, history, best_epoch):
+        """Extra numbers for `metrics.json` from the training history (e.g. validation
+        perplexity); `best_epoch` is 1-based or None."""
+        return {}
+
     def check_run(self, config, preprocessor, model, folder):
         """Raises ValueError when a saved run's parts disagree (called when a run is opened)."""
 
@@ -133,8 +138,12 @@ class Task:
             shuffle=shuffle,
             seed=config.seed,
             fixed_length=None if bucket else self.sequence_length(config),
-            bucket_boundaries=DEFAULT_BOUNDARIES if bucket else None,
+            bucket_boundaries=self.bucket_boundaries(config) if bucket else None,
         )
+
+    def bucket_boundaries(self, config):
+        """Lengths that batches are padded to when `config.bucket` is on."""
+        return DEFAULT_BOUNDARIES
 
     def compile(self, model, config, backend, steps_per_epoch=None):
         """Compiles with the config's optimizer, schedule, loss and metrics.
@@ -423,6 +432,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
             f"final_{task.monitor}": history[task.monitor][-1],
             "epochs_run": len(history["loss"]),
             "history": history,
+            **task.summary_metrics(config, history, state["best_epoch"]),
             "num_train": len(train_examples),
             "num_validation": len(validation),
             "num_test": len(test),

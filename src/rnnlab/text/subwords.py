@@ -21,10 +21,11 @@ def train_bpe(
         reserved: reserved tokens, ids 0.. in order; must contain `[UNK]`.
         lowercase: lower-case before splitting.
         strip_html: replace HTML line breaks (`<br />`) by spaces.
-        reversible: split on spaces only, marking word starts (SentencePiece's
-            "▁"), with the matching decoder, so `tokenizer.decode(ids)` gives the
-            text back (for generated text: translations); otherwise words and
-            punctuation are split apart and spacing is lost.
+        reversible: mark word starts with SentencePiece's "▁" (spaces are kept
+            as pieces) and split punctuation and digits off words, with the
+            matching decoder, so `tokenizer.decode(ids)` gives the text back (for
+            generated text: translations); otherwise words and punctuation are
+            split apart and spacing is lost.
     """
     from rnnlab.optional import require
 
@@ -40,7 +41,13 @@ def train_bpe(
         steps.append(normalizers.Lowercase())
     tokenizer.normalizer = normalizers.Sequence(steps)
     if reversible:
-        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Metaspace(),
+                pre_tokenizers.Punctuation(behavior="isolated"),  # "bushes." -> "▁bushes", "."
+                pre_tokenizers.Digits(individual_digits=False),
+            ]
+        )
         tokenizer.decoder = decoders.Metaspace()
     else:
         tokenizer.pre_tokenizer = pre_tokenizers.Sequence(

@@ -13,7 +13,9 @@ TINY = ["--epochs", "1", "--units", "8", "--embedding-dim", "8", "--vocab-size",
 def run(real_multi30k, tmp_path_factory):
     out = tmp_path_factory.mktemp("translation") / "run"
     assert (
-        main(["train", "translation", *TINY, "--limit", "40", "--attention", "luong", "--output", str(out)])
+        main(
+            ["train", "translation", *TINY, "--limit", "40", "--label-smoothing", "0.1", "--output", str(out)]
+        )
         == 0
     )
     return out
@@ -21,9 +23,15 @@ def run(real_multi30k, tmp_path_factory):
 
 def test_metrics_hold_bleu_chrf_and_perplexity(run):
     metrics = json.loads((run / "metrics.json").read_text())
-    for key in ("test_bleu", "test_bleu_lc", "test_chrf", "test_perplexity", "test_loss"):
+    for key in ("test_bleu", "test_bleu_lc", "test_chrf", "test_perplexity", "test_loss", "val_perplexity"):
         assert isinstance(metrics[key], float) and metrics[key] >= 0
-    assert metrics["test_perplexity"] == pytest.approx(2.718281828 ** metrics["test_loss"], rel=1e-5)
+    # Perplexity is of the unsmoothed cross-entropy, not of the smoothed loss.
+    assert metrics["test_perplexity"] == pytest.approx(2.718281828 ** metrics["test_cross_entropy"], rel=1e-5)
+    assert metrics["test_loss"] > metrics["test_cross_entropy"] * 0.9 and metrics["test_loss"] != pytest.approx(
+        metrics["test_cross_entropy"], rel=1e-4
+    )
+    val = metrics["history"]["val_cross_entropy"][metrics["best_epoch"] - 1]
+    assert metrics["val_perplexity"] == pytest.approx(2.718281828**val, rel=1e-5)
     assert metrics["num_train"] == 40 and metrics["num_validation"] == 1014 and metrics["num_test"] == 40
     assert metrics["config"]["src"] == "de" and metrics["config"]["tgt"] == "en"
 

@@ -29,7 +29,8 @@ class TranslationConfig(TrainConfig):
     cell: str = option("gru", "recurrent layer of encoder and decoder", choices=CELLS)
     attention: str = option(
         "luong",
-        "none: the article's fixed-length vector; luong: attention over the source",
+        "none: the article's fixed-length vector; luong (h W s) or bahdanau (v.tanh(W h + U s)): "
+        "attention over the source",
         choices=ATTENTIONS,
     )
     bidirectional: bool = option(True, "read the source in both directions")
@@ -38,9 +39,12 @@ class TranslationConfig(TrainConfig):
     units: int = option(256, "state size of the decoder and each encoder direction", min=2, max=100_000)
     dropout: float = option(0.2, "dropout on the recurrent layers' inputs", **RATE)
     output_dropout: float = option(0.2, "dropout before the output layer", **RATE)
+    embedding_dropout: float = option(0.0, "dropout on the subword vectors", **RATE)
+    label_smoothing: float = option(0.0, "target probability spread over all subwords", **RATE)
     fast_layers: bool = option(True, "rnnlab's layers (native loops on JAX); --no-fast-layers: Keras' own")
     # --- text ---
     vocab_size: int = option(8000, "BPE subwords per language (including 4 reserved)", min=16, max=1_000_000)
+    shared_vocabulary: bool = option(False, "one BPE model for both languages (vocab_size in all)")
     max_len: int = option(
         60, "longest sentence in subwords; longer ones are cut in training", min=2, max=10_000
     )

@@ -34,10 +34,15 @@ class TranslationPreprocessor:
         self.source, self.target, self.max_len = source, target, max_len
 
     @classmethod
-    def train(cls, sources, targets, vocab_size, max_len):
+    def train(cls, sources, targets, vocab_size, max_len, shared=False):
+        """BPE models trained on training sentences: one per language, or with `shared`
+        one for both (trained on the source and target sentences together)."""
         from rnnlab.text.subwords import train_bpe
 
         kwargs = {"reserved": RESERVED, "lowercase": False, "strip_html": False, "reversible": True}
+        if shared:
+            both = train_bpe([*sources, *targets], vocab_size, **kwargs)
+            return cls(both, both, max_len)
         return cls(
             train_bpe(sources, vocab_size, **kwargs), train_bpe(targets, vocab_size, **kwargs), max_len
         )

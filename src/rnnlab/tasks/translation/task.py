@@ -60,7 +60,9 @@ class TranslationTask(Task):
 
     def make_preprocessor(self, config):
         sources, targets = load_pairs(config, "train")  # never validation or test text
-        return TranslationPreprocessor.train(sources, targets, config.vocab_size, config.max_len)
+        return TranslationPreprocessor.train(
+            sources, targets, config.vocab_size, config.max_len, shared=config.shared_vocabulary
+        )
 
     def load_preprocessor(self, path):
         return load_preprocessor(path)
@@ -70,13 +72,20 @@ class TranslationTask(Task):
         encoded = preprocessor.encode_target(targets)
         inputs = {"source": preprocessor.encode_source(sources), "target_in": [t[:-1] for t in encoded]}
         meta = {"sources": sources, "references": targets}
-        return Examples(inputs, [t[1:] for t in encoded], pad_side="back", meta=meta)
+        # Buckets by the longer side, so source and target of a batch share one padded length.
+        lengths = np.maximum([len(s) for s in inputs["source"]], [len(t) for t in inputs["target_in"]])
+        return Examples(inputs, [t[1:] for t in encoded], pad_side="back", meta=meta, lengths_of=lengths)
 
     def train_and_validation(self, config, preprocessor):
         return self.examples(config, "train", preprocessor), self.examples(config, "val", preprocessor)
 
     def sequence_length(self, config):
         return config.max_len
+
+    def bucket_boundaries(self, config):
+        # Sentences are short (Multi30k: ~14 subwords): fine buckets waste little on padding;
+        # each (bucket, batch size) is compiled once.
+        return (8, 12, 16, 20, 24, 28, 32, 40, 48, 64, 96, 128, 256)
 
     def build_model(self, config, preprocessor, **_):
         from rnnlab.models.seq2seq import build_seq2seq
@@ -92,23 +101,34 @@ class TranslationTask(Task):
             encoder_layers=config.encoder_layers,
             dropout=config.dropout,
             output_dropout=config.output_dropout,
+            embedding_dropout=config.embedding_dropout,
             fast_layers=config.fast_layers,
         )
 
     def loss_and_metrics(self, config):
-        import keras
+        from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
 
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0), []
+        loss = SequenceCrossEntropy(label_smoothing=config.label_smoothing)
+        # The smoothed loss is not the model's cross-entropy: perplexity comes from this metric.
+        return loss, [TokenCrossEntropy()]
 
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         metrics = super().evaluate_examples(model, config, examples)
-        metrics["perplexity"] = math.exp(min(metrics["loss"], 50.0))
+        metrics["perplexity"] = math.exp(min(metrics["cross_entropy"], 50.0))
         if preprocessor is not None:
             hypotheses = translate_all(
                 model, preprocessor, examples.meta["sources"], config.beam_size, config
             )
             metrics.update(bleu_and_chrf(hypotheses, examples.meta["references"]))
         return metrics
+
+    def summary_metrics(self, config, history, best_epoch):
+        """`val_perplexity` of the kept weights (the best epoch's with restore_best)."""
+        values = history.get("val_cross_entropy")
+        if not values:
+            return {}
+        epoch = best_epoch if (config.restore_best and best_epoch) else len(values)
+        return {"val_perplexity": math.exp(min(values[epoch - 1], 50.0))}
 
     def check_run(self, config, preprocessor, model, folder):
         expected = (preprocessor.source_vocab, preprocessor.target_vocab)
