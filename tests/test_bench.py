@@ -32,7 +32,15 @@ def test_seq2seq_flops_by_hand_and_round_trip():
     assert w.per_batch == 8 and w.name == "seq2seq-gru-none/train/b2"
     assert workload_from_dict(w.to_dict()) == w
     assert workload_from_dict(Workload("lstm").to_dict()) == Workload("lstm")
-    assert "seq2seq-gru-luong/train/b64" in {x.name for x in full_suite()}
+    assert [x.name for x in runner.translation_suite()] == ["seq2seq-gru-luong/train/b64"]
+    bahdanau = Seq2SeqWorkload("gru", "bahdanau", "train", 1, 3, 4, 10, 5, 6)
+    # over no attention: context 4*3*2*12, tanh(W[h;c]) 4*2*18*6, W_q 4*2*36, W_k 3*2*12*6, v 4*3*2*6
+    extra = 3 * (4 * 3 * 2 * 12 + 4 * 2 * 18 * 6 + 4 * 2 * 36 + 3 * 2 * 12 * 6 + 4 * 3 * 2 * 6) / 4
+    assert bahdanau.flops_per_sample() - w.flops_per_sample() == pytest.approx(extra)
+    with pytest.raises(
+        ValueError, match="Expected mode='train' for a Seq2SeqWorkload. Received: mode='infer'"
+    ):
+        Seq2SeqWorkload(mode="infer")
     with pytest.raises(ValueError, match="Expected a workload kind in .* Received: 'cnn'"):
         workload_from_dict({"kind": "cnn"})
 
@@ -74,7 +82,7 @@ def test_speedup_and_markdown_from_a_result():
     }
     assert runner.speedup_vs_fastest_peer(result) == pytest.approx(2.0)
     table = runner.markdown(result)
-    assert "| simple/train/b32 (samples) | 300 (290-310) | 100 (90-110) | 150 (140-160) |" in table
+    assert "| simple/train/b32 | 300 (290-310) | 100 (90-110) | 150 (140-160) |" in table
 
 
 @pytest.mark.parametrize("peer", ["rnnlab", "keras-jax", "torch-native"])

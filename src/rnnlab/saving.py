@@ -92,6 +92,7 @@ def load_model(path, compile=True):
     import keras
 
     import rnnlab.layers  # noqa: F401  (registers FastRNN and rnnlab's other layers)
+    import rnnlab.losses  # noqa: F401  (registers the losses and metrics models are compiled with)
 
     try:
         return keras.saving.load_model(path, compile=compile)

@@ -124,3 +124,8 @@ def test_lengths_of_decides_buckets_and_pads_every_field_to_the_batch_length():
     assert x["source"].shape == (2, 8) and y.shape == (2, 8)
     assert y[0].tolist() == [1, 2, 3, 4, 5, 6, 0, 0]
     assert examples.subset([2, 0]).lengths().tolist() == [5, 6]
+
+
+def test_lengths_of_shorter_than_a_sequence_is_refused():
+    with pytest.raises(ValueError, match=r"Received: example 1 has 3 steps, lengths_of\[1\]=2"):
+        Examples([np.array([1]), np.array([1, 2])], [np.array([1]), np.array([1, 2, 3])], lengths_of=[2, 2])

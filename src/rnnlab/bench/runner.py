@@ -117,9 +117,10 @@ def speedup_vs_fastest_peer(result, workload="simple/train/b32"):
 def markdown(result):
     """A README table: samples/s (median, min-max) per workload and peer."""
     peers = list(next(iter(result["results"].values()))["peers"])
-    lines = ["| workload (per s) | " + " | ".join(peers) + " |", "|---|" + "---|" * len(peers)]
+    lines = ["| workload | " + " | ".join(peers) + " |", "|---|" + "---|" * len(peers)]
     for name, entry in result["results"].items():
-        name = f"{name} ({entry['workload'].get('unit', 'samples')})"
+        unit = entry["workload"].get("unit", "samples")
+        name = name if unit == "samples" else f"{name} ({unit}/s)"
         cells = [
             f"{v['samples_per_s']:,.0f} ({v['min']:,.0f}-{v['max']:,.0f})" for v in entry["peers"].values()
         ]

@@ -75,6 +75,10 @@ class Seq2SeqWorkload:
     embedding_dim: int = 256
     units: int = 256
 
+    def __post_init__(self):
+        if self.mode != "train":
+            raise ValueError(f"Expected mode='train' for a Seq2SeqWorkload. Received: mode={self.mode!r}")
+
     @property
     def name(self):
         return f"seq2seq-{self.cell}-{self.attention}/{self.mode}/b{self.batch_size}"
@@ -89,9 +93,12 @@ class Seq2SeqWorkload:
         encoder = 2 * s * 2 * gates * u * (e + u)  # two directions
         decoder = t * 2 * gates * u * (e + u)
         attention = 0
-        if self.attention != "none":  # scores and context over 2u-wide encoder outputs, then tanh(W [h; c])
-            attention = t * s * 2 * 2 * (2 * u) + t * 2 * (3 * u) * u
-            attention += (t * 2 * u * 2 * u) if self.attention == "luong" else (s + t) * 2 * 2 * u * u
+        if self.attention != "none":  # context over 2u-wide encoder outputs, then tanh(W [h; c])
+            attention = t * s * 2 * (2 * u) + t * 2 * (3 * u) * u
+            if self.attention == "luong":  # h W (u x 2u), then 2u-wide dot products
+                attention += t * 2 * u * (2 * u) + t * s * 2 * (2 * u)
+            else:  # W_q h (u x u), W_k s (2u x u), v . tanh(...) (u wide)
+                attention += t * 2 * u * u + s * 2 * (2 * u) * u + t * s * 2 * u
         logits = t * 2 * u * self.vocab_size
         return 3 * (encoder + decoder + attention + logits) / t
 
@@ -109,8 +116,8 @@ def workload_from_dict(spec):
 
 
 def translation_suite():
-    """The translation workload: a Luong-attention GRU encoder-decoder at the size of
-    `recipes/translation/luong-gru-60min.toml`."""
+    """The translation workload (`rnnlab bench --translation`): a Luong-attention GRU
+    encoder-decoder at the size of `recipes/translation/luong-gru-60min.toml`."""
     return [Seq2SeqWorkload()]
 
 
@@ -119,7 +126,7 @@ def full_suite():
     suite = [Workload(cell, "train", batch) for cell in GATES for batch in (32, 128)]
     suite += [Workload(cell, "infer", 256) for cell in GATES]
     suite += [Workload(cell, "train", 32, maxlen=400, units=256) for cell in GATES]
-    return suite + translation_suite()
+    return suite
 
 
 def quick_suite():

@@ -86,6 +86,17 @@ class Examples:
     def __post_init__(self):
         if self.pad_side not in PAD_SIDES:
             raise ValueError(f"Expected pad_side in {set(PAD_SIDES)}. Received: {self.pad_side!r}")
+        if self.lengths_of is not None:  # every sequence is padded to its bucket: none may be longer
+            limits = np.asarray(self.lengths_of)
+            for part in (self.inputs, self.targets):
+                for sequences in _sequence_fields(part):
+                    longer = [i for i, s in enumerate(sequences) if len(s) > limits[i]]
+                    if longer:
+                        i = longer[0]
+                        raise ValueError(
+                            f"Expected every sequence to fit its example's lengths_of. Received: example {i} "
+                            f"has {len(sequences[i])} steps, lengths_of[{i}]={limits[i]}"
+                        )
 
     def __len__(self):
         return len(_first(self.inputs))
@@ -137,6 +148,15 @@ class Examples:
         if isinstance(part, np.ndarray):
             return part[indices]
         return [part[i] for i in indices]
+
+
+def _sequence_fields(part):
+    """The lists of sequences (not fixed arrays) in `part`."""
+    if isinstance(part, dict):
+        return [f for value in part.values() for f in _sequence_fields(value)]
+    if isinstance(part, tuple):
+        return [f for value in part for f in _sequence_fields(value)]
+    return [] if isinstance(part, np.ndarray) else [part]
 
 
 def _first(part):

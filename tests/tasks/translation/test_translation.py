@@ -27,9 +27,9 @@ def test_metrics_hold_bleu_chrf_and_perplexity(run):
         assert isinstance(metrics[key], float) and metrics[key] >= 0
     # Perplexity is of the unsmoothed cross-entropy, not of the smoothed loss.
     assert metrics["test_perplexity"] == pytest.approx(2.718281828 ** metrics["test_cross_entropy"], rel=1e-5)
-    assert metrics["test_loss"] > metrics["test_cross_entropy"] * 0.9 and metrics["test_loss"] != pytest.approx(
-        metrics["test_cross_entropy"], rel=1e-4
-    )
+    assert metrics["test_loss"] > metrics["test_cross_entropy"] * 0.9 and metrics[
+        "test_loss"
+    ] != pytest.approx(metrics["test_cross_entropy"], rel=1e-4)
     val = metrics["history"]["val_cross_entropy"][metrics["best_epoch"] - 1]
     assert metrics["val_perplexity"] == pytest.approx(2.718281828**val, rel=1e-5)
     assert metrics["num_train"] == 40 and metrics["num_validation"] == 1014 and metrics["num_test"] == 40

@@ -114,7 +114,8 @@ class TranslationTask(Task):
 
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         metrics = super().evaluate_examples(model, config, examples)
-        metrics["perplexity"] = math.exp(min(metrics["cross_entropy"], 50.0))
+        # Runs from before label smoothing have no cross_entropy metric: their loss is it.
+        metrics["perplexity"] = math.exp(min(metrics.get("cross_entropy", metrics["loss"]), 50.0))
         if preprocessor is not None:
             hypotheses = translate_all(
                 model, preprocessor, examples.meta["sources"], config.beam_size, config
