@@ -69,6 +69,12 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="recompute test metrics of a saved run")
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
+    added = set()
+    for name in TASKS:  # decoding settings (e.g. translation's --beam-size), for runs of that task
+        task = get_task(name)
+        fields = [f for f in task.evaluation_fields if f not in added]
+        configs.add_arguments(evaluate, task.config_cls, only=fields)
+        added.update(fields)
     _add_backend(evaluate)
 
     predict = commands.add_parser("predict", help="predict with a saved run")
@@ -152,7 +158,9 @@ def _train(args):
 def _evaluate(args):
     from rnnlab.tasks.base import evaluate_run
 
-    result = evaluate_run(args.run_dir, backend=args.backend)
+    fields = {f for name in TASKS for f in get_task(name).evaluation_fields}
+    settings = {f: getattr(args, f) for f in sorted(fields) if getattr(args, f, None) is not None}
+    result = evaluate_run(args.run_dir, backend=args.backend, settings=settings)
     print(
         " ".join(f"{k}={v:.4f}" for k, v in result.items() if k.startswith("test_"))
         + f" num_test={result['num_test']}"

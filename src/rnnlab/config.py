@@ -86,10 +86,11 @@ def validate(config):
             raise ValueError(f"Expected {name} {op} {high}. Received: {name}={value!r}")
 
 
-def add_arguments(parser, config_cls, skip=()):
-    """Adds one `--flag` per field of `config_cls`; unset flags stay None."""
+def add_arguments(parser, config_cls, skip=(), only=None):
+    """Adds one `--flag` per field of `config_cls` (or of the names in `only`); unset
+    flags stay None."""
     for field in dataclasses.fields(config_cls):
-        if field.name in skip:
+        if field.name in skip or (only is not None and field.name not in only):
             continue
         kind = _field_type(field)
         flag = "--" + field.name.replace("_", "-")

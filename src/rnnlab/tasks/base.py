@@ -141,6 +141,8 @@ class Task:
             bucket_boundaries=self.bucket_boundaries(config) if bucket else None,
         )
 
+    evaluation_fields = ()  # config fields `rnnlab evaluate` may change (decoding settings)
+
     def bucket_boundaries(self, config):
         """Lengths that batches are padded to when `config.bucket` is on."""
         return DEFAULT_BOUNDARIES
@@ -543,16 +545,31 @@ def load_predictor(run_dir, backend=None):
     return get_task(info["task"]).predictor_cls(run_dir, backend)
 
 
-def evaluate_run(run_dir, backend=None, task=None):
-    """Recomputes the test metrics of a saved run and writes `evaluation.json`.
+def evaluate_run(run_dir, backend=None, task=None, settings=None):
+    """Recomputes the test metrics of a saved run and writes `evaluation.json`
+    (`evaluation-NAME-VALUE....json` with `settings`).
+
+    Args:
+        settings: changed evaluation settings, e.g. `{"beam_size": 5}`; only the
+            task's `evaluation_fields`.
 
     Returns:
-        dict with each test metric (`test_<name>`), `num_test` and provenance.
+        dict with each test metric (`test_<name>`), `num_test`, the settings and provenance.
     """
     found, config, folder = open_run(run_dir, backend)
     if task is not None and task.name != found.name:
         raise ValueError(f"{run_dir} is a {found.name!r} run, not {task.name!r}.")
     task = found
+    settings = dict(settings or {})
+    unknown = sorted(set(settings) - set(task.evaluation_fields))
+    if unknown:
+        allowed = ", ".join(task.evaluation_fields) or "none"
+        raise ValueError(
+            f"{run_dir} is a {task.name!r} run; its evaluation settings are: {allowed}. Received: {unknown}"
+        )
+    if settings:
+        config = dataclasses.replace(config, **settings)
+        configs.validate(config)
     model = load_model(folder)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)
@@ -562,7 +579,9 @@ def evaluate_run(run_dir, backend=None, task=None):
         "task": task.name,
         **{f"test_{name}": value for name, value in metrics.items()},
         "num_test": len(test),
+        "settings": settings,
         **runs.provenance(backends.select(None)),
     }
-    runs.write_json(folder / "evaluation.json", result)
+    name = "".join(f"-{key}-{value}" for key, value in sorted(settings.items()))
+    runs.write_json(folder / f"evaluation{name}.json", result)
     return result

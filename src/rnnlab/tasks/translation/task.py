@@ -57,6 +57,7 @@ class TranslationTask(Task):
     monitor = "val_loss"
     monitor_mode = "min"
     extras = ("text", "translation")
+    evaluation_fields = ("beam_size", "length_penalty")  # `rnnlab evaluate RUN --beam-size 5`
 
     def make_preprocessor(self, config):
         sources, targets = load_pairs(config, "train")  # never validation or test text
