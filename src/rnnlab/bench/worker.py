@@ -113,15 +113,7 @@ def seq2seq_keras_runner(peer, workload):
         )
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
         model.compile(optimizer="adam", loss=loss)
-    cache = {}
-
-    def run_batches(n):
-        if n not in cache:
-            cache[n] = _seq2seq_data(workload, n)
-        x, y = cache[n]
-        model.fit(x, y, batch_size=workload.batch_size, epochs=1, verbose=0, shuffle=False)
-
-    return run_batches
+    return _keras_batches(model, workload, _seq2seq_data)
 
 
 def keras_runner(peer, workload):
@@ -155,11 +147,16 @@ def keras_runner(peer, workload):
             ]
         )
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return _keras_batches(model, workload, _data)
+
+
+def _keras_batches(model, workload, make_data):
+    """`run_batches(n)`: fits (or predicts) `n` batches of `make_data(workload, n)`, made once per n."""
     cache = {}
 
     def run_batches(n):
         if n not in cache:
-            cache[n] = _data(workload, n)
+            cache[n] = make_data(workload, n)
         x, y = cache[n]
         if workload.mode == "train":
             model.fit(x, y, batch_size=workload.batch_size, epochs=1, verbose=0, shuffle=False)
