@@ -48,6 +48,16 @@ def _add_task_parsers(commands, verb, help_text, extra):
     return parser
 
 
+def _evaluation_fields():
+    """`{field: first task declaring it}` for every task's evaluation settings."""
+    fields = {}
+    for name in TASKS:
+        task = get_task(name)
+        for field in task.evaluation_fields:
+            fields.setdefault(field, task)
+    return fields
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="rnnlab", description="Recurrent neural networks with Keras 3.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -69,12 +79,8 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="recompute test metrics of a saved run")
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
-    added = set()
-    for name in TASKS:  # decoding settings (e.g. translation's --beam-size), for runs of that task
-        task = get_task(name)
-        fields = [f for f in task.evaluation_fields if f not in added]
-        configs.add_arguments(evaluate, task.config_cls, only=fields)
-        added.update(fields)
+    for field, task in _evaluation_fields().items():  # e.g. translation's --beam-size
+        configs.add_arguments(evaluate, task.config_cls, only=(field,))
     _add_backend(evaluate)
 
     predict = commands.add_parser("predict", help="predict with a saved run")
@@ -158,8 +164,7 @@ def _train(args):
 def _evaluate(args):
     from rnnlab.tasks.base import evaluate_run
 
-    fields = {f for name in TASKS for f in get_task(name).evaluation_fields}
-    settings = {f: getattr(args, f) for f in sorted(fields) if getattr(args, f, None) is not None}
+    settings = {f: getattr(args, f) for f in _evaluation_fields() if getattr(args, f) is not None}
     result = evaluate_run(args.run_dir, backend=args.backend, settings=settings)
     print(
         " ".join(f"{k}={v:.4f}" for k, v in result.items() if k.startswith("test_"))
