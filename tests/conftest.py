@@ -66,6 +66,34 @@ def real_multi30k():
     return True
 
 
+@pytest.fixture(scope="session")
+def real_fsdd():
+    """Skips unless the FSDD archive is on the search path."""
+    from rnnlab.datasets import fsdd
+
+    try:
+        fsdd.path(allow_download=False)
+    except storage.DatasetError as error:
+        pytest.skip(
+            f"real FSDD not found: set RNNLAB_DATASETS to a folder holding fsdd-v1.0.10.tar.gz ({error})"
+        )
+    return True
+
+
+@pytest.fixture(scope="session")
+def fsdd_wavs(real_fsdd, tmp_path_factory):
+    """Two real FSDD recordings (test split) as WAV files: a 7 and a 3."""
+    from rnnlab.datasets import fsdd
+
+    folder = tmp_path_factory.mktemp("wavs")
+    files = fsdd.read_archive(fsdd.path(allow_download=False))
+    paths = []
+    for name in ("7_theo_1.wav", "3_lucas_2.wav"):
+        (folder / name).write_bytes(files[name])
+        paths.append(str(folder / name))
+    return paths
+
+
 @pytest.fixture
 def http_server(tmp_path):
     """Serves `tmp_path/served` on a loopback port."""

@@ -92,3 +92,31 @@ class TokenCrossEntropy(keras.metrics.Metric):
 
     def get_config(self):
         return {**super().get_config(), "ignore_id": self.ignore_id}
+
+
+@keras.saving.register_keras_serializable(package="rnnlab")
+class CTCLoss(keras.losses.Loss):
+    """Connectionist temporal classification (`keras.ops.ctc_loss`), blank = index 0.
+
+    A Keras loss sees only `y_true` and `y_pred`, so each row of `y_true` packs
+    the lengths CTC needs: `[number of valid steps of y_pred, label, label, ...]`
+    followed by zeros. Labels are 1..N (0 is the blank, and padding). Returns
+    the mean over the batch of each sequence's negative log-likelihood.
+
+    Example:
+    >>> import numpy as np
+    >>> y_true = np.array([[3, 1, 0]])  # 3 valid steps, the label sequence [1]
+    >>> # uniform outputs: 6 of the 8 paths over 3 steps collapse to [1]
+    >>> round(float(CTCLoss()(y_true, np.zeros((1, 4, 2), "float32"))), 4)  # -log(6/8)
+    0.2877
+    """
+
+    def __init__(self, name="ctc", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        steps = y_true[:, 0]
+        labels = y_true[:, 1:]
+        label_lengths = ops.sum(ops.cast(ops.greater(labels, 0), "int32"), axis=-1)
+        return ops.ctc_loss(labels, ops.cast(y_pred, "float32"), label_lengths, steps, mask_index=0)

@@ -16,6 +16,9 @@ EXTRAS = {  # module -> (pip package, rnnlab extra)
     "tokenizers": ("tokenizers", "text"),
     "keras_tuner": ("keras-tuner", "tune"),
     "sacrebleu": ("sacrebleu", "translation"),
+    "soundfile": ("soundfile", "speech"),
+    "librosa": ("librosa", "speech"),
+    "jiwer": ("jiwer", "speech"),
 }
 
 

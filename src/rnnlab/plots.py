@@ -1,4 +1,4 @@
-"""Plots that teach: learning curves now; gradients, attention and hidden states next."""
+"""Plots that teach: learning curves, attention, speech features and CTC alignments."""
 
 from rnnlab.io import atomic_path
 
@@ -63,6 +63,61 @@ def attention_heatmap(weights, source_tokens, target_tokens, path, title=""):
     axis.set_ylabel("translation")
     figure.colorbar(image, ax=axis, fraction=0.046)
     axis.set_title(title)
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100, format="png")
+    plt.close(figure)
+
+
+def speech_outputs(transcription, settings, path, title=""):
+    """Saves a speech prediction as a PNG: the log-mel spectrogram, the MFCC features, and
+    the model's output (digit probabilities, or the CTC posteriors of every step: the
+    alignment of each digit to the frames where it fires).
+
+    Args:
+        transcription: an `rnnlab.tasks.speech.task.Transcription`.
+        settings: the run's `rnnlab.audio.FeatureSettings`.
+        path: where to write the PNG (through a temp file and a rename).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from rnnlab.audio.features import log_mel_spectrogram, mfcc_features
+
+    unstacked = type(settings)(**{**settings.to_dict(), "stack": 1})
+    spectrogram = log_mel_spectrogram(transcription.audio, settings)
+    mfcc = mfcc_features(transcription.audio, unstacked)
+    seconds = len(transcription.audio) / settings.sample_rate
+    figure, axes = plt.subplots(3, 1, figsize=(9, 8), gridspec_kw={"height_ratios": [2, 2, 1.6]})
+    extent = (0, seconds)
+    axes[0].imshow(
+        spectrogram.T, origin="lower", aspect="auto", cmap="magma", extent=(*extent, 0, spectrogram.shape[1])
+    )
+    axes[0].set_ylabel("mel band")
+    axes[0].set_title(f"{title}: heard {transcription.text!r}")
+    axes[1].imshow(mfcc.T, origin="lower", aspect="auto", cmap="coolwarm", extent=(*extent, 0, mfcc.shape[1]))
+    axes[1].set_ylabel("MFCC (+ deltas)")
+    probabilities = np.asarray(transcription.probabilities)
+    if probabilities.ndim == 1:  # a digit
+        axes[2].bar(range(len(probabilities)), probabilities, color="tab:blue")
+        axes[2].set_xticks(range(len(probabilities)))
+        axes[2].set_xlabel("digit")
+        axes[2].set_ylabel("probability")
+        axes[2].set_ylim(0, 1)
+    else:  # CTC: one line per digit, the blank shaded
+        times = (np.arange(len(probabilities)) + 0.5) * seconds / len(probabilities)
+        axes[2].fill_between(times, probabilities[:, 0], color="lightgray", label="blank")
+        colours = plt.get_cmap("tab10")
+        for digit in range(probabilities.shape[1] - 1):
+            axes[2].plot(times, probabilities[:, digit + 1], color=colours(digit), label=str(digit))
+        axes[2].set_xlim(*extent)
+        axes[2].set_ylim(0, 1.02)
+        axes[2].set_ylabel("P(label | step)")
+        axes[2].legend(ncol=11, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    axes[1].set_xlabel("seconds")
     figure.tight_layout()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=100, format="png")

@@ -30,6 +30,12 @@ CONTRACT = {
         "limit": "60",
         "inputs": ["Ein Mann fährt Fahrrad.", "Zwei Hunde spielen im Schnee."],
     },
+    "speech": {
+        "data": "real_fsdd",  # the real archive; --limit takes 60 training and 60 test recordings
+        "args": "--epochs 2 --units 8 --num-layers 1".split(),
+        "limit": "60",
+        "inputs": "fsdd_wavs",  # a fixture: two WAV files
+    },
 }
 
 
@@ -39,6 +45,12 @@ def test_every_registered_task_has_a_contract_entry():
 
 def _data(request, name):
     return request.getfixturevalue(CONTRACT[name]["data"])
+
+
+def _inputs(request, name):
+    """The inputs `predict` gets: a list, or the name of a fixture giving one (files)."""
+    inputs = CONTRACT[name]["inputs"]
+    return request.getfixturevalue(inputs) if isinstance(inputs, str) else inputs
 
 
 def _train_args(name, output, *extra):
@@ -76,7 +88,7 @@ def test_train_evaluate_predict(name, request, tmp_path, capsys):
     from rnnlab.tasks.base import load_predictor
 
     predictor = load_predictor(run)
-    inputs = CONTRACT[name]["inputs"]
+    inputs = _inputs(request, name)
     assert len(predictor.predict(inputs)) == len(inputs)
     capsys.readouterr()
     assert main(["predict", str(run), *inputs]) == 0
@@ -135,7 +147,7 @@ def test_a_bad_run_folder_is_a_clear_error(name, request, tmp_path, capsys):
     assert main(_train_args(name, run)) == 0
     (run / "model.keras").write_bytes((run / "model.keras").read_bytes()[:500])  # truncated
     capsys.readouterr()
-    assert main(["predict", str(run), *CONTRACT[name]["inputs"]]) == 2
+    assert main(["predict", str(run), *_inputs(request, name)]) == 2
     err = capsys.readouterr().err
     assert "not a valid Keras model file" in err and "Traceback" not in err
     (run / "model.keras").unlink()
@@ -183,7 +195,7 @@ def test_every_backend_trains_evaluates_and_predicts_with_defaults(name, backend
     for args in (
         _train_args(name, run),
         ["evaluate", str(run)],
-        ["predict", str(run), *CONTRACT[name]["inputs"]],
+        ["predict", str(run), *_inputs(request, name)],
     ):
         process = _start(args, env)
         out, err = process.communicate(timeout=600)
@@ -193,4 +205,4 @@ def test_every_backend_trains_evaluates_and_predicts_with_defaults(name, backend
     assert metrics["backend"] == evaluation["backend"] == backend
     for key, value in metrics["test"].items():
         assert evaluation[f"test_{key}"] == pytest.approx(value, rel=1e-4, abs=1e-5)
-    assert len(out.strip().splitlines()) == len(CONTRACT[name]["inputs"])
+    assert len(out.strip().splitlines()) == len(_inputs(request, name))

@@ -12,6 +12,7 @@ import importlib
 TASKS = {
     "sentiment": "rnnlab.tasks.sentiment.task",
     "translation": "rnnlab.tasks.translation.task",
+    "speech": "rnnlab.tasks.speech.task",
 }  # name -> module holding `TASK`
 
 

@@ -1,0 +1,89 @@
+"""Settings of a speech run: isolated digits or connected digit strings (CTC)."""
+
+from dataclasses import dataclass
+
+from rnnlab.cells import CELLS
+from rnnlab.config import option
+from rnnlab.datasets.fsdd import SPEAKERS
+from rnnlab.tasks.config import TrainConfig
+from rnnlab.tasks.speech.language_model import LMS
+
+MODES = ("digits", "digit-strings")
+RATE = {"min": 0.0, "max": 1.0, "max_exclusive": True}
+
+
+@dataclass
+class SpeechConfig(TrainConfig):
+    """One speech run; every field is also a `rnnlab train speech` flag.
+
+    `limit` caps the training and test recordings (digits) or strings (digit-strings).
+
+    Example:
+    >>> SpeechConfig(mode="digit-strings").frame_stack
+    3
+    """
+
+    mode: str = option(
+        "digits", "digits: one digit per recording; digit-strings: CTC over 1-7 digits", choices=MODES
+    )
+    held_out_speaker: str | None = option(
+        None,
+        "test on every recording of this speaker and train on the others (default: the official split, "
+        "recordings 0-4 of everyone are test)",
+        choices=SPEAKERS,
+    )
+    # --- features (article 6.3.1) ---
+    n_mfcc: int = option(20, "MFCC coefficients per 10 ms frame", min=1, max=128)
+    deltas: int = option(2, "0: coefficients only; 1: + deltas; 2: + delta-deltas", min=0, max=2)
+    frame_stack: int | None = option(
+        None,
+        "frames joined into one recurrent step (default: 1 for digits, 3 for digit strings)",
+        min=1,
+        max=16,
+    )
+    augment: int = option(
+        0,
+        "extra copies of each training recording with random speed, shift and noise (seeded)",
+        min=0,
+        max=50,
+    )
+    # --- model ---
+    cell: str = option("gru", "recurrent layer", choices=CELLS)
+    units: int = option(128, "state size per direction", min=2, max=100_000)
+    num_layers: int = option(2, "stacked recurrent layers", min=1, max=16)
+    bidirectional: bool = option(True, "read the frames in both directions")
+    dropout: float = option(0.1, "dropout on the recurrent layers' inputs", **RATE)
+    output_dropout: float = option(0.2, "dropout before the output layer", **RATE)
+    fast_layers: bool = option(True, "rnnlab's layers (native loops on JAX); --no-fast-layers: Keras' own")
+    bucket: bool = option(True, "batches of similar-length utterances, padded only to their bucket")
+    # --- digit strings ---
+    train_strings: int = option(8000, "digit strings made from training recordings", min=1, max=10**7)
+    test_strings: int = option(1000, "digit strings made from test recordings", min=1, max=10**7)
+    min_digits: int = option(1, "fewest digits in a string", min=1, max=50)
+    max_digits: int = option(7, "most digits in a string", min=1, max=50)
+    noise_snr_db: float | None = option(
+        None,
+        "add white noise to every string at this signal-to-noise ratio in dB (default: none)",
+        min=-20,
+        max=100,
+    )
+    # --- decoding (digit strings) ---
+    beam_size: int = option(1, "CTC beam width for the test metrics (1: greedy)", min=1, max=256)
+    lm: str = option(
+        "none", "language model in beam search: none, grammar (1-7 digits) or ngram", choices=LMS
+    )
+    lm_weight: float = option(0.5, "weight of the language model's log-probability", min=0.0, max=100.0)
+    insertion_bonus: float = option(0.0, "score added per digit in beam search", min=-100.0, max=100.0)
+
+    def __post_init__(self):
+        if self.frame_stack is None:
+            self.frame_stack = 1 if self.mode == "digits" else 3
+        super().__post_init__()
+        if self.min_digits > self.max_digits:
+            raise ValueError(
+                f"Expected min_digits <= max_digits. Received: {self.min_digits} > {self.max_digits}"
+            )
+        if self.mode == "digits" and (self.beam_size > 1 or self.lm != "none"):
+            raise ValueError("beam_size and lm decode digit strings; --mode digits has nothing to decode.")
+        if self.lm != "none" and self.beam_size == 1:
+            raise ValueError(f"lm={self.lm!r} works inside beam search: give beam_size > 1.")

@@ -1,0 +1,363 @@
+"""Speech recognition on the Free Spoken Digit Dataset (article 6.3) as a `Task`.
+
+rnnlab train speech --mode digits --output runs/digits
+rnnlab train speech --mode digit-strings --output runs/strings
+rnnlab evaluate runs/strings [--beam-size 16 --lm ngram]
+rnnlab transcribe runs/digits 7_theo_12.wav [--plot mfcc.png]
+"""
+
+import dataclasses
+import sys
+
+import numpy as np
+
+from rnnlab.audio.augment import augment
+from rnnlab.audio.features import FeatureSettings
+from rnnlab.data.batches import Examples
+from rnnlab.tasks.base import Predictor, Task
+from rnnlab.tasks.speech.config import SpeechConfig
+from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
+
+TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
+BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 2048)
+PRUNE = -10.0  # beam search skips labels below e^-10 at a step
+_RECORDINGS = {}
+
+
+def recordings():
+    """Every FSDD recording, read once per process."""
+    from rnnlab.datasets import fsdd
+
+    archive = fsdd.path()
+    key = str(archive.resolve())
+    if key not in _RECORDINGS:
+        _RECORDINGS.clear()
+        _RECORDINGS[key] = fsdd.load_recordings()
+    return _RECORDINGS[key]
+
+
+def recording_pools(config):
+    """`(train, validation, test)` recordings: the official split (or a held-out speaker), the
+    training part in a seeded order with its last `validation_split` as validation; `limit`
+    caps the training part and the test recordings."""
+    from rnnlab.datasets import fsdd
+
+    everything = recordings()
+    if config.held_out_speaker:
+        train, test = fsdd.speaker_split(everything, config.held_out_speaker)
+    else:
+        train, test = fsdd.official_split(everything)
+    train = [train[i] for i in np.random.default_rng(config.seed).permutation(len(train))]
+    test = [test[i] for i in np.random.default_rng(TEST_STRINGS_SEED).permutation(len(test))]
+    if config.limit is not None and config.mode == "digits":  # strings: limit caps the strings made
+        train, test = train[: config.limit], test[: config.limit]
+    n_val = max(1, int(round(len(train) * config.validation_split)))
+    if len(train) - n_val < 1:
+        raise ValueError(f"Expected at least 2 training recordings. Received: {len(train)}")
+    return train[:-n_val], train[-n_val:], test
+
+
+def feature_settings(config):
+    return FeatureSettings(n_mfcc=config.n_mfcc, n_mels=max(40, config.n_mfcc), deltas=config.deltas,
+                           stack=config.frame_stack)  # fmt: skip
+
+
+def _strings(config, split, pool):
+    from rnnlab.tasks.speech.strings import make_strings
+
+    train, test = config.train_strings, config.test_strings
+    if config.limit is not None:
+        train, test = min(train, config.limit), min(test, config.limit)
+    count = {"train": train, "val": max(1, int(round(train * config.validation_split))), "test": test}[split]
+    seed = {"train": config.seed * 3 + 1, "val": config.seed * 3 + 2, "test": TEST_STRINGS_SEED}[split]
+    return make_strings(
+        pool, count, seed, config.min_digits, config.max_digits, noise_snr_db=config.noise_snr_db
+    )
+
+
+def _augmented(audios, config, sample_rate):
+    """`audios` followed by `config.augment` seeded variants of each."""
+    if not config.augment:
+        return list(audios), list(range(len(audios)))
+    rng = np.random.default_rng(config.seed + 7)
+    out, sources = list(audios), list(range(len(audios)))
+    for _ in range(config.augment):
+        for i, audio in enumerate(audios):
+            out.append(augment(audio, rng, sample_rate))
+            sources.append(i)
+    return out, sources
+
+
+def cer_and_wer(references, hypotheses):
+    """jiwer's character error rate over the digit strings, and word error rate with each
+    digit a word (the same number when every word is one digit; both are reported)."""
+    from rnnlab.optional import require
+
+    jiwer = require("jiwer", "Speech metrics (CER, WER)")
+    spaced = lambda texts: [" ".join(t) for t in texts]  # noqa: E731
+    return {
+        "cer": float(jiwer.cer(list(references), hypotheses)),
+        "wer": float(jiwer.wer(spaced(references), spaced(hypotheses))),
+        "string_accuracy": float(np.mean([r == h for r, h in zip(references, hypotheses, strict=True)])),
+    }
+
+
+class SpeechTask(Task):
+    """Recognise spoken digits: one per recording, or strings of them with CTC."""
+
+    name = "speech"
+    config_cls = SpeechConfig
+    monitor = "val_loss"
+    monitor_mode = "min"
+    extras = ("speech",)
+    evaluation_fields = ("beam_size", "lm", "lm_weight", "insertion_bonus")
+
+    def make_preprocessor(self, config):
+        from rnnlab.tasks.speech.language_model import DigitNgram
+
+        lm = None
+        if config.mode == "digit-strings":  # the LM sees training transcripts only
+            train, _, _ = recording_pools(config)
+            texts = [s.text for s in _strings(config, "train", train)]
+            lm = DigitNgram.fit(texts, min_digits=config.min_digits, max_digits=config.max_digits)
+        return SpeechPreprocessor(config.mode, feature_settings(config), lm)
+
+    def load_preprocessor(self, path):
+        return load_preprocessor(path)
+
+    def _examples(self, config, split, pool, preprocessor):
+        rate = preprocessor.features.sample_rate
+        if config.mode == "digits":
+            audios, labels = [r.audio for r in pool], [r.digit for r in pool]
+            meta = {"names": [r.name for r in pool], "texts": [str(r.digit) for r in pool]}
+        else:
+            strings = _strings(config, split, pool)
+            audios, labels = [s.audio for s in strings], [s.text for s in strings]
+            meta = {"names": [" ".join(s.sources) for s in strings], "texts": [s.text for s in strings]}
+        if split == "train":
+            audios, sources = _augmented(audios, config, rate)
+            labels = [labels[i] for i in sources]
+            meta = {name: [values[i] for i in sources] for name, values in meta.items()}
+        frames = [preprocessor.frames(audio) for audio in audios]
+        if config.mode == "digits":
+            targets = np.array(labels, dtype=np.int32)
+        else:  # CTCLoss's packing: [valid steps, labels...]
+            targets = [
+                np.array([len(f), *preprocessor.encode_text(text)], dtype=np.int32)
+                for f, text in zip(frames, labels, strict=True)
+            ]
+        return Examples(frames, targets, pad_side="back", meta=meta)
+
+    def examples(self, config, split, preprocessor):
+        train, validation, test = recording_pools(config)
+        if split == "test":
+            return self._examples(config, "test", test, preprocessor)
+        return self._examples(config, "train", train + validation, preprocessor)
+
+    def train_and_validation(self, config, preprocessor):
+        train, validation, _ = recording_pools(config)
+        return (
+            self._examples(config, "train", train, preprocessor),
+            self._examples(config, "val", validation, preprocessor),
+        )
+
+    def bucket_boundaries(self, config):
+        return BOUNDARIES
+
+    def build_model(self, config, preprocessor, **_):
+        from rnnlab.models.acoustic import build_acoustic_model
+
+        return build_acoustic_model(
+            preprocessor.features.num_features,
+            preprocessor.num_classes,
+            output="digit" if config.mode == "digits" else "ctc",
+            cell=config.cell,
+            units=config.units,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout,
+            output_dropout=config.output_dropout,
+            fast_layers=config.fast_layers,
+        )
+
+    def loss_and_metrics(self, config):
+        import keras
+
+        if config.mode == "digits":
+            return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
+        from rnnlab.losses import CTCLoss
+
+        return CTCLoss(), []
+
+    def evaluate_examples(self, model, config, examples, preprocessor=None):
+        metrics = super().evaluate_examples(model, config, examples)
+        if config.mode == "digit-strings" and preprocessor is not None:
+            order = self.batch_order(config, examples, shuffle=False)
+            texts = [None] * len(examples)
+            for length, indices in order.plan(0):
+                x, y = examples.batch(indices, length)
+                logits = np.asarray(model.predict_on_batch(x))
+                for row, index in enumerate(indices):
+                    labels = decode(logits[row, : y[row, 0]], config, preprocessor)
+                    texts[index] = preprocessor.decode_labels(labels)
+            metrics.update(cer_and_wer(examples.meta["texts"], texts))
+        return metrics
+
+    def check_run(self, config, preprocessor, model, folder):
+        expected = preprocessor.features.num_features
+        found = model.inputs[0].shape[-1]
+        if found != expected or preprocessor.mode != config.mode:
+            raise ValueError(
+                f"{folder}: preprocessor.json ({preprocessor.mode}, {expected} features per step) does not "
+                f"match "
+                f"the run (mode {config.mode}, a model reading {found} features); the run folder was changed "
+                "after training."
+            )
+
+    def describe(self, metrics):
+        n = metrics["num_test"]
+        if "test_cer" in metrics:
+            return (
+                f"Test CER {100 * metrics['test_cer']:.2f}%, WER {100 * metrics['test_wer']:.2f}%, "
+                f"{100 * metrics['test_string_accuracy']:.2f}% of {n} strings exact"
+            )
+        return f"Test accuracy {100 * metrics['test_accuracy']:.2f}% on {n} recordings"
+
+    def plot_title(self, config, num_train):
+        split = f"held-out speaker {config.held_out_speaker}" if config.held_out_speaker else "official split"
+        return f"FSDD {config.mode}, {config.cell}, {split}, {num_train} training utterances"
+
+    @property
+    def predictor_cls(self):
+        return SpeechPredictor
+
+    def predict_command(self, predictor, inputs, args):
+        for source, result in zip(inputs, predictor.transcribe(inputs), strict=True):
+            print(_result_line(result, source))
+
+    def add_commands(self, commands):
+        parser = commands.add_parser("transcribe", help="transcribe sound files with a speech run")
+        parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train speech`")
+        parser.add_argument("files", nargs="+", metavar="FILE", help="sound files (WAV, FLAC, OGG, ...)")
+        parser.add_argument("--beam", type=int, default=None, help="CTC beam width (default: the run's)")
+        parser.add_argument("--lm", choices=("none", "grammar", "ngram"), default=None,
+                            help="language model in beam search (default: the run's)")  # fmt: skip
+        parser.add_argument("--plot", metavar="FILE", help="spectrogram and outputs of the first file (PNG)")
+        parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"), default=None)
+        parser.set_defaults(func=transcribe_command)
+
+
+def decode(logits, config, preprocessor):
+    """Labels of one utterance's `(steps, labels)` CTC logits, with the config's decoder."""
+    from rnnlab.ctc import greedy_decode, log_softmax, prefix_beam_search
+    from rnnlab.tasks.speech.language_model import DigitGrammar
+
+    log_probs = log_softmax(logits)
+    if config.beam_size == 1:
+        return greedy_decode(log_probs)
+    lm = {
+        "none": None,
+        "grammar": DigitGrammar(config.min_digits, config.max_digits),
+        "ngram": preprocessor.lm,
+    }[config.lm]
+    labels, _ = prefix_beam_search(
+        log_probs, config.beam_size, lm=lm, lm_weight=config.lm_weight,
+        insertion_bonus=config.insertion_bonus, prune=PRUNE,
+    )  # fmt: skip
+    return labels
+
+
+@dataclasses.dataclass
+class Transcription:
+    """One file's transcription.
+
+    Attributes:
+        text: the digits heard ('7', or '4096' for digit strings).
+        probability: for digits, the model's probability of `text`; None for strings.
+        probabilities: per digit `(10,)` for digits; per step `(steps, 11)` (blank first) for strings.
+        audio: the samples the model heard (mono, at the run's rate).
+    """
+
+    text: str
+    probability: float | None
+    probabilities: np.ndarray
+    audio: np.ndarray
+
+
+def _result_line(result, source):
+    name = source if isinstance(source, str) else "audio"
+    if result.probability is None:
+        return f"{result.text}\t{name}"
+    return f"{result.text}\t{result.probability:.4f}\t{name}"
+
+
+class SpeechPredictor(Predictor):
+    """A speech run loaded once.
+
+    Example:
+    >>> SpeechPredictor("runs/digits").transcribe(["7_theo_12.wav"])[0].text  # doctest: +SKIP
+    '7'
+    """
+
+    def transcribe(self, sources, beam_size=None, lm=None):
+        """Transcriptions of sound files (paths, or bytes).
+
+        Args:
+            sources: paths or file contents.
+            beam_size, lm: override the run's decoding (digit strings).
+
+        Raises:
+            AudioError (a ValueError): a source that is not usable audio.
+        """
+        from rnnlab.ctc import log_softmax
+
+        sources = list(sources)
+        if not sources:
+            raise ValueError("Expected at least one sound file. Received: none.")
+        config = self.config
+        if beam_size is not None or lm is not None:
+            changes = {"beam_size": beam_size or config.beam_size, "lm": lm or config.lm}
+            if changes["lm"] != "none" and changes["beam_size"] == 1:
+                changes["beam_size"] = 16
+            if config.mode == "digits":
+                raise ValueError("--beam and --lm decode digit strings; this is a digits run.")
+            config = dataclasses.replace(config, **changes)
+        audios = [self.preprocessor.read(source) for source in sources]
+        results = []
+        for audio in audios:
+            frames = self.preprocessor.frames(audio)
+            output = np.asarray(self.model.predict_on_batch(frames[None]))[0]
+            if config.mode == "digits":
+                digit = int(np.argmax(output))
+                results.append(Transcription(str(digit), float(output[digit]), output, audio))
+            else:
+                labels = decode(output, config, self.preprocessor)
+                text = self.preprocessor.decode_labels(labels)
+                results.append(Transcription(text, None, np.exp(log_softmax(output)), audio))
+        return results
+
+    predict = transcribe
+
+
+def transcribe_command(args):
+    from rnnlab.tasks.base import load_predictor
+
+    predictor = load_predictor(args.run_dir, backend=args.backend)
+    if not isinstance(predictor, SpeechPredictor):
+        raise ValueError(
+            f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab transcribe` needs a speech run."
+        )
+    if args.beam is not None and args.beam < 1:
+        raise ValueError(f"Expected --beam >= 1. Received: {args.beam}")
+    results = predictor.transcribe(args.files, beam_size=args.beam, lm=args.lm)
+    for source, result in zip(args.files, results, strict=True):
+        print(_result_line(result, source))
+    if args.plot:
+        from rnnlab.plots import speech_outputs
+
+        speech_outputs(results[0], predictor.preprocessor.features, args.plot, title=args.files[0])
+        print(f"Wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+TASK = SpeechTask()
