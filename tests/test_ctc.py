@@ -76,6 +76,23 @@ def test_the_grammar_forbids_texts_longer_than_its_maximum():
         ctc.prefix_beam_search(np.zeros(5), 4)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_grammar_that_allows_the_best_text_changes_nothing(seed):
+    rng = np.random.default_rng(seed)
+    # Each label held for three steps, then a blank: repeats inside a label must keep counting
+    # when the grammar forbids extending the full-length prefix.
+    frames = []
+    for label in (1 + rng.permutation(3))[:3]:
+        frames += [label] * 3 + [0]
+    log_probs = np.full((len(frames), 4), math.log(0.05))
+    log_probs[np.arange(len(frames)), frames] = math.log(0.85)
+    log_probs = ctc.log_softmax(log_probs + rng.normal(size=log_probs.shape) * 0.1)
+    free = ctc.prefix_beam_search(log_probs, 1000)  # wide enough that nothing is pruned
+    constrained = ctc.prefix_beam_search(log_probs, 1000, lm=DigitGrammar(1, 3))
+    assert len(free[0]) == 3
+    assert constrained[0] == free[0] and constrained[1] == pytest.approx(free[1], abs=1e-6)
+
+
 def test_a_language_model_turns_an_ambiguous_step_its_way():
     lm = DigitNgram.fit(["12"] * 50 + ["13"], order=2, min_digits=2, max_digits=2)
     # step 1 says '1' (label 2); step 3 is torn between '2' (label 3) and '3' (label 4), '3' ahead

@@ -103,6 +103,8 @@ def prefix_beam_search(log_probs, beam_width=16, lm=None, lm_weight=0.0, inserti
             last = prefix[-1] if prefix else None
             for label in labels:
                 p = step[label]
+                if label == last:  # a repeat without a blank between: the same prefix
+                    entry[1] = _logaddexp(entry[1], p_label + p)
                 extended = (*prefix, label)
                 if extended not in lm_scores:
                     extra = insertion_bonus
@@ -110,14 +112,11 @@ def prefix_beam_search(log_probs, beam_width=16, lm=None, lm_weight=0.0, inserti
                         lm_p = lm.log_prob(prefix, label)
                         extra = NEG_INF if lm_p == NEG_INF else extra + lm_weight * lm_p
                     lm_scores[extended] = lm_scores[prefix] + extra
-                if lm_scores[extended] == NEG_INF:
+                if lm_scores[extended] == NEG_INF:  # the language model forbids this extension
                     continue
                 target = following.setdefault(extended, [NEG_INF, NEG_INF])
-                if label == last:
-                    entry[1] = _logaddexp(entry[1], p_label + p)  # a repeat: same prefix
-                    target[1] = _logaddexp(target[1], p_blank + p)  # after a blank: a new label
-                else:
-                    target[1] = _logaddexp(target[1], total + p)
+                # after a blank, a repeated label starts a new one; another label always does
+                target[1] = _logaddexp(target[1], (p_blank if label == last else total) + p)
         ranked = sorted(
             following.items(), key=lambda item: _logaddexp(*item[1]) + lm_scores[item[0]], reverse=True
         )
