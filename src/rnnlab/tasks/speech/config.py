@@ -47,6 +47,12 @@ class SpeechConfig(TrainConfig):
         min=0,
         max=50,
     )
+    augment_speed: float = option(
+        0.1,
+        "augmentation speeds are drawn from 1 - this to 1 + this (pitch and formants move too)",
+        min=0.0,
+        max=0.5,
+    )
     # --- model ---
     cell: str = option("gru", "recurrent layer", choices=CELLS)
     units: int = option(128, "state size per direction", min=2, max=100_000)

@@ -83,7 +83,8 @@ def _augmented(audios, config, sample_rate):
     out, sources = list(audios), list(range(len(audios)))
     for _ in range(config.augment):
         for i, audio in enumerate(audios):
-            out.append(augment(audio, rng, sample_rate))
+            speed = (1 - config.augment_speed, 1 + config.augment_speed) if config.augment_speed else None
+            out.append(augment(audio, rng, sample_rate, speed=speed))
             sources.append(i)
     return out, sources
 
