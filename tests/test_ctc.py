@@ -68,8 +68,10 @@ def test_the_grammar_forbids_texts_longer_than_its_maximum():
         log_probs[t, (1 + t // 2 % 3) if t % 2 == 0 else 0] = math.log(0.94)
     log_probs += rng.normal(size=log_probs.shape) * 1e-3
     assert len(ctc.greedy_decode(log_probs)) == 4
-    labels, _ = ctc.prefix_beam_search(log_probs, 16, lm=DigitGrammar(1, 3))
-    assert len(labels) == 3
+    labels, _ = ctc.prefix_beam_search(log_probs, 1000, lm=DigitGrammar(1, 3))  # wide: exact
+    totals = _text_log_probs(log_probs)
+    allowed = {text: value for text, value in totals.items() if 1 <= len(text) <= 3}
+    assert labels == list(max(allowed, key=allowed.get))  # the best text the grammar allows
     with pytest.raises(ValueError, match="beam_width"):
         ctc.prefix_beam_search(log_probs, 0)
     with pytest.raises(ValueError, match="shape"):
@@ -112,3 +114,20 @@ def test_ngram_probabilities_sum_to_one():
     assert lm.end_log_prob(()) == -math.inf  # at least one digit
     again = DigitNgram.from_dict(lm.to_dict())
     assert again.log_prob((4, 2), 6) == lm.log_prob((4, 2), 6)
+
+
+def test_pruning_keeps_the_answer_and_a_forbidding_lm_falls_back_to_greedy():
+    rng = np.random.default_rng(7)
+    log_probs = ctc.log_softmax(rng.normal(size=(8, 5)) * 3)
+    assert ctc.prefix_beam_search(log_probs, 32, prune=-8.0)[0] == ctc.prefix_beam_search(log_probs, 32)[0]
+    nothing = DigitGrammar(min_digits=20, max_digits=30)  # no text of 8 steps is long enough
+    labels, score = ctc.prefix_beam_search(log_probs, 8, lm=nothing)
+    assert labels == ctc.greedy_decode(log_probs) and score == -math.inf
+
+
+def test_an_unsmoothed_ngram_gives_unseen_digits_zero_probability():
+    lm = DigitNgram.fit(["12"], order=2, k=0.0)
+    assert lm.log_prob((2,), 5) == -math.inf and lm.log_prob((9,), 1) == -math.inf
+    assert lm.log_prob((2,), 3) == 0.0
+    with pytest.raises(ValueError, match="k >= 0"):
+        DigitNgram.fit(["1"], k=-1.0)

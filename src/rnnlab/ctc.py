@@ -80,7 +80,8 @@ def prefix_beam_search(log_probs, beam_width=16, lm=None, lm_weight=0.0, inserti
             (None: consider every label).
 
     Returns:
-        `(labels, score)`: the best label sequence and its score.
+        `(labels, score)`: the best label sequence and its score; when the language
+        model forbids every prefix that survived the beam, the greedy labels and -inf.
     """
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.ndim != 2 or log_probs.shape[1] < 2:
@@ -130,6 +131,8 @@ def prefix_beam_search(log_probs, beam_width=16, lm=None, lm_weight=0.0, inserti
         return score
 
     best = max(beams.items(), key=lambda item: final(*item))
+    if final(*best) == NEG_INF:  # every surviving prefix is one the language model forbids
+        return greedy_decode(log_probs), NEG_INF
     return list(best[0]), final(*best)
 
 

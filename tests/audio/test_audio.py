@@ -116,3 +116,40 @@ def test_augmentation_is_seeded_and_does_what_it_says():
     noisy = add_noise(audio, np.random.default_rng(0), snr_db=20.0)
     snr = 10 * np.log10(np.mean(audio**2) / np.mean((noisy - audio) ** 2))
     assert snr == pytest.approx(20.0, abs=0.3)
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"])
+def test_every_sample_format_reads_as_float32(tmp_path, subtype):
+    path = tmp_path / "a.wav"
+    soundfile.write(path, tone(), 8000, subtype=subtype)
+    np.testing.assert_allclose(read_audio(path), tone(), atol=1 / 100 if subtype == "PCM_U8" else 1e-4)
+
+
+def test_many_channels_are_averaged_and_too_many_refused(tmp_path):
+    channels = np.stack([tone() * (i % 2) for i in range(6)], axis=1)  # 5.1: three channels of tone
+    soundfile.write(tmp_path / "six.wav", channels, 8000, subtype="FLOAT")
+    np.testing.assert_allclose(read_audio(tmp_path / "six.wav"), tone() / 2, atol=1e-6)
+    soundfile.write(tmp_path / "many.wav", np.tile(tone()[:, None], (1, 40)), 8000, subtype="PCM_16")
+    with pytest.raises(AudioError, match="40 channels. Expected at most 32"):
+        read_audio(tmp_path / "many.wav")
+
+
+def test_odd_rates_are_resampled_and_rates_above_384_khz_refused(tmp_path):
+    soundfile.write(tmp_path / "odd.wav", tone(1.0, 11025, 300.0), 11025)
+    assert read_audio(tmp_path / "odd.wav").shape == (8000,)
+    soundfile.write(tmp_path / "fast.wav", np.full(400_000, 0.1, "float32"), 400_000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="400000 Hz"):
+        read_audio(tmp_path / "fast.wav")
+
+
+def test_huge_values_silence_and_folders_are_refused(tmp_path):
+    soundfile.write(tmp_path / "huge.wav", tone() * 1e20, 8000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="as large as 5e"):
+        read_audio(tmp_path / "huge.wav")
+    soundfile.write(tmp_path / "silent.wav", np.zeros(8000, "float32"), 8000)
+    with pytest.raises(AudioError, match="silent"):
+        read_audio(tmp_path / "silent.wav")
+    with pytest.raises(AudioError, match="a folder"):
+        read_audio(tmp_path)
+    with pytest.raises(AudioError, match="Expected a sound file"):
+        read_audio(tmp_path / ("x" * 5000 + ".wav"))

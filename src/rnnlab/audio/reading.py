@@ -20,6 +20,10 @@ from rnnlab.optional import require
 
 MAX_SECONDS = 60.0  # default cap on one input's duration
 MAX_RATE = 384_000  # the highest sample rate accepted
+MAX_CHANNELS = 32
+MAX_PEAK = 1000.0  # float files hold about [-1, 1]; far beyond is not sound at a usable scale
+SILENCE = 1e-4  # a file whose peak is below this holds nothing to hear
+BLOCK = 1 << 16  # frames read at a time (channels are mixed down block by block)
 
 
 class AudioError(ValueError):
@@ -42,8 +46,9 @@ def read_audio(source, sample_rate=8000, max_seconds=MAX_SECONDS, name=None):
 
     Raises:
         AudioError: not a readable sound file, no samples, a sample rate below
-            `sample_rate` or above 384 kHz, longer than `max_seconds`, or
-            samples that are not finite numbers.
+            `sample_rate` or above 384 kHz, more than 32 channels, longer than
+            `max_seconds`, samples that are not finite numbers or far outside
+            [-1, 1], or silence.
     """
     soundfile = require("soundfile", "Reading audio")
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -54,9 +59,15 @@ def read_audio(source, sample_rate=8000, max_seconds=MAX_SECONDS, name=None):
     else:
         name = name or str(source)
         path = Path(source)
-        if not path.is_file():
-            raise AudioError(f"Expected a sound file. Received: {name} (no such file)")
-        if path.stat().st_size == 0:
+        try:
+            if path.is_dir():
+                raise AudioError(f"Expected a sound file. Received: {name} (a folder)")
+            if not path.is_file():
+                raise AudioError(f"Expected a sound file. Received: {name} (no such file)")
+            size = path.stat().st_size
+        except OSError as error:  # e.g. a name too long for the file system
+            raise AudioError(f"Expected a sound file. Received: {name[:200]} ({error.strerror})") from None
+        if size == 0:
             raise AudioError(f"{name} is empty (0 bytes). Expected a sound file such as a WAV.")
         handle = str(path)
     try:
@@ -67,6 +78,8 @@ def read_audio(source, sample_rate=8000, max_seconds=MAX_SECONDS, name=None):
                     f"{name} has a sample rate of {rate} Hz. Expected {sample_rate} Hz to {MAX_RATE} Hz "
                     f"(the model hears {sample_rate} Hz audio; higher rates are resampled)."
                 )
+            if channels > MAX_CHANNELS:
+                raise AudioError(f"{name} has {channels} channels. Expected at most {MAX_CHANNELS}.")
             if frames <= 0:
                 raise AudioError(f"{name} holds no samples. Expected at least one sample of sound.")
             if frames > max_seconds * rate:
@@ -74,7 +87,9 @@ def read_audio(source, sample_rate=8000, max_seconds=MAX_SECONDS, name=None):
                     f"{name} is {frames / rate:.1f} s long. Expected at most {max_seconds:g} s; cut it "
                     "into shorter pieces."
                 )
-            samples = f.read(dtype="float32", always_2d=True)
+            # Mixed down block by block: memory stays that of one channel, whatever the channel count.
+            blocks = [block.mean(axis=1) for block in f.blocks(BLOCK, dtype="float32", always_2d=True)]
+            mono = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
     except AudioError:
         raise
     except (RuntimeError, TypeError, ValueError, OSError) as error:  # libsndfile's errors
@@ -83,11 +98,15 @@ def read_audio(source, sample_rate=8000, max_seconds=MAX_SECONDS, name=None):
             f"{name} is not a readable sound file ({detail}). Expected WAV, FLAC, OGG or another "
             "format libsndfile reads."
         ) from None
-    if not np.all(np.isfinite(samples)):
+    if not np.all(np.isfinite(mono)):
         raise AudioError(f"{name} holds samples that are not finite numbers (NaN or infinity).")
-    if len(samples) == 0:
+    if len(mono) == 0:
         raise AudioError(f"{name} holds no samples. Expected at least one sample of sound.")
-    mono = samples.mean(axis=1) if channels > 1 else samples[:, 0]
+    peak = float(np.max(np.abs(mono)))
+    if peak > MAX_PEAK:
+        raise AudioError(f"{name} has samples as large as {peak:.3g}. Expected sound in about [-1, 1].")
+    if peak < SILENCE:
+        raise AudioError(f"{name} is silent (peak amplitude {peak:.2g}). Expected some sound to transcribe.")
     if rate != sample_rate:
         librosa = require("librosa", "Resampling audio")
         mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")

@@ -44,6 +44,8 @@ class DigitNgram(DigitGrammar):
     """
 
     def __init__(self, counts, order=3, k=0.5, min_digits=1, max_digits=7):
+        if not (isinstance(order, int) and order >= 1 and k >= 0):
+            raise ValueError(f"Expected order >= 1 and k >= 0. Received: order={order!r}, k={k!r}")
         super().__init__(min_digits, max_digits)
         self.order, self.k = order, k
         self.counts = counts
@@ -69,7 +71,10 @@ class DigitNgram(DigitGrammar):
     def _log_p(self, prefix, token):
         context = self._context(prefix)
         numerator = self.counts.get((context, token), 0) + self.k
-        return math.log(numerator / (self.context_totals.get(context, 0) + 11 * self.k))
+        denominator = self.context_totals.get(context, 0) + 11 * self.k
+        if numerator <= 0 or denominator <= 0:  # unseen, without smoothing (k = 0)
+            return NEG_INF
+        return math.log(numerator / denominator)
 
     def log_prob(self, prefix, label):
         if super().log_prob(prefix, label) == NEG_INF:

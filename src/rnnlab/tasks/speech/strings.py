@@ -12,6 +12,7 @@ Example:
 ('4096', dtype('float32'))
 """
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -69,7 +70,17 @@ def make_strings(
         by_speaker[speaker] = digits
     speakers = [s for s, digits in by_speaker.items() if len(digits) == 10]
     if not speakers:
-        raise ValueError("Expected recordings of all ten digits from at least one speaker to make strings.")
+        raise ValueError(
+            f"Expected recordings of all ten digits from at least one speaker to make strings. Received "
+            f"{len(recordings)} recordings of {len(by_speaker)} speakers; use more (e.g. a larger "
+            "validation_split)."
+        )
+    missing = sorted(set(by_speaker) - set(speakers))
+    if missing:  # the strings are still a function of the pool; say who is left out
+        print(
+            f"rnnlab: note: no strings from {', '.join(missing)} (not every digit in this pool)",
+            file=sys.stderr,
+        )
     rng = np.random.default_rng(seed)
     noise_rng = np.random.default_rng(
         [seed, 1]

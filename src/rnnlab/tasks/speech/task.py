@@ -20,6 +20,7 @@ from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocess
 
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
 BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 2048)
+MAX_BEAM = 256
 PRUNE = -10.0  # beam search skips labels below e^-10 at a step
 _RECORDINGS = {}
 
@@ -143,10 +144,10 @@ class SpeechTask(Task):
         if config.mode == "digits":
             targets = np.array(labels, dtype=np.int32)
         else:  # CTCLoss's packing: [valid steps, labels...]
-            targets = [
-                np.array([len(f), *preprocessor.encode_text(text)], dtype=np.int32)
-                for f, text in zip(frames, labels, strict=True)
-            ]
+            targets = []
+            for f, text in zip(frames, labels, strict=True):
+                check_ctc_steps(len(f), text, config.frame_stack)
+                targets.append(np.array([len(f), *preprocessor.encode_text(text)], dtype=np.int32))
         return Examples(frames, targets, pad_side="back", meta=meta)
 
     def examples(self, config, split, preprocessor):
@@ -248,6 +249,17 @@ class SpeechTask(Task):
         parser.set_defaults(func=transcribe_command)
 
 
+def check_ctc_steps(steps, text, frame_stack):
+    """Raises ValueError when `steps` outputs cannot spell `text` under CTC (a blank must
+    separate repeated digits)."""
+    needed = len(text) + sum(a == b for a, b in zip(text[:-1], text[1:], strict=True))
+    if steps < needed:
+        raise ValueError(
+            f"A {len(text)}-digit string has {steps} steps, fewer than the {needed} CTC needs. "
+            f"Expected a smaller frame_stack (received {frame_stack})."
+        )
+
+
 def decode(logits, config, preprocessor):
     """Labels of one utterance's `(steps, labels)` CTC logits, with the config's decoder."""
     from rnnlab.ctc import greedy_decode, log_softmax, prefix_beam_search
@@ -318,7 +330,9 @@ class SpeechPredictor(Predictor):
         config = self.config
         if beam_size is not None or lm is not None:
             changes = {"beam_size": beam_size or config.beam_size, "lm": lm or config.lm}
-            if changes["lm"] != "none" and changes["beam_size"] == 1:
+            if beam_size == 1:  # greedy, as asked: no language model
+                changes["lm"] = "none"
+            elif changes["lm"] != "none" and changes["beam_size"] == 1:
                 changes["beam_size"] = 16
             if config.mode == "digits":
                 raise ValueError("--beam and --lm decode digit strings; this is a digits run.")
@@ -348,8 +362,8 @@ def transcribe_command(args):
         raise ValueError(
             f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab transcribe` needs a speech run."
         )
-    if args.beam is not None and args.beam < 1:
-        raise ValueError(f"Expected --beam >= 1. Received: {args.beam}")
+    if args.beam is not None and not 1 <= args.beam <= MAX_BEAM:
+        raise ValueError(f"Expected 1 <= --beam <= {MAX_BEAM}. Received: {args.beam}")
     results = predictor.transcribe(args.files, beam_size=args.beam, lm=args.lm)
     for source, result in zip(args.files, results, strict=True):
         print(_result_line(result, source))
