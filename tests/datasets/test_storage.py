@@ -143,7 +143,7 @@ def test_checksum_mismatch_in_a_search_path_folder_suggests_no_deletion(tmp_path
         storage.verify(path, "0" * 64, url="https://example.org/data.tar.gz")
     message = str(error.value)
     assert str(path) in message
-    assert f"expected sha256 {'0' * 64}, received {hashlib.sha256(b'abc').hexdigest()}" in message
+    assert f"expected sha256 {'0' * 64}, received sha256 {hashlib.sha256(b'abc').hexdigest()}" in message
     assert "delete" not in message.lower()
     assert "https://example.org/data.tar.gz" in message and "RNNLAB_DATASETS" in message
     assert path.read_bytes() == b"abc"
@@ -198,7 +198,7 @@ def test_damaged_own_download_without_network_says_what_to_do(cache, monkeypatch
     with pytest.raises(storage.DatasetNotFoundError) as error:
         storage.verify_located(remote, path)
     message = str(error.value)
-    assert f"expected sha256 {'0' * 64}, received {hashlib.sha256(b'abc').hexdigest()}" in message
+    assert f"expected sha256 {'0' * 64}, received sha256 {hashlib.sha256(b'abc').hexdigest()}" in message
     assert "Download it from http://127.0.0.1:9/data.bin by hand" in message
 
 

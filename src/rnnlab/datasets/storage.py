@@ -44,7 +44,8 @@ class RemoteFile:
     Args:
         filename: official file name, e.g. `"aclImdb_v1.tar.gz"`.
         url: official download address.
-        sha256: checksum of the official file; None when the official file has
+        sha256: checksum of the official file (hex sha256, or "md5:<hex>" where the
+            publisher gives only an md5); None when the official file has
             no stable checksum (e.g. an archive GitHub generates) and the
             dataset module verifies its content instead.
         mirrors: other accepted local files as `{filename: sha256}`, e.g. a
@@ -72,13 +73,26 @@ def cache_dir():
     return Path(os.environ.get("RNNLAB_CACHE", "~/.cache/rnnlab")).expanduser()
 
 
-def sha256_of(path, chunk_size=1 << 20):
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
+def sha256_of(path, chunk_size=1 << 20, algorithm="sha256"):
+    """Hex digest of a file (sha256, or another `hashlib` algorithm)."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while chunk := f.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def named(digest):
+    """`'sha256 <hex>'` or `'md5 <hex>'`, for messages."""
+    return f"md5 {digest[4:]}" if digest and digest.startswith("md5:") else f"sha256 {digest}"
+
+
+def digest_like(path, expected):
+    """The file's digest in the form of `expected`: hex sha256, or `"md5:<hex>"` for
+    datasets whose publishers give only an md5 (e.g. the PTB files)."""
+    if expected is not None and expected.startswith("md5:"):
+        return "md5:" + sha256_of(path, algorithm="md5")
+    return sha256_of(path)
 
 
 def in_cache(path):
@@ -115,7 +129,7 @@ def remedy(path, url=None):
 
 def _mismatch(path, expected, actual, url=None):
     return (
-        f"Checksum mismatch for {path}: expected sha256 {expected}, received {actual}. "
+        f"Checksum mismatch for {path}: expected {named(expected)}, received {named(actual)}. "
         f"The file is damaged or not the official one. {remedy(path, url)}"
     )
 
@@ -131,7 +145,7 @@ def verify(path, expected_sha256, url=None):
     Example:
     >>> verify("datasets/aclImdb_v1.tar.gz", OFFICIAL.sha256, OFFICIAL.url)  # doctest: +SKIP
     """
-    actual = sha256_of(path)
+    actual = digest_like(path, expected_sha256)
     if actual != expected_sha256:
         raise ChecksumError(_mismatch(path, expected_sha256, actual, url))
 
@@ -235,11 +249,11 @@ def download(url, destination, sha256):
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
                         bar.update(len(chunk))
-            actual = sha256_of(tmp)
+            actual = digest_like(tmp, sha256)
             if sha256 is not None and actual != sha256:
                 raise ChecksumError(
-                    f"Checksum mismatch for the download of {url}: expected sha256 {sha256}, "
-                    f"received {actual}. The download was discarded; try again later or get the "
+                    f"Checksum mismatch for the download of {url}: expected {named(sha256)}, "
+                    f"received {named(actual)}. The download was discarded; try again later or get the "
                     "file by hand and put its folder in RNNLAB_DATASETS."
                 )
     except (urllib.error.URLError, OSError) as error:
@@ -298,7 +312,7 @@ def verify_located(remote, path, subdir=""):
     expected = remote.accepted()[path.name]
     if expected is None:  # no stable checksum: the dataset module checks the content
         return path
-    actual = sha256_of(path)
+    actual = digest_like(path, expected)
     if actual == expected:
         return path
     url = remote.url if path.name == remote.filename else None
@@ -306,7 +320,7 @@ def verify_located(remote, path, subdir=""):
     if path.name != remote.filename or not (own_download.exists() and path.samefile(own_download)):
         raise ChecksumError(_mismatch(path, expected, actual, url))
     print(
-        f"rnnlab: the download {path} is damaged (expected sha256 {expected}, received {actual}); "
+        f"rnnlab: the download {path} is damaged (expected {named(expected)}, received {named(actual)}); "
         f"it is downloaded again from {remote.url}.",
         file=sys.stderr,
         flush=True,
@@ -315,7 +329,7 @@ def verify_located(remote, path, subdir=""):
         return download(remote.url, path, remote.sha256)
     except DatasetNotFoundError as failure:
         raise DatasetNotFoundError(
-            f"rnnlab's download {path} is damaged (expected sha256 {expected}, received {actual}) and "
+            f"rnnlab's download {path} is damaged (expected {named(expected)}, received {named(actual)}) and "
             f"downloading it again failed ({failure}). Download it from {remote.url} by hand and put its "
             "folder in RNNLAB_DATASETS."
         ) from failure
