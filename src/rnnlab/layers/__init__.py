@@ -7,5 +7,15 @@ Import after the Keras backend is chosen (importing this imports Keras).
 from rnnlab.layers.attention import AdditiveAttention, LuongAttention
 from rnnlab.layers.fast_rnn import GRU, LSTM, FastRNN, SimpleRNN
 from rnnlab.layers.masking import EndMask
+from rnnlab.layers.tied_embedding import TiedEmbedding
 
-__all__ = ["GRU", "LSTM", "AdditiveAttention", "EndMask", "FastRNN", "LuongAttention", "SimpleRNN"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "AdditiveAttention",
+    "EndMask",
+    "FastRNN",
+    "LuongAttention",
+    "SimpleRNN",
+    "TiedEmbedding",
+]

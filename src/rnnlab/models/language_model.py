@@ -1,0 +1,147 @@
+"""Recurrent language models (article 3.2, 7.2): predict the next token at every step.
+
+    ids -> Embedding -> dropout -> [RNN -> dropout] x layers -> logits over the vocabulary
+
+With `tie_weights` the output layer is the embedding matrix run in reverse
+(`rnnlab.layers.TiedEmbedding`; the last layer's state size must equal the
+embedding size, as in Zaremba-style models with tying). `Generator` samples
+text one token at a time with the trained layers' cells, carrying the states:
+the prompt is read once and each new token costs one step.
+
+Example:
+>>> model = build_language_model(65, embedding_dim=32, units=64)  # doctest: +SKIP
+>>> model(np.zeros((2, 10), "int32")).shape  # doctest: +SKIP
+(2, 10, 65)
+"""
+
+import numpy as np
+
+from rnnlab.cells import check_cell, recurrent_layer
+
+
+def build_language_model(
+    vocab_size,
+    embedding_dim=256,
+    units=512,
+    cell="lstm",
+    num_layers=2,
+    dropout=0.2,
+    tie_weights=False,
+    fast_layers=True,
+):
+    """Builds a stacked recurrent language model.
+
+    Args:
+        vocab_size: tokens (id 0 is padding and never predicted in training).
+        embedding_dim: size of each token vector.
+        units: state size of each recurrent layer.
+        cell: 'simple', 'lstm' or 'gru'.
+        num_layers: stacked recurrent layers.
+        dropout: dropout on the embeddings and on each recurrent layer's output.
+        tie_weights: share the embedding matrix with the output layer (needs
+            `units == embedding_dim`).
+        fast_layers: rnnlab's layers (native loops on JAX); False: Keras' own.
+
+    Returns:
+        A `keras.Model` from `(batch, steps)` int ids to `(batch, steps, vocab_size)` logits.
+    """
+    import keras
+
+    from rnnlab.layers import TiedEmbedding
+
+    check_cell(cell)
+    for name, value in (("vocab_size", vocab_size), ("embedding_dim", embedding_dim), ("units", units),
+                        ("num_layers", num_layers)):  # fmt: skip
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"Expected {name} to be a positive int. Received: {name}={value!r}")
+    if tie_weights and units != embedding_dim:
+        raise ValueError(
+            "tie_weights needs units == embedding_dim. "
+            f"Received: units={units}, embedding_dim={embedding_dim}"
+        )
+    ids = keras.Input((None,), dtype="int32", name="ids")
+    embedding = TiedEmbedding(vocab_size, embedding_dim, reverse_bias=tie_weights, name="embedding")
+    x = embedding(ids)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    for depth in range(num_layers):
+        x = recurrent_layer(cell, units, fast=fast_layers, return_sequences=True, name=f"rnn_{depth}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{depth}")(x)
+    if tie_weights:
+        logits = embedding(x, reverse=True)
+    else:
+        logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    return keras.Model(ids, logits, name="language_model")
+
+
+class Generator:
+    """Samples from a trained language model step by step, carrying the recurrent states.
+
+    Args:
+        model: a model from `build_language_model` (trained, or reloaded).
+
+    Example:
+    >>> ids = Generator(model).sample([5, 9, 2], length=100, temperature=0.8, seed=0)  # doctest: +SKIP
+    """
+
+    def __init__(self, model):
+        names = [layer.name for layer in model.layers]
+        self.embedding = model.get_layer("embedding")
+        self.cells = [model.get_layer(n).cell for n in sorted(n for n in names if n.startswith("rnn_"))]
+        self.output = model.get_layer("logits") if "logits" in names else None
+
+    def initial_states(self, batch_size):
+        return [list(cell.get_initial_state(batch_size)) for cell in self.cells]
+
+    def step(self, tokens, states):
+        """`(logits (batch, vocab), states)` after reading `tokens` `(batch,)`."""
+        from keras import ops
+
+        x = ops.take(self.embedding.embeddings, ops.convert_to_tensor(np.asarray(tokens, "int32")), axis=0)
+        new_states = []
+        for cell, state in zip(self.cells, states, strict=True):
+            x, state = cell(x, state, training=False)
+            new_states.append(list(state))
+        logits = self.output(x) if self.output is not None else self.embedding(x, reverse=True)
+        return np.asarray(ops.convert_to_numpy(logits), dtype=np.float64), new_states
+
+    def read(self, prompt):
+        """`(logits after the prompt, states)`: the prompt is read once, one step per token."""
+        if len(prompt) == 0:
+            raise ValueError("Expected a prompt of at least one token. Received: an empty prompt.")
+        states = self.initial_states(1)
+        for token in prompt:
+            logits, states = self.step([token], states)
+        return logits[0], states
+
+    def sample(self, prompt, length, temperature=1.0, top_k=None, seed=None, banned=(0,)):
+        """`length` new token ids after `prompt`.
+
+        Args:
+            prompt: token ids to start from.
+            length: tokens to generate.
+            temperature: > 0; lower is more conservative (the logits are divided by it).
+            top_k: sample only among the k most likely tokens (None: all).
+            seed: seed of the sampling (the same seed gives the same text).
+            banned: ids never generated (padding).
+        """
+        if temperature <= 0:
+            raise ValueError(f"Expected temperature > 0. Received: {temperature!r}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"Expected top_k >= 1. Received: {top_k!r}")
+        rng = np.random.default_rng(seed)
+        logits, states = self.read(prompt)
+        out = []
+        for _ in range(length):
+            scaled = logits / temperature
+            scaled[list(banned)] = -np.inf
+            if top_k is not None and top_k < len(scaled):
+                threshold = np.partition(scaled, -top_k)[-top_k]
+                scaled[scaled < threshold] = -np.inf
+            probs = np.exp(scaled - scaled.max())
+            token = int(rng.choice(len(probs), p=probs / probs.sum()))
+            out.append(token)
+            step_logits, states = self.step([token], states)
+            logits = step_logits[0]
+        return out
