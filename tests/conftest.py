@@ -81,6 +81,21 @@ def real_fsdd():
 
 
 @pytest.fixture(scope="session")
+def real_tinyshakespeare():
+    """Skips unless Tiny Shakespeare is on the search path."""
+    from rnnlab.datasets import tinyshakespeare
+
+    try:
+        tinyshakespeare.path(allow_download=False)
+    except storage.DatasetError as error:
+        pytest.skip(
+            "Tiny Shakespeare not found: set RNNLAB_DATASETS to a folder holding tinyshakespeare.txt "
+            f"({error})"
+        )
+    return True
+
+
+@pytest.fixture(scope="session")
 def fsdd_wavs(real_fsdd, tmp_path_factory):
     """Two real FSDD recordings (test split) as WAV files: a 7 and a 3."""
     from rnnlab.datasets import fsdd

@@ -36,6 +36,12 @@ CONTRACT = {
         "limit": "60",
         "inputs": "fsdd_wavs",  # a fixture: two WAV files
     },
+    "lm": {
+        "data": "real_tinyshakespeare",  # --limit keeps the first 3,000 characters of each text
+        "args": "--epochs 2 --units 8 --embedding-dim 8 --num-layers 1 --seq-len 16 --batch-size 16".split(),
+        "limit": "3000",
+        "inputs": ["ROMEO:", "First Citizen"],
+    },
 }
 
 

@@ -13,6 +13,7 @@ TASKS = {
     "sentiment": "rnnlab.tasks.sentiment.task",
     "translation": "rnnlab.tasks.translation.task",
     "speech": "rnnlab.tasks.speech.task",
+    "lm": "rnnlab.tasks.lm.task",
 }  # name -> module holding `TASK`
 
 

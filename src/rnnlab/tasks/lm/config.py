@@ -1,0 +1,54 @@
+"""Settings of a language-model run."""
+
+from dataclasses import dataclass
+
+from rnnlab.cells import CELLS
+from rnnlab.config import option
+from rnnlab.tasks.config import TrainConfig
+
+CORPORA = ("tinyshakespeare", "ptb", "wikitext-2")
+LEVELS = {"tinyshakespeare": "char", "ptb": "word", "wikitext-2": "word"}
+
+
+@dataclass
+class LMConfig(TrainConfig):
+    """One language-model run; every field is also a `rnnlab train lm` flag.
+
+    `limit` keeps the first N tokens (characters for Tiny Shakespeare) of the training
+    text and of the evaluation text; `validation_split` is not used (each corpus has its
+    own validation text).
+
+    Example:
+    >>> LMConfig(corpus="ptb").level
+    'word'
+    """
+
+    corpus: str = option(
+        "tinyshakespeare", "text to model (characters for Tiny Shakespeare, words otherwise)", choices=CORPORA
+    )
+    seq_len: int = option(128, "tokens per training window (truncated BPTT length)", min=2, max=100_000)
+    cell: str = option("lstm", "recurrent layer", choices=CELLS)
+    embedding_dim: int = option(256, "size of each token vector", min=1, max=100_000)
+    units: int = option(512, "state size of each recurrent layer", min=2, max=100_000)
+    num_layers: int = option(2, "stacked recurrent layers", min=1, max=16)
+    dropout: float = option(0.2, "dropout on the embeddings and each layer's output", min=0.0, max=1.0,
+                            max_exclusive=True)  # fmt: skip
+    tie_weights: bool = option(
+        False, "share the embedding matrix with the output layer (units = embedding_dim)"
+    )
+    max_vocab: int | None = option(None, "keep the most frequent tokens (none: all)", min=3, max=10_000_000)
+    clipnorm: float | None = option(1.0, "clip each gradient to this norm (none: no clipping)", min=0,
+                                    min_exclusive=True)  # fmt: skip
+    fast_layers: bool = option(True, "rnnlab's layers (native loops on JAX); --no-fast-layers: Keras' own")
+
+    @property
+    def level(self):
+        return LEVELS[self.corpus]
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.tie_weights and self.units != self.embedding_dim:
+            raise ValueError(
+                f"tie_weights needs units == embedding_dim. Received: units={self.units}, "
+                f"embedding_dim={self.embedding_dim}"
+            )

@@ -1,0 +1,207 @@
+"""Language modelling (article 3.2, 7.2) as a `Task`.
+
+rnnlab train lm --corpus tinyshakespeare --output runs/shakespeare
+rnnlab evaluate runs/shakespeare
+rnnlab generate runs/shakespeare --prompt "ROMEO:" --length 500 --temperature 0.8 [--top-k 40] [--seed 1]
+
+Training reads non-overlapping windows of `seq_len` tokens (independent
+windows, each starting from zero states; truncated BPTT over each window) and
+predicts the next token at every step. `val_loss` is the exact cross-entropy in
+nats per token; `val_bpc` (characters) or `val_perplexity` (words) follow from it.
+"""
+
+import math
+import sys
+
+from rnnlab.data.batches import Examples
+from rnnlab.tasks.base import Predictor, Task
+from rnnlab.tasks.lm.config import LMConfig
+from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, windows
+
+MAX_PROMPT_CHARS = 10_000
+MAX_LENGTH = 100_000
+
+
+def load_streams(config):
+    """`{'train', 'valid', 'test'}` texts (characters) or token lists (words), cut to `limit`.
+
+    Tiny Shakespeare has no test text: its validation text (the last 10%) is also the
+    evaluation text, as in nanoGPT."""
+    if config.corpus == "tinyshakespeare":
+        from rnnlab.datasets import tinyshakespeare
+
+        train, valid = tinyshakespeare.load_splits()
+        streams = {"train": train, "valid": valid, "test": valid}
+    else:
+        from rnnlab.datasets import word_corpora
+
+        streams = word_corpora.load_corpus(config.corpus)
+    if config.limit is not None:
+        streams = {name: stream[: config.limit] for name, stream in streams.items()}
+    return streams
+
+
+class LMTask(Task):
+    """Predict the next character or word; generate text."""
+
+    name = "lm"
+    config_cls = LMConfig
+    monitor = "val_loss"
+    monitor_mode = "min"
+
+    def make_preprocessor(self, config):
+        train = load_streams(config)["train"]  # the vocabulary sees training text only
+        return LMPreprocessor.fit(train, config.level, max_size=config.max_vocab)
+
+    def load_preprocessor(self, path):
+        return load_preprocessor(path)
+
+    def _examples(self, config, stream, preprocessor):
+        inputs, targets = windows(preprocessor.encode(stream), config.seq_len)
+        return Examples(inputs, targets, pad_side="back")
+
+    def examples(self, config, split, preprocessor):
+        return self._examples(
+            config, load_streams(config)["train" if split == "train" else "test"], preprocessor
+        )
+
+    def train_and_validation(self, config, preprocessor):
+        streams = load_streams(config)
+        return (
+            self._examples(config, streams["train"], preprocessor),
+            self._examples(config, streams["valid"], preprocessor),
+        )
+
+    def sequence_length(self, config):
+        return config.seq_len
+
+    def build_model(self, config, preprocessor, **_):
+        from rnnlab.models.language_model import build_language_model
+
+        return build_language_model(
+            len(preprocessor),
+            embedding_dim=config.embedding_dim,
+            units=config.units,
+            cell=config.cell,
+            num_layers=config.num_layers,
+            dropout=config.dropout,
+            tie_weights=config.tie_weights,
+            fast_layers=config.fast_layers,
+        )
+
+    def loss_and_metrics(self, config):
+        from rnnlab.losses import SequenceCrossEntropy
+
+        return SequenceCrossEntropy(), []  # exact cross-entropy: the loss is nats per token
+
+    def _per_token(self, config, nats):
+        if config.level == "char":
+            return {"bpc": nats / math.log(2)}
+        return {"perplexity": math.exp(min(nats, 50.0))}
+
+    def evaluate_examples(self, model, config, examples, preprocessor=None):
+        metrics = super().evaluate_examples(model, config, examples)
+        return {**metrics, **self._per_token(config, metrics["loss"])}
+
+    def summary_metrics(self, config, history, best_epoch):
+        values = history.get("val_loss")
+        if not values:
+            return {}
+        epoch = best_epoch if (config.restore_best and best_epoch) else len(values)
+        kept = values[epoch - 1]
+        extra = {f"val_{key}": value for key, value in self._per_token(config, kept).items()}
+        return {"val_loss": kept, **extra, "corpus": config.corpus}
+
+    def check_run(self, config, preprocessor, model, folder):
+        found = model.get_layer("embedding").input_dim
+        if found != len(preprocessor):
+            raise ValueError(
+                f"{folder}: preprocessor.json has {len(preprocessor)} tokens but the model's embedding has "
+                f"{found} rows; the run folder was changed after training."
+            )
+
+    def describe(self, metrics):
+        per = f"{metrics['test_bpc']:.3f} bits/char" if "test_bpc" in metrics else (
+            f"perplexity {metrics['test_perplexity']:.1f}")  # fmt: skip
+        return f"Evaluation loss {metrics['test_loss']:.4f} nats/token ({per})"
+
+    def plot_title(self, config, num_train):
+        return f"{config.corpus} {config.level} LM, {config.num_layers} x {config.cell} {config.units}"
+
+    @property
+    def predictor_cls(self):
+        return LMPredictor
+
+    def predict_command(self, predictor, inputs, args):
+        for prompt, text in zip(inputs, predictor.predict(inputs), strict=True):
+            print(repr(prompt + _joiner(predictor) + text))  # one line per prompt
+
+    def add_commands(self, commands):
+        parser = commands.add_parser("generate", help="generate text with a language-model run")
+        parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train lm`")
+        parser.add_argument("--prompt", required=True, help="text to continue")
+        parser.add_argument("--length", type=int, default=500, help="tokens to generate (default: 500)")
+        parser.add_argument("--temperature", type=float, default=1.0, help="> 0; lower is safer (default: 1)")
+        parser.add_argument("--top-k", type=int, default=None, help="sample among the k most likely tokens")
+        parser.add_argument("--seed", type=int, default=None, help="seed of the sampling (default: random)")
+        parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"), default=None)
+        parser.set_defaults(func=generate_command)
+
+
+def _joiner(predictor):
+    return "" if predictor.preprocessor.level == "char" else " "
+
+
+class LMPredictor(Predictor):
+    """A language-model run loaded once.
+
+    Example:
+    >>> LMPredictor("runs/shakespeare").generate("ROMEO:", length=100, seed=0)  # doctest: +SKIP
+    """
+
+    def generate(self, prompt, length=500, temperature=1.0, top_k=None, seed=None):
+        """`length` tokens continuing `prompt`, as text (without the prompt)."""
+        from rnnlab.models.language_model import Generator
+
+        if not isinstance(prompt, str) or not self.preprocessor.tokens(prompt):
+            raise ValueError(f"Expected a non-empty prompt. Received: {prompt!r}")
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise ValueError(
+                f"Expected a prompt of at most {MAX_PROMPT_CHARS} characters. Received: {len(prompt)}"
+            )
+        if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
+            raise ValueError(f"Expected 1 <= length <= {MAX_LENGTH}. Received: {length!r}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"Expected top_k >= 1. Received: {top_k!r}")
+        ids = Generator(self.model).sample(
+            self.preprocessor.encode(prompt), length, temperature=temperature, top_k=top_k, seed=seed,
+            banned=(0, 1),  # never padding or [UNK]
+        )  # fmt: skip
+        return self.preprocessor.decode(ids)
+
+    def predict(self, prompts):
+        """200 tokens after each prompt (seed 0)."""
+        return [self.generate(prompt, length=200, seed=0) for prompt in prompts]
+
+
+def generate_command(args):
+    from rnnlab.tasks.base import load_predictor
+
+    predictor = load_predictor(args.run_dir, backend=args.backend)
+    if not isinstance(predictor, LMPredictor):
+        raise ValueError(
+            f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab generate` needs an lm run."
+        )
+    if not args.temperature > 0:
+        raise ValueError(f"Expected --temperature > 0. Received: {args.temperature}")
+    unknown = predictor.preprocessor.unknown(args.prompt)
+    if unknown:
+        print(
+            f"rnnlab: warning: {unknown} token(s) of the prompt were never seen in training", file=sys.stderr
+        )
+    text = predictor.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
+    print(args.prompt + _joiner(predictor) + text)
+    return 0
+
+
+TASK = LMTask()

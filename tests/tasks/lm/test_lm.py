@@ -1,0 +1,115 @@
+"""The language-model task beyond the contract: windows, the preprocessor, metrics,
+word-level corpora in PTB format, and `rnnlab generate`."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.tasks.lm.config import LMConfig
+from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, windows
+
+TINY = "--epochs 1 --units 8 --embedding-dim 8 --num-layers 1 --seq-len 16 --batch-size 16".split()
+
+
+def test_windows_predict_the_next_token():
+    inputs, targets = windows(np.arange(10), 3)
+    assert inputs.tolist() == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    assert targets.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    with pytest.raises(ValueError, match="at least 4 tokens"):
+        windows(np.arange(3), 3)
+
+
+def test_preprocessor_round_trip_and_damaged_files(tmp_path):
+    chars = LMPreprocessor.fit("hello world", "char")
+    assert chars.decode(chars.encode("hello")) == "hello" and chars.unknown("hellø") == 1
+    words = LMPreprocessor.fit("the cat sat on the mat".split(), "word", max_size=5)
+    assert len(words) == 5 and words.decode(words.encode("the cat")) == "the cat"
+    words.save(tmp_path / "p.json")
+    again = load_preprocessor(tmp_path / "p.json")
+    assert again.vocabulary.tokens == words.vocabulary.tokens and again.level == "word"
+    (tmp_path / "bad.json").write_text(json.dumps({"kind": "lm", "level": "byte", "vocabulary": {}}))
+    with pytest.raises(ValueError, match="Cannot read a language-model preprocessor"):
+        load_preprocessor(tmp_path / "bad.json")
+    (tmp_path / "other.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a language-model preprocessor"):
+        load_preprocessor(tmp_path / "other.json")
+
+
+def test_config_checks_weight_tying():
+    with pytest.raises(ValueError, match="units == embedding_dim"):
+        LMConfig(tie_weights=True, units=64, embedding_dim=32)
+    assert LMConfig().level == "char" and LMConfig(corpus="wikitext-2").level == "word"
+
+
+@pytest.fixture(scope="module")
+def char_run(real_tinyshakespeare, tmp_path_factory):
+    run = tmp_path_factory.mktemp("lm") / "run"
+    assert main(["train", "lm", *TINY, "--limit", "3000", "--output", str(run)]) == 0
+    return run
+
+
+def test_metrics_are_nats_and_bits_per_character(char_run):
+    metrics = json.loads((char_run / "metrics.json").read_text())
+    assert metrics["corpus"] == "tinyshakespeare"
+    assert metrics["val_bpc"] == pytest.approx(metrics["val_loss"] / np.log(2))
+    assert metrics["test_bpc"] == pytest.approx(metrics["test_loss"] / np.log(2))
+    assert metrics["num_train"] == (3000 - 1) // 16
+
+
+def test_generate_is_seeded_and_refuses_bad_settings(char_run, tmp_path, capsys):
+    capsys.readouterr()
+    args = ["generate", str(char_run), "--prompt", "ROMEO:", "--length", "50", "--seed", "3"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert (
+        capsys.readouterr().out == first and first.startswith("ROMEO:") and len(first) == len("ROMEO:") + 51
+    )
+    assert main(["generate", str(char_run), "--prompt", "ROMEO: 你好"]) == 0
+    assert "never seen in training" in capsys.readouterr().err
+    for extra, message in [
+        (["--temperature", "0"], "--temperature > 0"),
+        (["--length", "0"], "1 <= length"),
+        (["--top-k", "0"], "top_k >= 1"),
+    ]:
+        assert main(["generate", str(char_run), "--prompt", "A", *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["generate", str(char_run), "--prompt", ""]) == 2
+    assert "non-empty prompt" in capsys.readouterr().err
+
+
+PTB = [" the cat sat on the mat ", " a <unk> dog ran N miles ", " the dog sat "] * 40
+
+
+def test_a_word_corpus_in_ptb_format_trains_and_reports_perplexity(tmp_path, monkeypatch, cache, capsys):
+    from rnnlab.datasets import word_corpora
+
+    folder = tmp_path / "datasets" / "ptb"
+    folder.mkdir(parents=True)
+    for split in word_corpora.SPLITS:
+        data = ("\n".join(PTB) + "\n").encode()
+        (folder / f"ptb.{split}.txt").write_bytes(data)
+        monkeypatch.setitem(word_corpora.PTB_MD5, split, "md5:" + hashlib.md5(data).hexdigest())
+        monkeypatch.setitem(word_corpora.PTB_LINES, split, len(PTB))
+    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path / "datasets"))
+    run = tmp_path / "ptb-run"
+    assert main(["train", "lm", "--corpus", "ptb", *TINY, "--output", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["val_perplexity"] == pytest.approx(np.exp(metrics["val_loss"]))
+    assert metrics["corpus"] == "ptb" and "val_bpc" not in metrics
+    capsys.readouterr()
+    assert main(["generate", str(run), "--prompt", "the cat", "--length", "5", "--seed", "0"]) == 0
+    words = capsys.readouterr().out.split()
+    assert words[:2] == ["the", "cat"] and len(words) == 7
+
+
+def test_generate_needs_an_lm_run(char_run, real_fsdd, fsdd_wavs, tmp_path, capsys):
+    run = tmp_path / "speech"
+    assert main(["train", "speech", "--epochs", "1", "--units", "4", "--num-layers", "1", "--limit", "20",
+                 "--no-bucket", "--output", str(run)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["generate", str(run), "--prompt", "hello"]) == 2
+    assert "needs an lm run" in capsys.readouterr().err
