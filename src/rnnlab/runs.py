@@ -33,6 +33,27 @@ def write_json(path, data):
     atomic_write(path, json.dumps(data, indent=2) + "\n")
 
 
+def read_preprocessor_config(path, kind, what):
+    """The JSON object a task's preprocessor saved at `path`, checked to be of `kind`.
+
+    Args:
+        path: the `preprocessor.json` file.
+        kind: the `"kind"` the object must hold, e.g. 'speech'.
+        what: how messages name it, e.g. 'speech' or 'language-model'.
+
+    Raises:
+        ValueError: unreadable, not JSON, not an object, or another kind.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"Cannot read a {what} preprocessor from {path}: {error}") from None
+    if not isinstance(config, dict) or config.get("kind") != kind:
+        raise ValueError(f"{path} is not a {what} preprocessor (expected a JSON object of kind {kind!r}).")
+    return config
+
+
 def write_text(path, text):
     """Writes text through a temp file and a rename."""
     atomic_write(path, text)

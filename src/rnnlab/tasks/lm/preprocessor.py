@@ -1,11 +1,9 @@
 """Text <-> token ids for language models: characters or words, the vocabulary taken
 from the training text only. Id 0 is padding, id 1 unknown."""
 
-import json
-
 import numpy as np
 
-from rnnlab.runs import write_json
+from rnnlab.runs import read_preprocessor_config, write_json
 from rnnlab.text.vocabulary import PAD, UNK, Vocabulary
 
 RESERVED = (PAD, UNK)
@@ -56,15 +54,7 @@ class LMPreprocessor:
 
 def load_preprocessor(path):
     """Reads an `LMPreprocessor`; malformed files are a clear ValueError."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Cannot read a language-model preprocessor from {path}: {error}") from None
-    if not isinstance(config, dict) or config.get("kind") != "lm":
-        raise ValueError(
-            f"{path} is not a language-model preprocessor (expected a JSON object of kind 'lm')."
-        )
+    config = read_preprocessor_config(path, "lm", "language-model")
     try:
         return LMPreprocessor(Vocabulary.from_config(config["vocabulary"]), config["level"])
     except Exception as error:  # any malformed content

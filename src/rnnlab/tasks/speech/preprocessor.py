@@ -5,12 +5,11 @@ utterance's features on its own. Digits are classes 0-9; in digit strings
 the CTC labels are digit + 1 (0 is the blank).
 """
 
-import json
 from dataclasses import fields
 
 from rnnlab.audio.features import FeatureSettings, mfcc_features
 from rnnlab.audio.reading import read_audio
-from rnnlab.runs import write_json
+from rnnlab.runs import read_preprocessor_config, write_json
 
 MAX_SECONDS = {"digits": 10.0, "digit-strings": 30.0}  # longest input accepted for transcription
 
@@ -73,13 +72,7 @@ def load_preprocessor(path):
     """Reads a `SpeechPreprocessor` saved by `save`; malformed files are a clear ValueError."""
     from rnnlab.tasks.speech.language_model import DigitNgram
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Cannot read a speech preprocessor from {path}: {error}") from None
-    if not isinstance(config, dict) or config.get("kind") != "speech":
-        raise ValueError(f"{path} is not a speech preprocessor (expected a JSON object of kind 'speech').")
+    config = read_preprocessor_config(path, "speech", "speech")
     try:
         names = {f.name for f in fields(FeatureSettings)}
         settings = config["features"]

@@ -23,6 +23,7 @@ BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384,
 MAX_BEAM = 256
 PRUNE = -10.0  # beam search skips labels below e^-10 at a step
 _RECORDINGS = {}
+_STRINGS = {}  # the last set of strings made (one entry)
 
 
 def recordings():
@@ -71,9 +72,20 @@ def _strings(config, split, pool):
         train, test = min(train, config.limit), min(test, config.limit)
     count = {"train": train, "val": max(1, int(round(train * config.validation_split))), "test": test}[split]
     seed = {"train": config.seed * 3 + 1, "val": config.seed * 3 + 2, "test": TEST_STRINGS_SEED}[split]
-    return make_strings(
-        pool, count, seed, config.min_digits, config.max_digits, noise_snr_db=config.noise_snr_db
+    key = (
+        tuple(r.name for r in pool),
+        count,
+        seed,
+        config.min_digits,
+        config.max_digits,
+        config.noise_snr_db,
     )
+    if key not in _STRINGS:  # the training strings serve both the language model and the examples
+        _STRINGS.clear()
+        _STRINGS[key] = make_strings(
+            pool, count, seed, config.min_digits, config.max_digits, noise_snr_db=config.noise_snr_db
+        )
+    return _STRINGS[key]
 
 
 def _augmented(audios, config, sample_rate):

@@ -5,11 +5,9 @@ back to plain text.
 Ids 0-3 are `[PAD]`, `[START]`, `[UNK]`, `[END]` in both languages.
 """
 
-import json
-
 import numpy as np
 
-from rnnlab.runs import write_json
+from rnnlab.runs import read_preprocessor_config, write_json
 from rnnlab.text.vocabulary import END, PAD, START, UNK
 
 RESERVED = (PAD, START, UNK, END)
@@ -94,15 +92,7 @@ def load_preprocessor(path):
     require("tokenizers", "A translation run (its preprocessor)")
     from tokenizers import Tokenizer
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Cannot read a translation preprocessor from {path}: {error}") from None
-    if not isinstance(config, dict) or config.get("kind") != "translation":
-        raise ValueError(
-            f"{path} is not a translation preprocessor (expected a JSON object of kind 'translation')."
-        )
+    config = read_preprocessor_config(path, "translation", "translation")
     try:
         return TranslationPreprocessor(
             Tokenizer.from_str(config["source"]), Tokenizer.from_str(config["target"]), int(config["max_len"])
