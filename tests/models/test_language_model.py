@@ -56,3 +56,21 @@ def test_sampling_is_seeded_respects_top_k_and_never_emits_padding():
         generator.sample([], 5)
     with pytest.raises(ValueError, match="units == embedding_dim"):
         build_language_model(12, embedding_dim=4, units=8, tie_weights=True)
+
+
+def test_a_stateful_model_continues_from_the_previous_batch():
+    stateful = build_language_model(
+        11, embedding_dim=4, units=5, cell="lstm", num_layers=2, dropout=0.0, stateful_batch_size=2
+    )
+    plain = build_language_model(11, embedding_dim=4, units=5, cell="lstm", num_layers=2, dropout=0.0)
+    plain.set_weights(stateful.get_weights())
+    ids = np.random.default_rng(1).integers(1, 11, size=(2, 12)).astype("int32")
+    whole = np.asarray(plain(ids))
+    first, second = np.asarray(stateful(ids[:, :7])), np.asarray(stateful(ids[:, 7:]))
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, rtol=1e-4, atol=1e-5)
+    for layer in stateful.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+    np.testing.assert_allclose(np.asarray(stateful(ids[:, 7:])), np.asarray(plain(ids[:, 7:])), atol=1e-5)
+    with pytest.raises(ValueError, match="stateful_batch_size"):
+        build_language_model(11, stateful_batch_size=0)

@@ -28,6 +28,7 @@ def build_language_model(
     dropout=0.2,
     tie_weights=False,
     fast_layers=True,
+    stateful_batch_size=None,
 ):
     """Builds a stacked recurrent language model.
 
@@ -41,6 +42,9 @@ def build_language_model(
         tie_weights: share the embedding matrix with the output layer (needs
             `units == embedding_dim`).
         fast_layers: rnnlab's layers (native loops on JAX); False: Keras' own.
+        stateful_batch_size: make the recurrent layers stateful (each batch starts
+            from the previous batch's final states) for batches of exactly this
+            many rows; None: every batch starts from zero states.
 
     Returns:
         A `keras.Model` from `(batch, steps)` int ids to `(batch, steps, vocab_size)` logits.
@@ -59,13 +63,22 @@ def build_language_model(
             "tie_weights needs units == embedding_dim. "
             f"Received: units={units}, embedding_dim={embedding_dim}"
         )
-    ids = keras.Input((None,), dtype="int32", name="ids")
+    if stateful_batch_size is not None and (
+        not isinstance(stateful_batch_size, int) or stateful_batch_size < 1
+    ):
+        raise ValueError(
+            f"Expected stateful_batch_size to be a positive int. Received: {stateful_batch_size!r}"
+        )
+    stateful = stateful_batch_size is not None
+    ids = keras.Input(batch_shape=(stateful_batch_size, None), dtype="int32", name="ids")
     embedding = TiedEmbedding(vocab_size, embedding_dim, reverse_bias=tie_weights, name="embedding")
     x = embedding(ids)
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for depth in range(num_layers):
-        x = recurrent_layer(cell, units, fast=fast_layers, return_sequences=True, name=f"rnn_{depth}")(x)
+        x = recurrent_layer(
+            cell, units, fast=fast_layers, return_sequences=True, stateful=stateful, name=f"rnn_{depth}"
+        )(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{depth}")(x)
     if tie_weights:

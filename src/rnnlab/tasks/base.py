@@ -97,6 +97,10 @@ class Task:
         perplexity); `best_epoch` is 1-based or None."""
         return {}
 
+    def callbacks(self, config, model):
+        """Extra Keras callbacks for every `fit` of training (e.g. resetting states)."""
+        return []
+
     def check_run(self, config, preprocessor, model, folder):
         """Raises ValueError when a saved run's parts disagree (called when a run is opened)."""
 
@@ -332,6 +336,7 @@ def fit(task, config, model, train, validation, folder, backend, log=print):
         callbacks = [
             _checkpoint_callback(checkpoints, state, config.checkpoint_every, metric_values),
             _progress_callback(config.epochs),
+            *task.callbacks(config, model),
         ]
         metric_values = None
         result = model.fit(

@@ -9,7 +9,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.tasks.lm.config import LMConfig
-from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, windows
+from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
 
 TINY = "--epochs 1 --units 8 --embedding-dim 8 --num-layers 1 --seq-len 16 --batch-size 16".split()
 
@@ -20,6 +20,29 @@ def test_windows_predict_the_next_token():
     assert targets.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
     with pytest.raises(ValueError, match="at least 4 tokens"):
         windows(np.arange(3), 3)
+
+
+def test_stream_windows_continue_row_by_row():
+    inputs, targets = stream_windows(np.arange(1, 24), rows=2, seq_len=4)
+    # part 0 is 1..11, part 1 is 12..22 (23 is only a target); batch k = rows 2k, 2k + 1
+    assert inputs.tolist() == [[1, 2, 3, 4], [12, 13, 14, 15], [5, 6, 7, 8], [16, 17, 18, 19],
+                               [9, 10, 11, 0], [20, 21, 22, 0]]  # fmt: skip
+    assert (targets[inputs > 0] == inputs[inputs > 0] + 1).all() and (targets[inputs == 0] == 0).all()
+    with pytest.raises(ValueError, match="at least 4 tokens to make 3 parallel streams"):
+        stream_windows(np.arange(3), rows=3, seq_len=2)
+
+
+def test_subword_preprocessor_joins_documents_with_start(tmp_path):
+    reviews = ["A good film, truly good.", "A dull film.", "Good acting; dull plot."] * 20
+    p = LMPreprocessor.fit(reviews, "subword", max_size=60)
+    ids = p.encode(reviews[:2])
+    assert len(p) <= 60 and ids[0] == 1 and (ids == 1).sum() == 2  # [START] before each review
+    assert p.decode(p.encode("a good film")) == "a good film" and p.banned == (0, 1, 2)
+    p.save(tmp_path / "p.json")
+    again = load_preprocessor(tmp_path / "p.json")
+    assert again.encode(reviews[:2]).tolist() == ids.tolist()
+    with pytest.raises(ValueError, match="list of documents"):
+        LMPreprocessor.fit("one text", "subword")
 
 
 def test_preprocessor_round_trip_and_damaged_files(tmp_path):
@@ -42,6 +65,9 @@ def test_config_checks_weight_tying():
     with pytest.raises(ValueError, match="units == embedding_dim"):
         LMConfig(tie_weights=True, units=64, embedding_dim=32)
     assert LMConfig().level == "char" and LMConfig(corpus="wikitext-2").level == "word"
+    assert LMConfig(corpus="imdb").level == "subword"
+    with pytest.raises(ValueError, match="stateful training keeps one state per batch row"):
+        LMConfig(stateful=True, data_parallel=True)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +83,17 @@ def test_metrics_are_nats_and_bits_per_character(char_run):
     assert metrics["val_bpc"] == pytest.approx(metrics["val_loss"] / np.log(2))
     assert metrics["test_bpc"] == pytest.approx(metrics["test_loss"] / np.log(2))
     assert metrics["num_train"] == (3000 - 1) // 16
+
+
+def test_stateful_training_reads_parallel_streams_and_evaluates_exactly(real_tinyshakespeare, tmp_path):
+    run = tmp_path / "stateful"
+    assert main(["train", "lm", *TINY, "--stateful", "--limit", "3000", "--output", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["stateful"] is True and metrics["num_train"] == 16 * -(-((3000 - 1) // 16) // 16)
+    assert metrics["test_loss"] == pytest.approx(metrics["val_loss"], rel=1e-5)  # states reset before each
+    assert main(["evaluate", str(run)]) == 0
+    again = json.loads((run / "evaluation.json").read_text())
+    assert again["test_loss"] == pytest.approx(metrics["test_loss"], rel=1e-5)
 
 
 def test_generate_is_seeded_and_refuses_bad_settings(char_run, tmp_path, capsys):

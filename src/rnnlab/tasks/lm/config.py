@@ -6,17 +6,17 @@ from rnnlab.cells import CELLS
 from rnnlab.config import option
 from rnnlab.tasks.config import TrainConfig
 
-CORPORA = ("tinyshakespeare", "ptb", "wikitext-2")
-LEVELS = {"tinyshakespeare": "char", "ptb": "word", "wikitext-2": "word"}
+CORPORA = ("tinyshakespeare", "ptb", "wikitext-2", "imdb")
+LEVELS = {"tinyshakespeare": "char", "ptb": "word", "wikitext-2": "word", "imdb": "subword"}
 
 
 @dataclass
 class LMConfig(TrainConfig):
     """One language-model run; every field is also a `rnnlab train lm` flag.
 
-    `limit` keeps the first N tokens (characters for Tiny Shakespeare) of the training
-    text and of the evaluation text; `validation_split` is not used (each corpus has its
-    own validation text).
+    `limit` keeps the first N tokens (characters for Tiny Shakespeare; for IMDb the
+    reviews holding the first N words) of the training text and of the evaluation
+    text; `validation_split` is not used (each corpus has its own validation text).
 
     Example:
     >>> LMConfig(corpus="ptb").level
@@ -24,7 +24,9 @@ class LMConfig(TrainConfig):
     """
 
     corpus: str = option(
-        "tinyshakespeare", "text to model (characters for Tiny Shakespeare, words otherwise)", choices=CORPORA
+        "tinyshakespeare",
+        "text to model: characters (Tiny Shakespeare), words (PTB, WikiText-2), BPE subwords (IMDb reviews)",
+        choices=CORPORA,
     )
     seq_len: int = option(128, "tokens per training window (truncated BPTT length)", min=2, max=100_000)
     cell: str = option("lstm", "recurrent layer", choices=CELLS)
@@ -36,7 +38,15 @@ class LMConfig(TrainConfig):
     tie_weights: bool = option(
         False, "share the embedding matrix with the output layer (units = embedding_dim)"
     )
-    max_vocab: int | None = option(None, "keep the most frequent tokens (none: all)", min=3, max=10_000_000)
+    stateful: bool = option(
+        False,
+        "carry each layer's states from one window to the next (the text read as batch_size parallel "
+        "streams); --no-stateful: independent windows from zero states, shuffled",
+    )
+    max_vocab: int | None = option(
+        None, "keep the most frequent tokens (none: all); subwords: the BPE vocabulary size (none: 8,000)",
+        min=4, max=10_000_000,
+    )  # fmt: skip
     clipnorm: float | None = option(1.0, "clip each gradient to this norm (none: no clipping)", min=0,
                                     min_exclusive=True)  # fmt: skip
     fast_layers: bool = option(True, "rnnlab's layers (native loops on JAX); --no-fast-layers: Keras' own")
@@ -47,6 +57,11 @@ class LMConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        if self.stateful and self.data_parallel:
+            raise ValueError(
+                "stateful training keeps one state per batch row and cannot split batches over devices. "
+                "Received: stateful=True, data_parallel=True"
+            )
         if self.tie_weights and self.units != self.embedding_dim:
             raise ValueError(
                 f"tie_weights needs units == embedding_dim. Received: units={self.units}, "

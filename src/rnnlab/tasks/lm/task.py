@@ -4,22 +4,60 @@ rnnlab train lm --corpus tinyshakespeare --output runs/shakespeare
 rnnlab evaluate runs/shakespeare
 rnnlab generate runs/shakespeare --prompt "ROMEO:" --length 500 --temperature 0.8 [--top-k 40] [--seed 1]
 
-Training reads non-overlapping windows of `seq_len` tokens (independent
-windows, each starting from zero states; truncated BPTT over each window) and
-predicts the next token at every step. `val_loss` is the exact cross-entropy in
-nats per token; `val_bpc` (characters) or `val_perplexity` (words) follow from it.
+Training reads non-overlapping windows of `seq_len` tokens and predicts the
+next token at every step; truncated BPTT runs over each window. By default the
+windows are independent (each starts from zero states; shuffled). With
+`--stateful` the text is read as `batch_size` parallel streams in order and
+each layer's final states start the next window (article 3.2); states are
+reset at the start of every epoch and of every evaluation. `val_loss` is the
+exact cross-entropy in nats per token over every target of the validation
+text; `val_bpc` (characters) or `val_perplexity` (words, subwords) follow from it.
+
+IMDb: the 25,000 training and 50,000 unlabelled reviews (never the test
+reviews), BPE subwords; a fixed (seed 0) set of 2,000 of them validates.
 """
 
 import math
 import sys
 
-from rnnlab.data.batches import Examples
+import numpy as np
+
+from rnnlab.data.batches import BatchOrder, Examples
 from rnnlab.tasks.base import Predictor, Task
 from rnnlab.tasks.lm.config import LMConfig
-from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, windows
+from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
 
 MAX_PROMPT_CHARS = 10_000
 MAX_LENGTH = 100_000
+IMDB_VALIDATION_REVIEWS = 2_000
+
+
+def imdb_streams():
+    """`{'train', 'valid', 'test'}` lists of reviews: IMDb's training and unlabelled
+    reviews, 2,000 of them (a fixed draw) held out to validate and evaluate."""
+    from rnnlab.datasets import imdb
+
+    reviews = imdb.load_texts("train")[0] + imdb.load_texts("unsup")[0]
+    order = np.random.default_rng(0).permutation(len(reviews))
+    held_out = [reviews[i] for i in order[:IMDB_VALIDATION_REVIEWS]]
+    return {
+        "train": [reviews[i] for i in order[IMDB_VALIDATION_REVIEWS:]],
+        "valid": held_out,
+        "test": held_out,
+    }
+
+
+def first_words(reviews, limit):
+    """The first reviews holding `limit` whitespace-separated words (the last one cut)."""
+    kept, words = [], 0
+    for review in reviews:
+        tokens = review.split()
+        if words + len(tokens) >= limit:
+            kept.append(" ".join(tokens[: limit - words]))
+            break
+        kept.append(review)
+        words += len(tokens)
+    return kept
 
 
 def load_streams(config):
@@ -32,6 +70,10 @@ def load_streams(config):
 
         train, valid = tinyshakespeare.load_splits()
         streams = {"train": train, "valid": valid, "test": valid}
+    elif config.corpus == "imdb":
+        streams = imdb_streams()
+        if config.limit is not None:
+            return {name: first_words(stream, config.limit) for name, stream in streams.items()}
     else:
         from rnnlab.datasets import word_corpora
 
@@ -46,7 +88,7 @@ class LMTask(Task):
 
     name = "lm"
     config_cls = LMConfig
-    monitor = "val_loss"
+    monitor = "val_cross_entropy"  # exact per target token, also over a padded last window
     monitor_mode = "min"
 
     def make_preprocessor(self, config):
@@ -57,8 +99,30 @@ class LMTask(Task):
         return load_preprocessor(path)
 
     def _examples(self, config, stream, preprocessor):
-        inputs, targets = windows(preprocessor.encode(stream), config.seq_len)
+        ids = preprocessor.encode(stream)
+        if config.stateful:
+            inputs, targets = stream_windows(ids, config.batch_size, config.seq_len)
+        else:
+            inputs, targets = windows(ids, config.seq_len)
         return Examples(inputs, targets, pad_side="back")
+
+    def batch_order(self, config, examples, shuffle):
+        if config.stateful:  # batch k holds windows k of every stream, in order
+            return BatchOrder(
+                examples.lengths(), config.batch_size, shuffle=False, fixed_length=config.seq_len
+            )
+        return super().batch_order(config, examples, shuffle)
+
+    def callbacks(self, config, model):
+        if not config.stateful:
+            return []
+        import keras
+
+        def reset(*_):
+            reset_states(model)
+
+        # Zero states at the start of every epoch and before and after every evaluation.
+        return [keras.callbacks.LambdaCallback(on_epoch_begin=reset, on_test_begin=reset, on_test_end=reset)]
 
     def examples(self, config, split, preprocessor):
         return self._examples(
@@ -87,12 +151,14 @@ class LMTask(Task):
             dropout=config.dropout,
             tie_weights=config.tie_weights,
             fast_layers=config.fast_layers,
+            stateful_batch_size=config.batch_size if config.stateful else None,
         )
 
     def loss_and_metrics(self, config):
-        from rnnlab.losses import SequenceCrossEntropy
+        from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
 
-        return SequenceCrossEntropy(), []  # exact cross-entropy: the loss is nats per token
+        # The loss is each batch's mean; the metric sums over every target token (exact).
+        return SequenceCrossEntropy(), [TokenCrossEntropy(name="cross_entropy")]
 
     def _per_token(self, config, nats):
         if config.level == "char":
@@ -100,17 +166,19 @@ class LMTask(Task):
         return {"perplexity": math.exp(min(nats, 50.0))}
 
     def evaluate_examples(self, model, config, examples, preprocessor=None):
+        reset_states(model)
         metrics = super().evaluate_examples(model, config, examples)
+        metrics["loss"] = metrics.pop("cross_entropy")  # exact nats per token
         return {**metrics, **self._per_token(config, metrics["loss"])}
 
     def summary_metrics(self, config, history, best_epoch):
-        values = history.get("val_loss")
+        values = history.get("val_cross_entropy")
         if not values:
             return {}
         epoch = best_epoch if (config.restore_best and best_epoch) else len(values)
         kept = values[epoch - 1]
         extra = {f"val_{key}": value for key, value in self._per_token(config, kept).items()}
-        return {"val_loss": kept, **extra, "corpus": config.corpus}
+        return {"val_loss": kept, **extra, "corpus": config.corpus, "stateful": config.stateful}
 
     def check_run(self, config, preprocessor, model, folder):
         found = model.get_layer("embedding").input_dim
@@ -149,7 +217,14 @@ class LMTask(Task):
 
 
 def _joiner(predictor):
-    return "" if predictor.preprocessor.level == "char" else " "
+    return " " if predictor.preprocessor.level == "word" else ""
+
+
+def reset_states(model):
+    """Zeroes the states a stateful model carries (nothing for other models)."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
 
 
 class LMPredictor(Predictor):
@@ -175,7 +250,7 @@ class LMPredictor(Predictor):
             raise ValueError(f"Expected top_k >= 1. Received: {top_k!r}")
         ids = Generator(self.model).sample(
             self.preprocessor.encode(prompt), length, temperature=temperature, top_k=top_k, seed=seed,
-            banned=(0, 1),  # never padding or [UNK]
+            banned=self.preprocessor.banned,  # never padding or [UNK]
         )  # fmt: skip
         return self.preprocessor.decode(ids)
 
