@@ -7,7 +7,14 @@ import pytest
 
 from rnnlab.backend import is_available
 from rnnlab.bench import runner
-from rnnlab.bench.workloads import Seq2SeqWorkload, Workload, full_suite, quick_suite, workload_from_dict
+from rnnlab.bench.workloads import (
+    LMWorkload,
+    Seq2SeqWorkload,
+    Workload,
+    full_suite,
+    quick_suite,
+    workload_from_dict,
+)
 
 
 def test_flops_per_sample_by_hand():
@@ -64,6 +71,29 @@ def test_worker_measures_a_tiny_seq2seq(peer):
     ]
     result = runner.run_worker(peer, tiny, seconds=0.05, windows=2)
     assert set(result["rates"]) == {w.name for w in tiny}
+    assert all(len(v) == 2 and min(v) > 0 for v in result["rates"].values())
+
+
+def test_lm_flops_by_hand_and_round_trip():
+    w = LMWorkload(batch_size=2, seq_len=3, vocab_size=10, embedding_dim=5, units=6, num_layers=2)
+    # layer 1: 2*4*6*(5+6), layer 2: 2*4*6*(6+6), logits 2*6*10; tripled for training; per token
+    assert w.flops_per_sample() == 3 * (2 * 4 * 6 * 11 + 2 * 4 * 6 * 12 + 2 * 6 * 10)
+    assert w.per_batch == 6 and w.name == "lm-lstm-2x6/train/b2"
+    assert workload_from_dict(w.to_dict()) == w
+    assert [x.name for x in runner.SUITES["lm"][0]()] == ["lm-lstm-2x200/train/b20"]
+    with pytest.raises(ValueError, match="Expected mode='train' for an LMWorkload"):
+        LMWorkload(mode="infer")
+    with pytest.raises(ValueError, match="Expected a suite in .* Received: 'huge'"):
+        runner.run("huge")
+
+
+@pytest.mark.parametrize("peer", ["rnnlab", "rnnlab-stock", "torch-native"])
+def test_worker_measures_a_tiny_language_model(peer):
+    if not is_available(runner.PEER_LIBRARIES[peer]):
+        pytest.skip(f"{runner.PEER_LIBRARIES[peer]} is not installed")
+    tiny = [LMWorkload(batch_size=3, seq_len=4, vocab_size=40, embedding_dim=5, units=6)]
+    result = runner.run_worker(peer, tiny, seconds=0.05, windows=2)
+    assert set(result["rates"]) == {"lm-lstm-2x6/train/b3"}
     assert all(len(v) == 2 and min(v) > 0 for v in result["rates"].values())
 
 

@@ -111,6 +111,11 @@ def build_parser():
         help="only the translation workload (target tokens/s of a Luong-attention GRU encoder-decoder)",
     )
     bench.add_argument(
+        "--lm",
+        action="store_true",
+        help="only the language-model workload (training tokens/s of a 2-layer LSTM word LM, stateful)",
+    )
+    bench.add_argument(
         "--repeats", type=int, default=None, help="rounds over all peers (default: 1 quick, 2 full)"
     )
     bench.add_argument(
@@ -203,18 +208,18 @@ def _bench(args):
             raise ValueError(f"Expected peers in {set(PEERS)}. Received: {peer!r}")
     if args.repeats is not None and args.repeats < 1:
         raise ValueError(f"Expected --repeats >= 1. Received: {args.repeats}")
-    if args.quick and args.translation:
-        raise ValueError("Expected at most one of --quick and --translation. Received: both.")
-    result = runner.run(
-        quick=args.quick, repeats=args.repeats, peers=args.peers, translation=args.translation
-    )
+    chosen = [name for name in ("quick", "translation", "lm") if getattr(args, name)]
+    if len(chosen) > 1:
+        flags = " and ".join(f"--{name}" for name in chosen)
+        raise ValueError(f"Expected at most one of --quick, --translation and --lm. Received: {flags}.")
+    suite = chosen[0] if chosen else "full"
+    result = runner.run(suite, repeats=args.repeats, peers=args.peers)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    suite = "-quick" if args.quick else "-translation" if args.translation else ""
-    output = args.output or f"results/bench/bench{suite}-{stamp}.json"
+    output = args.output or f"results/bench/bench{'' if suite == 'full' else '-' + suite}-{stamp}.json"
     runs.write_json(output, result)
     print(runner.markdown(result))
     print(f"Record: {output}")
-    workload = next(iter(result["results"])) if args.translation else "simple/train/b32"
+    workload = "simple/train/b32" if suite in ("full", "quick") else next(iter(result["results"]))
     speedup = runner.speedup_vs_fastest_peer(result, workload)
     print(f"speedup_vs_fastest_peer={speedup:.2f}" if speedup is not None else "speedup_vs_fastest_peer=n/a")
 

@@ -17,11 +17,18 @@ import numpy as np
 from rnnlab import runs
 from rnnlab.backend import is_available
 from rnnlab.bench.worker import KERAS_PEERS, PEERS
-from rnnlab.bench.workloads import full_suite, quick_suite, translation_suite
+from rnnlab.bench.workloads import full_suite, lm_suite, quick_suite, translation_suite
 
 PEER_LIBRARIES = {**KERAS_PEERS, "torch-native": "torch"}  # peer -> library it needs
 QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native")  # the fastest peers of the full run
 TRANSLATION_PEERS = ("rnnlab", "keras-jax", "torch-native")
+LM_PEERS = ("rnnlab", "rnnlab-stock", "keras-jax", "torch-native")
+SUITES = {  # name -> (workloads, default peers)
+    "full": (full_suite, PEERS),
+    "quick": (quick_suite, QUICK_PEERS),
+    "translation": (translation_suite, TRANSLATION_PEERS),
+    "lm": (lm_suite, LM_PEERS),
+}
 
 
 def matmul_peak_gflops(size=1024, repeats=5):
@@ -53,13 +60,21 @@ def run_worker(peer, workloads, seconds, windows, timeout=900):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(quick=False, repeats=None, peers=None, seconds=None, windows=3, translation=False, log=print):
-    """Runs the benchmark; returns the result dict (see `write`). `translation` runs only
-    the translation workload (target tokens/s of an attention encoder-decoder)."""
-    if translation:
-        workloads, default_peers = translation_suite(), TRANSLATION_PEERS
-    else:
-        workloads, default_peers = (quick_suite(), QUICK_PEERS) if quick else (full_suite(), PEERS)
+def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, log=print):
+    """Runs the benchmark; returns the result dict (see `write`).
+
+    Args:
+        suite: 'full', 'quick' (the article's model), 'translation' (target tokens/s
+            of an attention encoder-decoder) or 'lm' (training tokens/s of a word LM).
+        repeats: rounds over all peers (default: 1 quick, 2 otherwise).
+        peers: peers to run (default: the suite's).
+        seconds, windows: length and number of timing windows per workload.
+    """
+    if suite not in SUITES:
+        raise ValueError(f"Expected a suite in {sorted(SUITES)}. Received: {suite!r}")
+    quick = suite == "quick"
+    make_workloads, default_peers = SUITES[suite]
+    workloads = make_workloads()
     peers = [p for p in (peers or default_peers) if is_available(PEER_LIBRARIES[p])]
     repeats = repeats or (1 if quick else 2)
     seconds = seconds or (0.6 if quick else 1.0)
@@ -92,8 +107,9 @@ def run(quick=False, repeats=None, peers=None, seconds=None, windows=3, translat
         table[workload.name] = {"workload": workload.to_dict(), "peers": row}
     return {
         "benchmark": "rnn_throughput",
+        "suite": suite,
         "quick": quick,
-        "translation": translation,
+        "translation": suite == "translation",
         "repeats": repeats,
         "windows_per_repeat": windows,
         "window_seconds": seconds,

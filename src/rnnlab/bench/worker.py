@@ -9,7 +9,12 @@ defaults: FastRNN layers on JAX), 'rnnlab-stock' (the same with
 'torch-native' (PyTorch's own nn.RNN/nn.LSTM/nn.GRU, a plain training loop).
 For the translation workload the Keras peers train `build_seq2seq` with Keras'
 layers and loss, rnnlab the translation task's own model and compile settings,
-and torch-native the same encoder-decoder written with nn.GRU/nn.LSTM.
+and torch-native the same encoder-decoder written with nn.GRU/nn.LSTM. For the
+language-model workload rnnlab trains the lm task's stateful model as `rnnlab
+train lm --stateful` compiles it, the Keras peers `build_language_model` with
+Keras' layers and loss, and torch-native the model and loop of pytorch/examples
+`word_language_model` (states detached between windows, plain SGD); every peer
+uses SGD with gradients clipped at 0.25 and dropout 0.2.
 """
 
 import argparse
@@ -46,6 +51,118 @@ def _seq2seq_data(workload, batches, seed=0):
         "target_in": rng.integers(4, vocab, (n, workload.target_len)).astype("int32"),
     }
     return x, rng.integers(4, vocab, (n, workload.target_len)).astype("int32")
+
+
+def _lm_data(workload, batches, seed=0):
+    """Consecutive windows of one random token stream per row, in stateful order."""
+    rng = np.random.default_rng(seed)
+    rows, steps = workload.batch_size, batches * workload.seq_len
+    stream = rng.integers(1, workload.vocab_size, (rows, steps + 1)).astype("int32")
+
+    def windows(array):  # (rows, batches * seq_len) -> (batches * rows, seq_len), batch-major
+        return array.reshape(rows, batches, workload.seq_len).transpose(1, 0, 2).reshape(-1, workload.seq_len)
+
+    return windows(stream[:, :-1]), windows(stream[:, 1:])
+
+
+LM_LEARNING_RATE, LM_CLIP, LM_DROPOUT = 1.0, 0.25, 0.2
+
+
+def lm_keras_runner(peer, workload):
+    import keras
+
+    if peer.startswith("rnnlab"):
+        from rnnlab.tasks import get_task
+        from rnnlab.tasks.lm.config import LMConfig
+
+        config = LMConfig(
+            corpus="ptb",
+            stateful=True,
+            cell=workload.cell,
+            seq_len=workload.seq_len,
+            batch_size=workload.batch_size,
+            embedding_dim=workload.embedding_dim,
+            units=workload.units,
+            num_layers=workload.num_layers,
+            dropout=LM_DROPOUT,
+            optimizer="sgd",
+            learning_rate=LM_LEARNING_RATE,
+            clipnorm=LM_CLIP,
+            fast_layers=peer == "rnnlab",
+        )
+        task = get_task("lm")
+        # The task builds from a fitted preprocessor, of which the model only needs the length.
+        model = task.compile(task.build_model(config, range(workload.vocab_size)), config, "jax")
+    else:  # Keras' own layers and loss
+        from rnnlab.models.language_model import build_language_model
+
+        model = build_language_model(
+            workload.vocab_size,
+            embedding_dim=workload.embedding_dim,
+            units=workload.units,
+            cell=workload.cell,
+            num_layers=workload.num_layers,
+            dropout=LM_DROPOUT,
+            fast_layers=False,
+            stateful_batch_size=workload.batch_size,
+        )
+        model.compile(
+            optimizer=keras.optimizers.SGD(LM_LEARNING_RATE, global_clipnorm=LM_CLIP),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+    return _keras_batches(model, workload, _lm_data)
+
+
+def lm_torch_runner(workload):
+    """pytorch/examples `word_language_model` (RNNModel, `train()`): embedding, dropout,
+    nn.LSTM with dropout between layers, dropout, linear decoder; states detached
+    between windows; gradients clipped at 0.25; plain SGD by hand."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    rnn = {"simple": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[workload.cell]
+    e, u, vocab, layers = workload.embedding_dim, workload.units, workload.vocab_size, workload.num_layers
+
+    class RNNModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = nn.Dropout(LM_DROPOUT)
+            self.encoder = nn.Embedding(vocab, e)
+            self.rnn = rnn(e, u, layers, dropout=LM_DROPOUT, batch_first=True)
+            self.decoder = nn.Linear(u, vocab)
+
+        def forward(self, x, hidden):
+            output, hidden = self.rnn(self.drop(self.encoder(x)), hidden)
+            return self.decoder(self.drop(output)), hidden
+
+    model = RNNModel()
+    loss_fn = nn.CrossEntropyLoss()
+    cache = {}
+
+    def detach(hidden):
+        return tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+
+    def run_batches(n):
+        if n not in cache:
+            x, y = _lm_data(workload, n)
+            cache[n] = (torch.from_numpy(x).long(), torch.from_numpy(y).long())
+        x, y = cache[n]
+        b = workload.batch_size
+        zeros = torch.zeros(layers, b, u)
+        hidden = (zeros, zeros.clone()) if workload.cell == "lstm" else zeros
+        model.train()
+        for i in range(n):
+            hidden = detach(hidden)
+            model.zero_grad()
+            logits, hidden = model(x[i * b : (i + 1) * b], hidden)
+            loss = loss_fn(logits.reshape(-1, vocab), y[i * b : (i + 1) * b].reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), LM_CLIP)
+            for p in model.parameters():
+                p.data.add_(p.grad, alpha=-LM_LEARNING_RATE)
+
+    return run_batches
 
 
 def _time_windows(run_batches, batch_size, seconds, windows):
@@ -121,6 +238,8 @@ def keras_runner(peer, workload):
 
     if workload.kind == "seq2seq":
         return seq2seq_keras_runner(peer, workload)
+    if workload.kind == "lm":
+        return lm_keras_runner(peer, workload)
 
     from rnnlab.cells import LAYER_NAMES
 
@@ -246,6 +365,8 @@ def torch_runner(workload):
 
     if workload.kind == "seq2seq":
         return seq2seq_torch_runner(workload)
+    if workload.kind == "lm":
+        return lm_torch_runner(workload)
 
     torch.manual_seed(0)
     rnn = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[workload.cell]

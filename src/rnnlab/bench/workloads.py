@@ -1,5 +1,6 @@
 """What is measured: the article's model and its LSTM/GRU variants, one larger
-setting, and an attention encoder-decoder for translation (rates in target tokens/s)."""
+setting, an attention encoder-decoder for translation (rates in target tokens/s),
+and a word-level language model (rates in training tokens/s)."""
 
 from dataclasses import asdict, dataclass
 
@@ -106,9 +107,57 @@ class Seq2SeqWorkload:
         return {**asdict(self), "name": self.name, "kind": self.kind, "unit": self.unit}
 
 
+@dataclass(frozen=True)
+class LMWorkload:
+    """A word-level language-model training step with the structure of pytorch/examples
+    `word_language_model`: embedding, dropout, stacked LSTMs with dropout between them,
+    dropout, logits over the vocabulary; the states carried from one window to the
+    next (stateful). The defaults are that example's (200 units, 2 layers, 35 steps,
+    batch 20, dropout 0.2) on PTB's 10,000 words. Rates count training tokens.
+
+    Args:
+        cell: 'lstm', 'gru' or 'simple'.
+        batch_size: parallel streams (rows) per step.
+        seq_len: steps per window (truncated BPTT length).
+        vocab_size, embedding_dim, units, num_layers: the model.
+    """
+
+    kind = "lm"
+    unit = "tokens"
+    cell: str = "lstm"
+    mode: str = "train"
+    batch_size: int = 20
+    seq_len: int = 35
+    vocab_size: int = 10000
+    embedding_dim: int = 200
+    units: int = 200
+    num_layers: int = 2
+
+    def __post_init__(self):
+        if self.mode != "train":
+            raise ValueError(f"Expected mode='train' for an LMWorkload. Received: mode={self.mode!r}")
+
+    @property
+    def name(self):
+        return f"lm-{self.cell}-{self.num_layers}x{self.units}/{self.mode}/b{self.batch_size}"
+
+    @property
+    def per_batch(self):
+        return self.batch_size * self.seq_len
+
+    def flops_per_sample(self):
+        """Matrix-multiply FLOPs per training token, forward + backward (x3)."""
+        gates, e, u = GATES[self.cell], self.embedding_dim, self.units
+        recurrent = 2 * gates * u * (e + u) + (self.num_layers - 1) * 2 * gates * u * (2 * u)
+        return 3 * (recurrent + 2 * u * self.vocab_size)
+
+    def to_dict(self):
+        return {**asdict(self), "name": self.name, "kind": self.kind, "unit": self.unit}
+
+
 def workload_from_dict(spec):
-    """A `Workload` or `Seq2SeqWorkload` from its `to_dict()`."""
-    kinds = {"classifier": Workload, "seq2seq": Seq2SeqWorkload}
+    """A `Workload`, `Seq2SeqWorkload` or `LMWorkload` from its `to_dict()`."""
+    kinds = {"classifier": Workload, "seq2seq": Seq2SeqWorkload, "lm": LMWorkload}
     kind = spec.get("kind", "classifier")
     if kind not in kinds:
         raise ValueError(f"Expected a workload kind in {set(kinds)}. Received: {kind!r}")
@@ -119,6 +168,12 @@ def translation_suite():
     """The translation workload (`rnnlab bench --translation`): a Luong-attention GRU
     encoder-decoder at the size of `recipes/translation/luong-gru-60min.toml`."""
     return [Seq2SeqWorkload()]
+
+
+def lm_suite():
+    """The language-model workload (`rnnlab bench --lm`): a 2-layer LSTM word LM at
+    pytorch/examples `word_language_model`'s default size."""
+    return [LMWorkload()]
 
 
 def full_suite():

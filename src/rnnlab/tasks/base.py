@@ -168,6 +168,14 @@ class Task:
                 warmup_target=config.learning_rate if config.warmup_steps else None,
                 warmup_steps=config.warmup_steps,
             )
+        elif config.lr_schedule == "step":  # constant, then x lr_decay after each later epoch
+            per_epoch = steps_per_epoch or 1
+            decays = range(max(0, config.epochs - config.lr_decay_start))
+            if decays:
+                learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(
+                    [per_epoch * (config.lr_decay_start + k) - 1 for k in decays],  # step <= boundary
+                    [config.learning_rate * config.lr_decay**k for k in range(len(decays) + 1)],
+                )
         optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
             learning_rate=learning_rate, clipnorm=config.clipnorm
         )

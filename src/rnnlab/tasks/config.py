@@ -8,7 +8,7 @@ from rnnlab.backend import BACKENDS
 from rnnlab.config import option, validate
 
 OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}  # name -> Keras class
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "step")
 # Keras' steps_per_execution on each backend when a config leaves it unset: JAX and
 # TensorFlow compile several steps into one call; PyTorch runs steps eagerly and its
 # trainer does not support more than one.
@@ -30,7 +30,17 @@ class TrainConfig:
     learning_rate: float = option(0.001, "learning rate (Keras' Adam default)", min=0, min_exclusive=True)
     optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
     lr_schedule: str = option(
-        "constant", "learning-rate schedule: constant, or cosine decay to 0 over the run", choices=SCHEDULES
+        "constant",
+        "learning-rate schedule: constant; cosine decay to 0 over the run; or step: multiplied by "
+        "--lr-decay after every epoch from --lr-decay-start on (Zaremba et al.)",
+        choices=SCHEDULES,
+    )
+    lr_decay: float = option(
+        0.5, "with --lr-schedule step: factor applied to the learning rate after each epoch", min=0, max=1,
+        min_exclusive=True,
+    )  # fmt: skip
+    lr_decay_start: int = option(
+        4, "with --lr-schedule step: epochs at the full learning rate before it decays", min=0, max=100_000
     )
     warmup_steps: int = option(
         0, "with --lr-schedule cosine: steps of linear warm-up from 0 first", min=0, max=10**9
@@ -72,10 +82,10 @@ class TrainConfig:
 
     def __post_init__(self):
         validate(self)
-        if self.warmup_steps and self.lr_schedule == "constant":
+        if self.warmup_steps and self.lr_schedule != "cosine":
             raise ValueError(
                 f"warmup_steps needs lr_schedule='cosine'. Received: warmup_steps={self.warmup_steps}, "
-                "lr_schedule='constant'"
+                f"lr_schedule={self.lr_schedule!r}"
             )
 
     def steps_per_execution_for(self, backend):

@@ -150,3 +150,23 @@ def test_generate_needs_an_lm_run(char_run, real_fsdd, fsdd_wavs, tmp_path, caps
     capsys.readouterr()
     assert main(["generate", str(run), "--prompt", "hello"]) == 2
     assert "needs an lm run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, units, published", [("ptb-small", 200, 114.5), ("ptb-medium", 650, 82.7)])
+def test_zaremba_recipes_build_the_papers_models(name, units, published):
+    import tomllib
+    from pathlib import Path
+
+    from rnnlab import config as configs
+    from rnnlab.tasks import get_task
+
+    path = Path(__file__).parents[3] / "recipes" / "lm" / f"{name}.toml"
+    assert str(published) in path.read_text()
+    values = tomllib.loads(path.read_text())
+    config = configs.resolve(LMConfig, path)
+    assert {key: getattr(config, key) for key in values} == values
+    assert config.stateful and config.optimizer == "sgd" and config.lr_schedule == "step"
+    vocab = 10_002  # PTB's 10,000 words (with <unk> and <eos>) + padding + rnnlab's unknown
+    model = get_task("lm").build_model(config, range(vocab))
+    lstm = 4 * units * (units + units + 1)  # each layer: 4 gates over [input; state] + bias
+    assert model.count_params() == vocab * units + 2 * lstm + units * vocab + vocab
