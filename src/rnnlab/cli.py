@@ -113,7 +113,7 @@ def build_parser():
     bench.add_argument(
         "--lm",
         action="store_true",
-        help="only the language-model workload (training tokens/s of a 2-layer LSTM word LM, stateful)",
+        help="only the language-model workload (training tokens/s of a 2-layer LSTM word LM)",
     )
     bench.add_argument(
         "--repeats", type=int, default=None, help="rounds over all peers (default: 1 quick, 2 full)"

@@ -112,8 +112,9 @@ class LMWorkload:
     """A word-level language-model training step with the structure of pytorch/examples
     `word_language_model`: embedding, dropout, stacked LSTMs with dropout between them,
     dropout, logits over the vocabulary; the states carried from one window to the
-    next (stateful). The defaults are that example's (200 units, 2 layers, 35 steps,
-    batch 20, dropout 0.2) on PTB's 10,000 words. Rates count training tokens.
+    next (stateful; see `rnnlab.bench.worker` for each peer). The defaults are that
+    example's (200 units, 2 layers, 35 steps, batch 20, dropout 0.2) on PTB's 10,000
+    words. Rates count training tokens.
 
     Args:
         cell: 'lstm', 'gru' or 'simple'.

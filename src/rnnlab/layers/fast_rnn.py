@@ -18,7 +18,9 @@ implements:
 - no `recurrent_dropout` (input `dropout` is native: one mask per sequence);
 - GRU with `reset_after=True`.
 
-With any `use_bias`, `initial_state`, `return_state`, `stateful`, masking,
+With any `use_bias`, `initial_state`, `return_state`, `stateful` (whose states,
+unlike those of Keras' own layers, are tracked variables, so that they are
+carried from batch to batch inside `fit` on JAX too), masking,
 `zero_output_for_mask`, `go_backwards`, `unroll`, regularizers and constraints.
 Every other configuration (another activation, `recurrent_dropout`,
 `reset_after=False`, mixed precision, the TensorFlow and PyTorch backends,
@@ -215,6 +217,40 @@ class _NativeLoop:
         states = [h_last, c_last] if self._cell_name == "lstm" else [h_last]
         return last_output, out, states
 
+    def build(self, sequences_shape, initial_state_shape=None):
+        super().build(sequences_shape, initial_state_shape)
+        if self.stateful and keras.backend.backend() == "jax":
+            # Keras creates a stateful layer's state variables untracked. The JAX trainer then
+            # bakes their first values into the compiled step and drops every update, so states
+            # are never carried inside fit/evaluate. Tracked, they are non-trainable variables
+            # that the trainer carries from step to step (and that are saved with the weights).
+            # TensorFlow and PyTorch update untracked variables in place already.
+            tracked = {id(v) for v in self.non_trainable_variables}
+            for variable in keras.tree.flatten(self.states):
+                if id(variable) not in tracked:
+                    self._track_variable(variable)
+
+    def _tracked_states(self):
+        """The state variables this layer tracks (stateful, JAX), first in `weights`."""
+        if not (self.stateful and self.states is not None):
+            return []
+        ids = {id(v) for v in self._non_trainable_variables}
+        return [v for v in keras.tree.flatten(self.states) if id(v) in ids]
+
+    def set_weights(self, weights):
+        """Also takes the weights of Keras' own layer (without the tracked states)."""
+        states = self._tracked_states()
+        if states and len(weights) == len(self.weights) - len(states):
+            weights = [keras.ops.convert_to_numpy(v) for v in states] + list(weights)
+        super().set_weights(weights)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if initial_state is None and self.stateful and keras.backend.backend() == "torch":
+            # Start from copies: Keras' layer reads the state variables themselves, which its
+            # end-of-call update then changes in place under autograd's feet in training.
+            initial_state = [ops.copy(state) for state in keras.tree.flatten(self.states)]
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
     def get_config(self):
         config = super().get_config()
         if not self.native:  # only when set: the configuration stays loadable by Keras' own layer
@@ -224,6 +260,8 @@ class _NativeLoop:
     def load_own_variables(self, store):
         # Layers saved by the earlier FastRNN (its own layer) kept kernel, recurrent_kernel and bias
         # on the layer itself; they now live on the cell, as in Keras.
+        if not len(store.keys()) and self._tracked_states():
+            return  # saved by Keras' own stateful layer, which keeps no states: they start at zero
         if len(store.keys()) == 3 and not self._trainable_variables:
             cell = self.cell
             for i, v in enumerate(cell._trainable_variables + cell._non_trainable_variables):

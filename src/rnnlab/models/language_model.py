@@ -41,7 +41,8 @@ def build_language_model(
         dropout: dropout on the embeddings and on each recurrent layer's output.
         tie_weights: share the embedding matrix with the output layer (needs
             `units == embedding_dim`).
-        fast_layers: rnnlab's layers (native loops on JAX); False: Keras' own.
+        fast_layers: rnnlab's layers (native loops on JAX); False: Keras' own
+            loop (for a stateful model: rnnlab's layers with `native=False`).
         stateful_batch_size: make the recurrent layers stateful (each batch starts
             from the previous batch's final states) for batches of exactly this
             many rows; None: every batch starts from zero states.
@@ -70,15 +71,16 @@ def build_language_model(
             f"Expected stateful_batch_size to be a positive int. Received: {stateful_batch_size!r}"
         )
     stateful = stateful_batch_size is not None
+    layer_options = {"fast": fast_layers}
+    if stateful:  # rnnlab's layers track their states (carried inside fit on JAX; Keras' own are not)
+        layer_options = {"fast": True, "stateful": True, **({} if fast_layers else {"native": False})}
     ids = keras.Input(batch_shape=(stateful_batch_size, None), dtype="int32", name="ids")
     embedding = TiedEmbedding(vocab_size, embedding_dim, reverse_bias=tie_weights, name="embedding")
     x = embedding(ids)
     if dropout:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for depth in range(num_layers):
-        x = recurrent_layer(
-            cell, units, fast=fast_layers, return_sequences=True, stateful=stateful, name=f"rnn_{depth}"
-        )(x)
+        x = recurrent_layer(cell, units, return_sequences=True, name=f"rnn_{depth}", **layer_options)(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{depth}")(x)
     if tie_weights:

@@ -97,8 +97,9 @@ class Task:
         perplexity); `best_epoch` is 1-based or None."""
         return {}
 
-    def callbacks(self, config, model):
-        """Extra Keras callbacks for every `fit` of training (e.g. resetting states)."""
+    def callbacks(self, config, model, start_step=0):
+        """Extra Keras callbacks for a `fit` of one epoch from batch `start_step` (above 0
+        when resuming within the epoch), e.g. resetting states."""
         return []
 
     def check_run(self, config, preprocessor, model, folder):
@@ -344,7 +345,7 @@ def fit(task, config, model, train, validation, folder, backend, log=print):
         callbacks = [
             _checkpoint_callback(checkpoints, state, config.checkpoint_every, metric_values),
             _progress_callback(config.epochs),
-            *task.callbacks(config, model),
+            *task.callbacks(config, model, start_step=state["step"]),
         ]
         metric_values = None
         result = model.fit(

@@ -106,11 +106,12 @@ class LMPreprocessor:
 def load_preprocessor(path):
     """Reads an `LMPreprocessor`; malformed files are a clear ValueError."""
     config = read_preprocessor_config(path, "lm", "language-model")
+    if config.get("level") == "subword":
+        from rnnlab.optional import require
+
+        require("tokenizers", "BPE subwords")
     try:
         if config["level"] == "subword":
-            from rnnlab.optional import require
-
-            require("tokenizers", "BPE subwords")
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_str(config["vocabulary"]["tokenizer"])

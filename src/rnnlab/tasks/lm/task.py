@@ -30,6 +30,7 @@ from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stre
 MAX_PROMPT_CHARS = 10_000
 MAX_LENGTH = 100_000
 IMDB_VALIDATION_REVIEWS = 2_000
+START_ID = 1  # subwords: [START], before every document
 
 
 def imdb_streams():
@@ -113,7 +114,7 @@ class LMTask(Task):
             )
         return super().batch_order(config, examples, shuffle)
 
-    def callbacks(self, config, model):
+    def callbacks(self, config, model, start_step=0):
         if not config.stateful:
             return []
         import keras
@@ -121,8 +122,13 @@ class LMTask(Task):
         def reset(*_):
             reset_states(model)
 
-        # Zero states at the start of every epoch and before and after every evaluation.
-        return [keras.callbacks.LambdaCallback(on_epoch_begin=reset, on_test_begin=reset, on_test_end=reset)]
+        # Zero states at the start of every epoch (not when resuming within one: the checkpoint
+        # holds the states reached) and before and after every evaluation.
+        return [
+            keras.callbacks.LambdaCallback(
+                on_epoch_begin=None if start_step else reset, on_test_begin=reset, on_test_end=reset
+            )
+        ]
 
     def examples(self, config, split, preprocessor):
         return self._examples(
@@ -168,11 +174,12 @@ class LMTask(Task):
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         reset_states(model)
         metrics = super().evaluate_examples(model, config, examples)
-        metrics["loss"] = metrics.pop("cross_entropy")  # exact nats per token
+        # exact nats per token (runs saved before the metric existed: their loss, exact for their windows)
+        metrics["loss"] = metrics.pop("cross_entropy", metrics["loss"])
         return {**metrics, **self._per_token(config, metrics["loss"])}
 
     def summary_metrics(self, config, history, best_epoch):
-        values = history.get("val_cross_entropy")
+        values = history.get("val_cross_entropy") or history.get("val_loss")
         if not values:
             return {}
         epoch = best_epoch if (config.restore_best and best_epoch) else len(values)
@@ -248,10 +255,15 @@ class LMPredictor(Predictor):
             raise ValueError(f"Expected 1 <= length <= {MAX_LENGTH}. Received: {length!r}")
         if top_k is not None and top_k < 1:
             raise ValueError(f"Expected top_k >= 1. Received: {top_k!r}")
+        prompt_ids = list(self.preprocessor.encode(prompt))
+        if self.preprocessor.level == "subword":
+            prompt_ids = [START_ID, *prompt_ids]  # as every training document starts
         ids = Generator(self.model).sample(
-            self.preprocessor.encode(prompt), length, temperature=temperature, top_k=top_k, seed=seed,
+            prompt_ids, length, temperature=temperature, top_k=top_k, seed=seed,
             banned=self.preprocessor.banned,  # never padding or [UNK]
         )  # fmt: skip
+        if self.preprocessor.level == "subword":  # decoded with the prompt: spacing at the seam is kept
+            return self.preprocessor.decode(prompt_ids + ids)[len(self.preprocessor.decode(prompt_ids)) :]
         return self.preprocessor.decode(ids)
 
     def predict(self, prompts):
