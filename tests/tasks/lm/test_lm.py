@@ -171,3 +171,30 @@ def test_zaremba_recipes_build_the_papers_models(name, units, published):
     lstm = 4 * units * (units + units + 1)  # each layer: 4 gates over [input; state] + bias
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert trainable == vocab * units + 2 * lstm + units * vocab + vocab
+
+
+def test_imdb_subword_lm_never_reads_test_reviews_and_reports_word_perplexity(real_imdb, tmp_path, capsys):
+    from rnnlab.tasks.lm.task import first_words, imdb_streams, tokens_per_word
+
+    streams = imdb_streams()
+    assert len(streams["train"]) == 73_000 and len(streams["valid"]) == 2_000
+    assert streams["test"] is streams["valid"]
+    from rnnlab.datasets import imdb
+
+    allowed = imdb.load_texts("train")[0] + imdb.load_texts("unsup")[0]  # (a few test texts recur here)
+    assert sorted(streams["train"] + streams["valid"]) == sorted(allowed)
+    kept = first_words(["a b c", "d e", "f g h"], 4)
+    assert kept == ["a b c", "d"]
+    run = tmp_path / "imdb"
+    args = ["train", "lm", "--corpus", "imdb", *TINY, "--limit", "4000", "--max-vocab", "300", "--stateful"]
+    assert main([*args, "--output", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    preprocessor = load_preprocessor(run / "preprocessor.json")
+    ratio = tokens_per_word(first_words(streams["test"], 4000), preprocessor)
+    assert metrics["corpus"] == "imdb" and 1.0 < ratio < 4.0 and len(preprocessor) <= 300
+    assert metrics["test_word_perplexity"] == pytest.approx(np.exp(metrics["test_loss"] * ratio), rel=1e-6)
+    assert metrics["val_perplexity"] == pytest.approx(np.exp(metrics["val_loss"]))
+    capsys.readouterr()
+    assert main(["generate", str(run), "--prompt", "This movie", "--length", "5", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("This movie") and len(out) > len("This movie")

@@ -48,6 +48,15 @@ def imdb_streams():
     }
 
 
+def tokens_per_word(documents, preprocessor):
+    """Predicted subword tokens per word of `documents`, to turn nats per token into word
+    perplexity: words are the whitespace-separated ones plus one per document boundary
+    (as PTB counts `<eos>`), tokens the subwords plus the `[START]` of each document."""
+    targets = len(preprocessor.encode(documents)) - 1
+    words = sum(len(document.split()) for document in documents) + len(documents) - 1
+    return targets / words
+
+
 def first_words(reviews, limit):
     """The first reviews holding `limit` whitespace-separated words (the last one cut)."""
     kept, words = [], 0
@@ -176,7 +185,12 @@ class LMTask(Task):
         metrics = super().evaluate_examples(model, config, examples)
         # exact nats per token (runs saved before the metric existed: their loss, exact for their windows)
         metrics["loss"] = metrics.pop("cross_entropy", metrics["loss"])
-        return {**metrics, **self._per_token(config, metrics["loss"])}
+        metrics.update(self._per_token(config, metrics["loss"]))
+        if config.level == "subword" and preprocessor is not None:
+            ratio = tokens_per_word(load_streams(config)["test"], preprocessor)
+            metrics["tokens_per_word"] = ratio
+            metrics["word_perplexity"] = math.exp(min(metrics["loss"] * ratio, 50.0))
+        return metrics
 
     def summary_metrics(self, config, history, best_epoch):
         values = history.get("val_cross_entropy") or history.get("val_loss")
@@ -198,6 +212,8 @@ class LMTask(Task):
     def describe(self, metrics):
         per = f"{metrics['test_bpc']:.3f} bits/char" if "test_bpc" in metrics else (
             f"perplexity {metrics['test_perplexity']:.1f}")  # fmt: skip
+        if "test_word_perplexity" in metrics:
+            per += f"; word perplexity {metrics['test_word_perplexity']:.1f}"
         return f"Evaluation loss {metrics['test_loss']:.4f} nats/token ({per})"
 
     def plot_title(self, config, num_train):
