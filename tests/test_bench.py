@@ -87,7 +87,7 @@ def test_lm_flops_by_hand_and_round_trip():
         runner.run("huge")
 
 
-@pytest.mark.parametrize("peer", ["rnnlab", "rnnlab-stock", "torch-native"])
+@pytest.mark.parametrize("peer", ["rnnlab", "torch-native"])
 def test_worker_measures_a_tiny_language_model(peer):
     if not is_available(runner.PEER_LIBRARIES[peer]):
         pytest.skip(f"{runner.PEER_LIBRARIES[peer]} is not installed")
