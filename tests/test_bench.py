@@ -85,6 +85,10 @@ def test_lm_flops_by_hand_and_round_trip():
         LMWorkload(mode="infer")
     with pytest.raises(ValueError, match="Expected a suite in .* Received: 'huge'"):
         runner.run("huge")
+    assert runner.find_workload("lstm/train/b32") == Workload("lstm", "train", 32)
+    assert runner.find_workload("lm-lstm-2x200/train/b20") == LMWorkload()
+    with pytest.raises(ValueError, match="Expected a workload in .* Received: 'lstm/train/b7'"):
+        runner.find_workload("lstm/train/b7")
 
 
 @pytest.mark.parametrize("peer", ["rnnlab", "torch-native"])

@@ -116,6 +116,13 @@ def build_parser():
         help="only the language-model workload (training tokens/s of a 2-layer LSTM word LM)",
     )
     bench.add_argument(
+        "--workload",
+        metavar="NAME",
+        default=None,
+        help="only this workload, e.g. lstm/train/b32 or lm-lstm-2x200/train/b20 (with --quick: against "
+        "the quick peers; default: the suite's workloads)",
+    )
+    bench.add_argument(
         "--repeats", type=int, default=None, help="rounds over all peers (default: 1 quick, 2 full)"
     )
     bench.add_argument(
@@ -213,13 +220,17 @@ def _bench(args):
         flags = " and ".join(f"--{name}" for name in chosen)
         raise ValueError(f"Expected at most one of --quick, --translation and --lm. Received: {flags}.")
     suite = chosen[0] if chosen else "full"
-    result = runner.run(suite, repeats=args.repeats, peers=args.peers)
+    if args.workload is not None:
+        runner.find_workload(args.workload)  # a wrong name fails before anything runs
+    result = runner.run(suite, repeats=args.repeats, peers=args.peers, workload=args.workload)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = args.output or f"results/bench/bench{'' if suite == 'full' else '-' + suite}-{stamp}.json"
     runs.write_json(output, result)
     print(runner.markdown(result))
     print(f"Record: {output}")
-    workload = "simple/train/b32" if suite in ("full", "quick") else next(iter(result["results"]))
+    workload = args.workload or (
+        "simple/train/b32" if suite in ("full", "quick") else next(iter(result["results"]))
+    )
     speedup = runner.speedup_vs_fastest_peer(result, workload)
     print(f"speedup_vs_fastest_peer={speedup:.2f}" if speedup is not None else "speedup_vs_fastest_peer=n/a")
 

@@ -60,7 +60,15 @@ def run_worker(peer, workloads, seconds, windows, timeout=900):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, log=print):
+def find_workload(name):
+    """The workload of any suite called `name` (e.g. 'lstm/train/b32')."""
+    known = {w.name: w for make, _ in SUITES.values() for w in make()}
+    if name not in known:
+        raise ValueError(f"Expected a workload in {sorted(known)}. Received: {name!r}")
+    return known[name]
+
+
+def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workload=None, log=print):
     """Runs the benchmark; returns the result dict (see `write`).
 
     Args:
@@ -69,12 +77,13 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, log=pri
         repeats: rounds over all peers (default: 1 quick, 2 otherwise).
         peers: peers to run (default: the suite's).
         seconds, windows: length and number of timing windows per workload.
+        workload: run only the workload of this name (any suite's), with the suite's peers.
     """
     if suite not in SUITES:
         raise ValueError(f"Expected a suite in {sorted(SUITES)}. Received: {suite!r}")
     quick = suite == "quick"
     make_workloads, default_peers = SUITES[suite]
-    workloads = make_workloads()
+    workloads = [find_workload(workload)] if workload else make_workloads()
     peers = [p for p in (peers or default_peers) if is_available(PEER_LIBRARIES[p])]
     repeats = repeats or (1 if quick else 2)
     seconds = seconds or (0.6 if quick else 1.0)
