@@ -7,12 +7,14 @@ Import after the Keras backend is chosen (importing this imports Keras).
 from rnnlab.layers.attention import AdditiveAttention, LuongAttention
 from rnnlab.layers.fast_rnn import GRU, LSTM, FastRNN, SimpleRNN
 from rnnlab.layers.masking import EndMask
+from rnnlab.layers.pooling import ConcatPooling
 from rnnlab.layers.tied_embedding import TiedEmbedding
 
 __all__ = [
     "GRU",
     "LSTM",
     "AdditiveAttention",
+    "ConcatPooling",
     "EndMask",
     "FastRNN",
     "LuongAttention",

@@ -9,7 +9,7 @@ model. With the defaults it is exactly the article's model:
 
 from rnnlab.cells import check_cell, recurrent_layer
 
-POOLINGS = ("last", "mean")
+POOLINGS = ("last", "mean", "concat")
 
 
 def _check_positive_int(name, value):
@@ -61,8 +61,9 @@ def build_classifier(
         recurrent_dropout: dropout on the recurrent connections.
         output_dropout: dropout before the output layer.
         l1, l2: weight penalties on every recurrent and output kernel.
-        pooling: 'last' (final state, the article's choice) or 'mean' (average
-            of every step's output, padding excluded when masked).
+        pooling: 'last' (final state, the article's choice), 'mean' (average
+            of every step's output, padding excluded when masked) or 'concat'
+            (last, max and mean side by side: ULMFiT's concat pooling).
         embedding_matrix: optional `(vocab_size, embedding_dim)` array of
             pretrained vectors (word2vec, GloVe) to start from.
         trainable_embeddings: False freezes the embedding matrix.
@@ -134,6 +135,10 @@ def build_classifier(
         layers.append(keras.layers.Bidirectional(rnn, name=f"bi{rnn.name}") if bidirectional else rnn)
     if pooling == "mean":
         layers.append(keras.layers.GlobalAveragePooling1D(name="mean_pool"))
+    elif pooling == "concat":
+        from rnnlab.layers import ConcatPooling
+
+        layers.append(ConcatPooling(name="concat_pool"))
     if output_dropout:
         layers.append(keras.layers.Dropout(output_dropout, name="output_dropout"))
     activation, outputs = ("sigmoid", 1) if num_classes == 2 else ("softmax", num_classes)

@@ -41,7 +41,10 @@ class SentimentConfig(TrainConfig):
     # --- architecture (article 2.3, 9.1) ---
     num_layers: int = option(1, "stacked recurrent layers", min=1, max=100)
     bidirectional: bool = option(False, "read reviews in both directions")
-    pooling: str = option("last", "classify from the last state or the mean of all states", choices=POOLINGS)
+    pooling: str = option(
+        "last", "classify from the last state, the mean of all states, or concat: [last, max, mean]",
+        choices=POOLINGS,
+    )  # fmt: skip
     mask: bool = option(False, "skip padded positions, so padding never changes a prediction")
     # --- regularisation (article 9.1) ---
     dropout: float = option(0.0, "dropout on the recurrent layers' inputs", **RATE)
@@ -64,9 +67,21 @@ class SentimentConfig(TrainConfig):
     embeddings: str | None = option(None, "word2vec or GloVe file to initialise the embedding matrix from")
     embeddings_format: str = option("auto", "format of --embeddings", choices=FORMATS)
     freeze_embeddings: bool = option(False, "keep pretrained embeddings fixed during training")
+    # --- a pretrained language model (Dai & Le; ULMFiT) ---
+    init_from: str | None = option(
+        None,
+        "an `rnnlab train lm --corpus imdb` run to start from: its subword tokenizer, embedding and "
+        "recurrent layers (sets --tokenizer subword, --cell, --embedding-dim, --units, --num-layers)",
+    )
 
     def __post_init__(self):
         super().__post_init__()
+        if self.init_from and (self.bidirectional or self.embeddings):
+            raise ValueError(
+                "init_from starts from a left-to-right language model's embedding and layers: it cannot "
+                f"be combined with bidirectional or embeddings. Received: init_from={self.init_from!r}, "
+                f"bidirectional={self.bidirectional}, embeddings={self.embeddings!r}"
+            )
         if self.bucket and not self.mask:
             raise ValueError(
                 "bucket=True needs mask=True: without masking, the padding of a batch changes predictions."

@@ -33,6 +33,12 @@ def make_preprocessor(config):
     """The preprocessor of a config, fitted on training (and unlabelled) text only."""
     from rnnlab.text.words import WordTokenizer, english_stop_words
 
+    if config.init_from:  # the language model's own subwords
+        from rnnlab.tasks.sentiment.pretrained_lm import load_pretrained_lm
+
+        return SubwordPreprocessor(
+            load_pretrained_lm(config.init_from).preprocessor.vocabulary, config.maxlen
+        )
     if config.tokenizer == "subword":
         texts, _ = imdb.load_texts("train")
         if config.limit is None:
@@ -83,7 +89,10 @@ class SentimentTask(Task):
         return load_preprocessor(path)
 
     def prepare(self, config, preprocessor):
-        """Loads pretrained vectors (article 7.3); the config takes their dimension."""
+        """Loads a pretrained language model (its architecture becomes the config's) or
+        pretrained vectors (article 7.3; the config takes their dimension)."""
+        if config.init_from:
+            return self._prepare_from_lm(config, preprocessor)
         if not config.embeddings:
             return config, {}
         from rnnlab.embeddings import embedding_matrix, load_vectors
@@ -100,14 +109,28 @@ class SentimentTask(Task):
         )
         return config, {"embedding_matrix": matrix, "metrics": {"embedding_coverage": coverage}}
 
+    def _prepare_from_lm(self, config, preprocessor):
+        from rnnlab.tasks.sentiment.pretrained_lm import load_pretrained_lm
+
+        lm = load_pretrained_lm(config.init_from)
+        wanted = {**lm.architecture(), "tokenizer": "subword", "max_features": preprocessor.vocab_size}
+        changed = {key: value for key, value in wanted.items() if getattr(config, key) != value}
+        if changed:
+            print(
+                f"From the language model {config.init_from}: "
+                + ", ".join(f"{k}={v}" for k, v in changed.items())
+            )
+            config = dataclasses.replace(config, **changed)
+        return config, {"lm_weights": lm.weights()}
+
     def examples(self, config, split, preprocessor):
         sequences, labels = load_sequences(config, split, preprocessor)
         return Examples(sequences, labels, pad_side="front")
 
-    def build_model(self, config, preprocessor, embedding_matrix=None, **_):
+    def build_model(self, config, preprocessor, embedding_matrix=None, lm_weights=None, **_):
         from rnnlab.models import build_classifier
 
-        return build_classifier(
+        model = build_classifier(
             vocab_size=preprocessor.vocab_size,
             embedding_dim=config.embedding_dim,
             units=config.units,
@@ -126,6 +149,11 @@ class SentimentTask(Task):
             trainable_embeddings=not config.freeze_embeddings,
             fast_layers=config.fast_layers,
         )
+        if lm_weights is not None:
+            from rnnlab.tasks.sentiment.pretrained_lm import copy_into
+
+            copy_into(model, lm_weights, config.num_layers)
+        return model
 
     def loss_and_metrics(self, config):
         return "binary_crossentropy", ["accuracy"]
