@@ -95,6 +95,23 @@ def real_tinyshakespeare():
     return True
 
 
+IMDB_LM_LIMIT = 3000  # words of reviews
+IMDB_LM = (
+    f"--corpus imdb --limit {IMDB_LM_LIMIT} --max-vocab 200 --epochs 1 --units 8 --embedding-dim 8 "
+    "--num-layers 2 --seq-len 16 --batch-size 8 --stateful"
+)
+
+
+@pytest.fixture(scope="session")
+def imdb_lm(real_imdb, tmp_path_factory):
+    """A tiny stateful subword language model of real IMDb reviews (a run folder)."""
+    from rnnlab.cli import main
+
+    run = tmp_path_factory.mktemp("imdb-lm") / "run"
+    assert main(["train", "lm", *IMDB_LM.split(), "--output", str(run)]) == 0
+    return run
+
+
 @pytest.fixture(scope="session")
 def fsdd_wavs(real_fsdd, tmp_path_factory):
     """Two real FSDD recordings (test split) as WAV files: a 7 and a 3."""

@@ -173,7 +173,7 @@ def test_zaremba_recipes_build_the_papers_models(name, units, published):
     assert trainable == vocab * units + 2 * lstm + units * vocab + vocab
 
 
-def test_imdb_subword_lm_never_reads_test_reviews_and_reports_word_perplexity(real_imdb, tmp_path, capsys):
+def test_imdb_subword_lm_never_reads_test_reviews_and_reports_word_perplexity(imdb_lm, capsys):
     from rnnlab.tasks.lm.task import first_words, imdb_streams, tokens_per_word
 
     streams = imdb_streams()
@@ -185,13 +185,13 @@ def test_imdb_subword_lm_never_reads_test_reviews_and_reports_word_perplexity(re
     assert sorted(streams["train"] + streams["valid"]) == sorted(allowed)
     kept = first_words(["a b c", "d e", "f g h"], 4)
     assert kept == ["a b c", "d"]
-    run = tmp_path / "imdb"
-    args = ["train", "lm", "--corpus", "imdb", *TINY, "--limit", "4000", "--max-vocab", "300", "--stateful"]
-    assert main([*args, "--output", str(run)]) == 0
+    run = imdb_lm  # --limit 3000 --max-vocab 200 --stateful
     metrics = json.loads((run / "metrics.json").read_text())
     preprocessor = load_preprocessor(run / "preprocessor.json")
-    ratio = tokens_per_word(first_words(streams["test"], 4000), preprocessor)
-    assert metrics["corpus"] == "imdb" and 1.0 < ratio < 4.0 and len(preprocessor) <= 300
+    ratio = tokens_per_word(first_words(streams["test"], 3000), preprocessor)
+    assert (
+        metrics["corpus"] == "imdb" and metrics["stateful"] and 1.0 < ratio < 4.0 and len(preprocessor) <= 200
+    )
     assert metrics["test_word_perplexity"] == pytest.approx(np.exp(metrics["test_loss"] * ratio), rel=1e-6)
     assert metrics["val_perplexity"] == pytest.approx(np.exp(metrics["val_loss"]))
     capsys.readouterr()

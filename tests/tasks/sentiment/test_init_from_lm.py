@@ -9,16 +9,6 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.tasks.sentiment.config import SentimentConfig
 
-LM = "--corpus imdb --limit 3000 --max-vocab 200 --epochs 1 --units 8 --embedding-dim 8 --num-layers 2 "
-LM += "--seq-len 16 --batch-size 8 --stateful"
-
-
-@pytest.fixture(scope="module")
-def imdb_lm(real_imdb, tmp_path_factory):
-    run = tmp_path_factory.mktemp("lm") / "imdb-lm"
-    assert main(["train", "lm", *LM.split(), "--output", str(run)]) == 0
-    return run
-
 
 def numpy(x):
     from keras import ops
