@@ -38,7 +38,10 @@ CONTRACT = {
     },
     "lm": {
         "data": "real_tinyshakespeare",  # --limit keeps the first 3,000 characters of each text
-        "args": "--epochs 2 --units 8 --embedding-dim 8 --num-layers 1 --seq-len 16 --batch-size 16".split(),
+        # stateful: resuming must also restore the states carried between batches
+        "args": (
+            "--epochs 2 --units 8 --embedding-dim 8 --num-layers 1 --seq-len 16 --batch-size 16 --stateful"
+        ).split(),
         "limit": "3000",
         "inputs": ["ROMEO:", "First Citizen"],
     },
@@ -112,10 +115,12 @@ def test_resume_after_an_interruption_gives_the_uninterrupted_weights(name, requ
     spec = CONTRACT[name]
     args = list(spec["args"])
     values = {}
-    while args:  # --name value, or --no-name for a false switch
+    while args:  # --name value, --no-name for a false switch, --name alone for a true one
         flag = args.pop(0)
         if flag.startswith("--no-"):
             values[flag[5:].replace("-", "_")] = False
+        elif not args or args[0].startswith("--"):
+            values[flag[2:].replace("-", "_")] = True
         else:
             value = args.pop(0)
             values[flag[2:].replace("-", "_")] = int(value) if value.isdigit() else value
