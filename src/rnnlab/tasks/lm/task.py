@@ -17,6 +17,7 @@ IMDb: the 25,000 training and 50,000 unlabelled reviews (never the test
 reviews), BPE subwords; a fixed (seed 0) set of 2,000 of them validates.
 """
 
+import functools
 import math
 import sys
 
@@ -33,9 +34,11 @@ IMDB_VALIDATION_REVIEWS = 2_000
 START_ID = 1  # subwords: [START], before every document
 
 
+@functools.lru_cache(maxsize=1)  # a run asks for the streams several times; decoding takes seconds
 def imdb_streams():
     """`{'train', 'valid', 'test'}` lists of reviews: IMDb's training and unlabelled
-    reviews, 2,000 of them (a fixed draw) held out to validate and evaluate."""
+    reviews, 2,000 of them (a fixed draw) held out to validate and evaluate. Shared
+    between calls: do not modify."""
     from rnnlab.datasets import imdb
 
     reviews = imdb.load_texts("train")[0] + imdb.load_texts("unsup")[0]
