@@ -148,6 +148,17 @@ def build_parser():
         default=None,
         help="Keras backends to compare with (default: every installed one)",
     )
+    serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
+    serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    serve.add_argument(
+        "--token",
+        default=None,
+        help="access token every request must carry (default: $RNNLAB_TOKEN); required off loopback",
+    )
+    _add_backend(serve)
+
     for name in TASKS:
         get_task(name).add_commands(commands)
     return parser
@@ -241,7 +252,16 @@ def _gradcheck(args):
     return 0 if gradcheck_report.run(args.backends) else 1
 
 
+def _serve(args):
+    from rnnlab.serve import serve
+
+    if args.backend:
+        backends.select(args.backend)
+    serve(args.run_dirs, host=args.host, port=args.port, token=args.token)
+
+
 COMMANDS = {
+    "serve": _serve,
     "train": _train,
     "evaluate": _evaluate,
     "predict": _predict,

@@ -19,6 +19,8 @@ EXTRAS = {  # module -> (pip package, rnnlab extra)
     "soundfile": ("soundfile", "speech"),
     "librosa": ("librosa", "speech"),
     "jiwer": ("jiwer", "speech"),
+    "fastapi": ("fastapi", "serve"),
+    "uvicorn": ("uvicorn", "serve"),
 }
 
 

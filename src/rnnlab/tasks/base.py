@@ -550,6 +550,9 @@ class Predictor:
     def predict(self, inputs):
         raise NotImplementedError
 
+    def warm_up(self, max_batch):
+        """Compiles what answering batches of up to `max_batch` inputs needs (a server calls it at start)."""
+
 
 def load_predictor(run_dir, backend=None):
     """The task's `Predictor` for a run folder (dispatching on its `run.json`)."""

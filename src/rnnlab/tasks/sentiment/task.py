@@ -278,13 +278,33 @@ class SentimentPredictor(Predictor):
         for text in texts:
             if not isinstance(text, str):
                 raise ValueError(f"Expected texts as str. Received: {type(text).__name__}")
-        x = self.preprocessor(texts)
-        probabilities = self.model.predict(x, verbose=0, batch_size=256)[:, 0]
+        probabilities = self._probabilities(self.preprocessor(texts))
         known = [self.preprocessor.known_tokens(text) for text in texts]
         return [
             Prediction(LABELS[int(p >= 0.5)], float(p), int(k))
             for p, k in zip(probabilities, known, strict=True)
         ]
+
+    def _probabilities(self, x, chunk=256):
+        """P(positive) per row of `x`; batches padded to a power of two, so a server compiles few shapes."""
+        import keras
+
+        out = []
+        for start in range(0, len(x), chunk):
+            rows = x[start : start + chunk]
+            size = 1 << (len(rows) - 1).bit_length()
+            padded = np.concatenate([rows, np.zeros((size - len(rows), *rows.shape[1:]), rows.dtype)])
+            scores = keras.ops.convert_to_numpy(self.model.predict_on_batch(padded))
+            out.append(np.asarray(scores)[: len(rows), 0])
+        return np.concatenate(out)
+
+    def warm_up(self, max_batch):
+        size = 1
+        while True:
+            self.predict([""] * min(size, max_batch))
+            if size >= max_batch:
+                break
+            size *= 2
 
     def explain(self, texts):
         """Occlusion explanations (`rnnlab.tasks.sentiment.occlusion`) for texts."""

@@ -1,0 +1,15 @@
+"""The HTTP API and the demo page over trained runs (`rnnlab serve RUN_DIR ...`).
+
+One endpoint per task found in the run folders (`/v1/sentiment`, `/v1/translate`,
+`/v1/transcribe`, `/v1/generate`), plus `/health`, `/v1/models`, the OpenAPI
+docs (`/docs`) and one page at `/`. Models are loaded once, at start.
+Needs the `serve` extra (FastAPI, uvicorn, python-multipart).
+
+Example:
+>>> app = create_app(["runs/article"])  # doctest: +SKIP
+>>> serve(["runs/article"], port=8000)  # doctest: +SKIP
+"""
+
+from rnnlab.serve.app import Limits, create_app, serve
+
+__all__ = ["Limits", "create_app", "serve"]

@@ -1,0 +1,299 @@
+"""The FastAPI app: runs loaded once, request limits, the access token, errors, the page.
+
+Errors are JSON `{"error": message}`: 401 (token), 413 (body too large), 415
+(wrong content type), 422 (invalid JSON, a value out of range, input the model
+cannot use, with what was received and what is expected), and 500 for a model
+failure, whose response carries only an id; the traceback goes to the log.
+"""
+
+import asyncio
+import functools
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+from rnnlab.optional import require
+
+LOG = logging.getLogger("rnnlab.serve")
+TOKEN_ENV = "RNNLAB_TOKEN"  # the access token, when --token is not given
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what one request may ask for (each beyond it is a 413 or 422).
+
+    Args:
+        max_body_bytes: request body (a 30-second 16-bit WAV at 16 kHz is about 1 MB).
+        max_text_chars: a review to classify (IMDb's longest is about 14,000 characters).
+        max_sentence_chars: a sentence to translate.
+        max_prompt_chars: a prompt to continue.
+        max_generate_length: tokens generated per request.
+        max_beam_size: beam width for translation.
+        max_batch: sentiment requests answered together by one model call.
+
+    Audio longer than the speech run accepts (10 s for digits, 30 s for digit
+    strings) is refused by the run's preprocessor.
+    """
+
+    max_body_bytes: int = 2_000_000
+    max_text_chars: int = 20_000
+    max_sentence_chars: int = 1_000
+    max_prompt_chars: int = 2_000
+    max_generate_length: int = 1_000
+    max_beam_size: int = 16
+    max_batch: int = 64
+
+
+class ServedModel:
+    """A run's `Predictor` and the one thread that calls it (models are not shared between threads)."""
+
+    def __init__(self, predictor, run_dir):
+        self.predictor = predictor
+        self.name = Path(run_dir).name
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"rnnlab-{predictor.task.name}")
+
+    async def call(self, function, *args, **kwargs):
+        """`function(*args, **kwargs)` on the model's thread, awaited."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(function, *args, **kwargs))
+
+    def describe(self):
+        metrics_path = self.predictor.folder / "metrics.json"
+        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        return {
+            "task": self.predictor.task.name,
+            "run": self.name,
+            "backend": self.predictor.config.backend,
+            "test": metrics.get("test", {}),
+        }
+
+
+def _load(models):
+    """`ServedModel`s, one per task, from run folders or loaded `Predictor`s."""
+    from rnnlab.tasks.base import Predictor, load_predictor
+
+    served = {}
+    for item in models:
+        if isinstance(item, Predictor):
+            predictor, where = item, item.folder
+        else:
+            predictor, where = load_predictor(item), item
+        name = predictor.task.name
+        if name in served:
+            raise ValueError(
+                f"Expected at most one run per task. Received two {name!r} runs: "
+                f"{served[name].predictor.folder} and {predictor.folder}."
+            )
+        served[name] = ServedModel(predictor, where)
+    if not served:
+        raise ValueError("Expected at least one run folder to serve. Received: none.")
+    return served
+
+
+def create_app(models, token=None, limits=None):
+    """The FastAPI app serving `models`.
+
+    Args:
+        models: run folders (written by `rnnlab train`) or loaded `Predictor`s; at most one per task.
+        token: when set, every request must carry it (`Authorization: Bearer TOKEN`, or
+            `?token=TOKEN` for the page).
+        limits: `Limits` (default: `Limits()`).
+
+    Example:
+    >>> app = create_app(["runs/article"])  # doctest: +SKIP
+    """
+    fastapi = require("fastapi", "rnnlab serve")
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from rnnlab.serve import routes
+
+    limits = limits or Limits()
+    served = _load(models)
+    app = fastapi.FastAPI(
+        title="rnnlab",
+        description="Recurrent neural networks trained with rnnlab: " + ", ".join(sorted(served)),
+        version=_version(),
+    )
+    app.state.served = served
+    app.state.limits = limits
+    mounted = {}
+    for name, model in served.items():
+        add_routes = routes.ROUTES.get(name)
+        if add_routes is None:
+            LOG.warning("rnnlab serve has no endpoint for %r runs; %s is not served", name, model.name)
+            continue
+        mounted[name] = add_routes(app, model, limits)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "tasks": sorted(mounted)}
+
+    @app.get("/v1/models")
+    def list_models():
+        return {
+            "models": [{**served[name].describe(), "endpoint": path} for name, path in mounted.items()],
+            "limits": asdict(limits),
+        }
+
+    page = resources.files("rnnlab.serve").joinpath("page.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index():
+        return page
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, error):
+        return JSONResponse(status_code=422, content={"error": _validation_message(error.errors())})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, error):
+        return JSONResponse(status_code=error.status_code, content={"error": str(error.detail)},
+                            headers=getattr(error, "headers", None))  # fmt: skip
+
+    @app.exception_handler(ValueError)
+    async def unusable_input(request, error):  # the predictors' checks: what was received, what is expected
+        return JSONResponse(status_code=422, content={"error": str(error)})
+
+    @app.exception_handler(Exception)
+    async def failure(request, error):
+        error_id = uuid.uuid4().hex[:12]
+        LOG.error("request %s %s failed (id %s)", request.method, request.url.path, error_id, exc_info=error)
+        return JSONResponse(status_code=500, content={"error": "internal error", "id": error_id})
+
+    app.add_middleware(Guard, token=token, max_body_bytes=limits.max_body_bytes)
+    return app
+
+
+def _validation_message(errors):
+    parts = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            position = error.get("loc", ("body", "?"))[-1]
+            reason = error.get("ctx", {}).get("error", "not JSON")
+            parts.append(f"invalid JSON at character {position}: {reason}. Expected a JSON object.")
+            continue
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rnnlab")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class Guard:
+    """ASGI middleware: the access token and the body-size cap, before any endpoint runs."""
+
+    def __init__(self, app, token=None, max_body_bytes=Limits.max_body_bytes):
+        self.app = app
+        self.token = token.encode() if token else None
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or ())
+        if self.token is not None and not self._authorized(scope, headers):
+            return await _send_error(send, 401, "missing or wrong token: send 'Authorization: Bearer TOKEN'")
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                return await _send_error(send, 400, f"invalid Content-Length: {declared[:40]!r}")
+            if size > self.max_body_bytes:
+                return await _send_error(send, 413, self._too_large(size))
+            return await self.app(scope, receive, send)
+        # No length given (chunked): read the body up to the cap, then hand it on.
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_body_bytes:
+                return await _send_error(send, 413, self._too_large(f"more than {size}"))
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay():
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+    def _too_large(self, size):
+        return f"request body too large: {size} bytes. Expected at most {self.max_body_bytes} bytes."
+
+    def _authorized(self, scope, headers):
+        given = headers.get(b"authorization", b"")
+        if given.lower().startswith(b"bearer "):
+            given = given[7:].strip()
+        else:
+            from urllib.parse import parse_qs
+
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            given = (query.get("token") or [""])[0].encode("latin-1", "replace")
+        return hmac.compare_digest(given, self.token)
+
+
+async def _send_error(send, status, message):
+    body = json.dumps({"error": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def is_loopback(host):
+    """Whether `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(models, host="127.0.0.1", port=8000, token=None, limits=None, log_level="info"):
+    """Loads the runs and serves them with uvicorn until interrupted.
+
+    Args:
+        models: run folders, at most one per task.
+        host: interface to bind; anything but loopback requires a token.
+        port: TCP port.
+        token: access token (default: the `RNNLAB_TOKEN` environment variable, if set).
+
+    Raises:
+        ValueError: a non-loopback host without a token.
+    """
+    uvicorn = require("uvicorn", "rnnlab serve")
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if not is_loopback(host) and not token:
+        raise ValueError(
+            f"Binding to {host} exposes the models beyond this machine. Expected an access token: "
+            f"--token TOKEN or the {TOKEN_ENV} environment variable (or bind to 127.0.0.1)."
+        )
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"Expected a port in 0..65535. Received: {port!r}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(models, token=token, limits=limits)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

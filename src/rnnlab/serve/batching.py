@@ -1,0 +1,62 @@
+"""Requests that arrive while the model is busy are answered by one call.
+
+No request waits for company: the first one runs at once; those that queue up
+meanwhile (up to `max_batch`) form the next call. Under load the batch grows by
+itself, and an idle server answers with a batch of one.
+"""
+
+import asyncio
+
+
+class MicroBatcher:
+    """Answers `submit(item)` calls with `function(items)[i]`, batching queued items.
+
+    Args:
+        function: a list of items -> a list of results in the same order (run on `call`).
+        call: how to run `function` (e.g. `ServedModel.call`, the model's thread); awaited.
+        max_batch: the most items per call.
+
+    Example:
+    >>> batcher = MicroBatcher(predictor.predict, model.call)  # doctest: +SKIP
+    >>> await batcher.submit("a wonderful film")  # doctest: +SKIP
+    """
+
+    def __init__(self, function, call, max_batch=64):
+        if max_batch < 1:
+            raise ValueError(f"Expected max_batch >= 1. Received: {max_batch}")
+        self.function = function
+        self.call = call
+        self.max_batch = max_batch
+        self.queue = None
+        self.worker = None
+        self.loop = None
+        self.batch_sizes = []  # of the calls made, for the load record
+
+    async def submit(self, item):
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop or self.worker.done():  # first call, a new event loop, or a crash
+            self.loop, self.queue = loop, asyncio.Queue()
+            self.worker = loop.create_task(self._work())
+        future = loop.create_future()
+        await self.queue.put((item, future))
+        return await future
+
+    async def _work(self):
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            batch = [(item, future) for item, future in batch if not future.cancelled()]  # clients gone
+            if not batch:
+                continue
+            self.batch_sizes.append(len(batch))
+            try:
+                results = await self.call(self.function, [item for item, _ in batch])
+            except Exception as error:  # every request of the batch gets the failure
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)

@@ -1,0 +1,240 @@
+"""The HTTP API (`rnnlab serve`): answers equal the Predictors', and every error has its status."""
+
+import asyncio
+import io
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from rnnlab.serve import Limits, create_app  # noqa: E402
+from rnnlab.serve.app import is_loopback, serve  # noqa: E402
+
+REVIEWS = ["A wonderful film with a moving story.", "Boring, badly acted and far too long.", "电影很好看"]
+
+
+def _wav(seconds, rate=8000):
+    import soundfile
+
+    samples = 0.1 * np.sin(np.arange(int(seconds * rate)) * 0.3).astype(np.float32)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def test_health_and_models_list_every_task(client):
+    assert client.get("/health").json() == {
+        "status": "ok",
+        "tasks": ["lm", "sentiment", "speech", "translation"],
+    }
+    models = client.get("/v1/models").json()
+    endpoints = {m["task"]: m["endpoint"] for m in models["models"]}
+    assert endpoints == {
+        "sentiment": "/v1/sentiment", "translation": "/v1/translate",
+        "speech": "/v1/transcribe", "lm": "/v1/generate",
+    }  # fmt: skip
+    assert models["limits"]["max_text_chars"] == Limits().max_text_chars
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/sentiment", "/v1/translate", "/v1/transcribe", "/v1/generate", "/health"} <= set(paths)
+
+
+def test_page_is_served_with_every_section(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for section in ('id="sentiment"', 'id="translation"', 'id="speech"', 'id="lm"'):
+        assert section in page.text
+
+
+def test_sentiment_equals_the_predictor(client, predictors):
+    expected = predictors["sentiment"].predict(REVIEWS)
+    for text, want in zip(REVIEWS, expected, strict=True):
+        got = client.post("/v1/sentiment", json={"text": text}).json()
+        assert got["label"] == want.label and got["known_words"] == want.known_words
+        assert got["probability"] == pytest.approx(want.probability, abs=1e-6)
+        assert got["tokens"] is None
+
+
+def test_sentiment_explanation_equals_occlusion(client, predictors):
+    want = predictors["sentiment"].explain([REVIEWS[0]])[0]
+    got = client.post("/v1/sentiment", json={"text": REVIEWS[0], "explain": True}).json()
+    assert got["tokens"] == list(want.tokens)
+    np.testing.assert_allclose(got["contributions"], want.contributions, atol=1e-6)
+
+
+def test_concurrent_sentiment_requests_are_batched_with_the_same_answers(app, predictors):
+    import httpx
+
+    texts = [f"{REVIEWS[i % 2]} {'really ' * (i % 7)}" for i in range(48)]
+    expected = [p.probability for p in predictors["sentiment"].predict(texts)]
+    batcher = app.state.sentiment_batcher
+
+    async def run():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            replies = await asyncio.gather(*(http.post("/v1/sentiment", json={"text": t}) for t in texts))
+        return [r.json()["probability"] for r in replies]
+
+    before = len(batcher.batch_sizes)
+    got = asyncio.run(run())
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    sizes = batcher.batch_sizes[before:]
+    assert sum(sizes) == len(texts) and max(sizes) > 1
+
+
+def test_translation_equals_the_predictor_with_attention(client, predictors):
+    sentence = "Ein Mann fährt Fahrrad."
+    want = predictors["translation"].translate([sentence], beam_size=2)[0]
+    got = client.post("/v1/translate", json={"text": sentence, "beam_size": 2}).json()
+    assert got["translation"] == want.text and got["target_tokens"] == list(want.target_tokens)
+    assert got["source_tokens"] == list(want.source_tokens)
+    if want.attention is not None and len(want.target_tokens):
+        assert np.asarray(got["attention"]).shape == np.asarray(want.attention).shape
+        np.testing.assert_allclose(got["attention"], want.attention, atol=1e-4)
+
+
+def test_transcription_of_an_upload_and_of_a_raw_wav_equal_the_predictor(client, predictors, fsdd_wavs):
+    path = Path(fsdd_wavs[0])
+    want = predictors["speech"].transcribe([str(path)])[0]
+    uploaded = client.post("/v1/transcribe", files={"file": ("../../etc/passwd", path.read_bytes())}).json()
+    raw = client.post(
+        "/v1/transcribe", content=path.read_bytes(), headers={"content-type": "audio/wav"}
+    ).json()
+    for got in (uploaded, raw):
+        assert got["text"] == want.text
+        assert got["probability"] == pytest.approx(want.probability, abs=1e-6)
+        assert got["duration_s"] == pytest.approx(len(want.audio) / 8000, abs=1e-3)
+
+
+def test_generation_with_a_seed_equals_the_predictor(client, predictors):
+    want = predictors["lm"].generate("this movie", length=20, temperature=0.8, seed=3)
+    request = {"prompt": "this movie", "length": 20, "temperature": 0.8, "seed": 3}
+    assert client.post("/v1/generate", json=request).json()["text"] == want
+
+
+@pytest.mark.parametrize(
+    "path, body, fragment",
+    [
+        ("/v1/sentiment", {"text": "x" * 20_001}, "at most 20000 characters"),
+        ("/v1/sentiment", {"txt": "a film"}, "text: Field required"),
+        ("/v1/sentiment", {"text": 3}, "text: Input should be a valid string"),
+        ("/v1/sentiment", ["a film"], "valid dictionary"),
+        ("/v1/translate", {"text": ""}, "at least 1 character"),
+        ("/v1/translate", {"text": "ein Hund", "beam_size": 17}, "less than or equal to 16"),
+        ("/v1/generate", {"prompt": "a", "length": 1001}, "less than or equal to 1000"),
+        ("/v1/generate", {"prompt": "a", "temperature": 0}, "greater than 0"),
+        ("/v1/generate", {"prompt": "a", "seed": -1}, "greater than or equal to 0"),
+    ],
+)
+def test_out_of_range_values_are_422_with_what_is_expected(client, path, body, fragment):
+    reply = client.post(path, json=body)
+    assert reply.status_code == 422
+    assert fragment in reply.json()["error"]
+
+
+def test_invalid_json_is_422(client):
+    reply = client.post("/v1/sentiment", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert reply.status_code == 422 and "invalid JSON at character" in reply.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/v1/sentiment", "/v1/translate", "/v1/generate"])
+def test_a_body_that_is_not_declared_json_is_415(client, path):
+    reply = client.post(path, content=b'{"text": "a"}', headers={"content-type": "text/plain"})
+    assert reply.status_code == 415
+    assert reply.json()["error"] == "Expected Content-Type: application/json. Received: text/plain"
+
+
+def test_transcription_errors(client):
+    form = client.post("/v1/transcribe", files={"other": ("a.wav", _wav(1))})
+    assert form.status_code == 422 and "form field 'file'" in form.json()["error"]
+    wrong_type = client.post("/v1/transcribe", content=_wav(1), headers={"content-type": "text/plain"})
+    assert wrong_type.status_code == 415
+    not_audio = client.post("/v1/transcribe", files={"file": ("a.wav", b"RIFF....not a wav at all")})
+    assert not_audio.status_code == 422 and "the audio" in not_audio.json()["error"]
+    empty = client.post("/v1/transcribe", content=b"", headers={"content-type": "audio/wav"})
+    assert empty.status_code == 422 and "empty" in empty.json()["error"]
+    too_long = client.post("/v1/transcribe", files={"file": ("long.wav", _wav(11))})  # digits: 10 s
+    assert too_long.status_code == 422 and "at most 10 s" in too_long.json()["error"]
+
+
+def test_bodies_over_the_cap_are_413_declared_or_chunked(predictors):
+    app = create_app([predictors["sentiment"]], limits=Limits(max_body_bytes=1000))
+    with TestClient(app) as client:
+        body = json.dumps({"text": "a" * 2000}).encode()
+        declared = client.post("/v1/sentiment", content=body, headers={"content-type": "application/json"})
+        assert declared.status_code == 413
+        assert declared.json()["error"] == (
+            f"request body too large: {len(body)} bytes. Expected at most 1000 bytes."
+        )
+        chunked = client.post(
+            "/v1/sentiment",
+            content=iter([b'{"text": "', b"a" * 1500, b'"}']),
+            headers={"content-type": "application/json"},
+        )
+        assert chunked.status_code == 413
+        small = client.post(
+            "/v1/sentiment",
+            content=iter([b'{"text": ', b'"a film"}']),
+            headers={"content-type": "application/json"},
+        )
+        assert small.status_code == 200 and small.json()["label"] in ("positive", "negative")
+
+
+def test_a_model_failure_is_500_with_an_id_and_no_traceback(predictors, monkeypatch, caplog):
+    app = create_app([predictors["translation"]])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(predictors["translation"], "translate", broken)
+    with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR):
+        reply = client.post("/v1/translate", json={"text": "ein Hund"})
+    assert reply.status_code == 500
+    body = reply.json()
+    assert body["error"] == "internal error" and len(body["id"]) == 12
+    assert "secret" not in reply.text and "Traceback" not in reply.text
+    assert any(body["id"] in record.getMessage() for record in caplog.records)
+
+
+def test_the_token_is_checked_on_every_request(predictors):
+    app = create_app([predictors["sentiment"]], token="s3cret")
+    with TestClient(app) as client:
+        for path in ("/", "/health", "/v1/models", "/openapi.json"):
+            assert client.get(path).status_code == 401
+        assert client.get("/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.get("/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert client.get("/?token=s3cret").status_code == 200
+        refused = client.post("/v1/sentiment", json={"text": "a film"})
+        assert refused.status_code == 401 and "token" in refused.json()["error"]
+        ok = client.post("/v1/sentiment", json={"text": "a film"}, headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+
+
+def test_binding_beyond_loopback_needs_a_token(monkeypatch):
+    monkeypatch.delenv("RNNLAB_TOKEN", raising=False)
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2") and not is_loopback("example.org")
+    with pytest.raises(ValueError, match="Binding to 0.0.0.0 exposes the models.*--token"):
+        serve(["no-such-run"], host="0.0.0.0")
+
+
+def test_the_cli_refuses_a_public_host_without_a_token(monkeypatch, capsys):
+    from rnnlab.cli import main
+
+    monkeypatch.delenv("RNNLAB_TOKEN", raising=False)
+    assert main(["serve", "runs/x", "--host", "0.0.0.0"]) == 2
+    assert "Expected an access token" in capsys.readouterr().err
+
+
+def test_runs_to_serve_are_checked(predictors, tmp_path):
+    with pytest.raises(ValueError, match="at most one run per task. Received two 'sentiment' runs"):
+        create_app([predictors["sentiment"], predictors["sentiment"]])
+    with pytest.raises(ValueError, match="at least one run folder"):
+        create_app([])
+    with pytest.raises(ValueError):
+        create_app([tmp_path])  # not a run folder
