@@ -156,6 +156,9 @@ def create_app(models, token=None, limits=None):
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, error):
+        if error.status_code == 400 and error.detail == "There was an error parsing the body":
+            message = "invalid JSON: the body is not UTF-8 text. Expected a JSON object."
+            return JSONResponse(status_code=422, content={"error": message})  # as any other invalid JSON
         return JSONResponse(status_code=error.status_code, content={"error": str(error.detail)},
                             headers=getattr(error, "headers", None))  # fmt: skip
 

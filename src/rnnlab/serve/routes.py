@@ -7,6 +7,7 @@ import numpy as np
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rnnlab.serve.batching import MicroBatcher
 
@@ -133,7 +134,10 @@ def add_speech(app, model, limits):
         """A WAV file's digits: a multipart upload (field `file`) or the raw file (`audio/wav`)."""
         media_type = _media_type(request)
         if media_type == "multipart/form-data":
-            form = await request.form(max_files=1, max_fields=1)
+            try:
+                form = await request.form(max_files=1, max_fields=1)
+            except StarletteHTTPException as error:  # malformed: Starlette says 400; it is unusable input
+                raise HTTPException(422, f"Could not read the multipart form: {error.detail}") from None
             sound = form.get("file")
             if not isinstance(sound, UploadFile):
                 raise HTTPException(422, "Expected the sound file in the form field 'file'. Received: none.")
