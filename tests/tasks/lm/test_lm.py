@@ -198,3 +198,38 @@ def test_imdb_subword_lm_never_reads_test_reviews_and_reports_word_perplexity(im
     assert main(["generate", str(run), "--prompt", "This movie", "--length", "5", "--seed", "0"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("This movie") and len(out) > len("This movie")
+
+
+def test_init_from_starts_from_the_runs_vocabulary_and_weights(imdb_lm, char_run, capsys):
+    from keras import ops
+
+    from rnnlab import config as configs
+    from rnnlab.tasks import get_task
+    from rnnlab.tasks.base import load_model
+    from rnnlab.tasks.lm.preprocessor import load_preprocessor
+
+    task = get_task("lm")
+    config = configs.resolve(
+        task.config_cls,
+        overrides={"corpus": "imdb", "limit": 3000, "init_from": str(imdb_lm), "units": 16, "seq_len": 16,
+                   "batch_size": 4, "stateful": True},
+    )  # fmt: skip
+    preprocessor = task.make_preprocessor(config)
+    source_preprocessor = load_preprocessor(imdb_lm / "preprocessor.json")
+    text = "a wonderful film, really"
+    assert len(preprocessor) == len(source_preprocessor)
+    assert list(preprocessor.encode(text)) == list(source_preprocessor.encode(text))
+    config, extras = task.prepare(config, preprocessor)
+    assert "units=8" in capsys.readouterr().out and config.units == 8 and config.embedding_dim == 8
+    model = task.build_model(config, preprocessor, **extras)
+    source = load_model(imdb_lm)
+    for layer in model.layers:
+        for got, want in zip(
+            layer.trainable_weights, source.get_layer(layer.name).trainable_weights, strict=True
+        ):
+            np.testing.assert_array_equal(ops.convert_to_numpy(got), ops.convert_to_numpy(want))
+
+    with pytest.raises(ValueError, match="a char-level model cannot start a subword-level run"):
+        task.make_preprocessor(
+            configs.resolve(task.config_cls, overrides={"corpus": "imdb", "init_from": str(char_run)})
+        )

@@ -50,6 +50,11 @@ class LMConfig(TrainConfig):
     clipnorm: float | None = option(1.0, "clip each gradient to this norm (none: no clipping)", min=0,
                                     min_exclusive=True)  # fmt: skip
     fast_layers: bool = option(True, "rnnlab's layers (native loops on JAX); --no-fast-layers: Keras' own")
+    init_from: str | None = option(
+        None,
+        "start from this lm run's vocabulary and weights (pretraining in stages, or adapting a model to "
+        "new text); the architecture follows that run",
+    )
 
     @property
     def level(self):

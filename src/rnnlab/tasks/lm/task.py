@@ -96,6 +96,42 @@ def load_streams(config):
     return streams
 
 
+def _starting_run(config):
+    """`(folder, config, preprocessor)` of the lm run `config.init_from`, checked."""
+    from rnnlab import runs
+
+    folder, info = runs.open_run(config.init_from)
+    if info.get("task") != "lm":
+        raise ValueError(
+            f"--init-from {config.init_from}: expected a language-model run. Received: a "
+            f"{info.get('task')!r} run"
+        )
+    start = TASK.load_config(folder / "config.toml")
+    preprocessor = load_preprocessor(folder / "preprocessor.json")
+    if preprocessor.level != config.level:
+        raise ValueError(
+            f"--init-from {config.init_from}: a {preprocessor.level}-level model cannot start a "
+            f"{config.level}-level run (corpus {config.corpus!r}). Expected the same kind of tokens."
+        )
+    return folder, start, preprocessor
+
+
+def _load_weights(model, weights, source):
+    """Sets each layer's trainable weights to the starting run's (states and dropout seeds stay new)."""
+    for layer in model.layers:
+        if not layer.trainable_weights:
+            continue
+        if layer.name not in weights:
+            raise ValueError(f"--init-from {source}: its model has no layer {layer.name!r}.")
+        for variable, value in zip(layer.trainable_weights, weights[layer.name], strict=True):
+            if tuple(variable.shape) != value.shape:
+                raise ValueError(
+                    f"--init-from {source}: {variable.path} has shape {value.shape} there. "
+                    f"Expected {tuple(variable.shape)}."
+                )
+            variable.assign(value)
+
+
 class LMTask(Task):
     """Predict the next character or word; generate text."""
 
@@ -105,8 +141,34 @@ class LMTask(Task):
     monitor_mode = "min"
 
     def make_preprocessor(self, config):
+        if config.init_from:  # the starting model's vocabulary, unchanged
+            return _starting_run(config)[2]
         train = load_streams(config)["train"]  # the vocabulary sees training text only
         return LMPreprocessor.fit(train, config.level, max_size=config.max_vocab)
+
+    def prepare(self, config, preprocessor):
+        """With `init_from`: the architecture becomes the starting run's, and its weights are loaded."""
+        if not config.init_from:
+            return config, {}
+        import dataclasses
+
+        from keras import ops
+
+        from rnnlab.tasks.base import load_model
+
+        folder, start, _ = _starting_run(config)
+        keys = ("cell", "embedding_dim", "units", "num_layers", "tie_weights", "max_vocab")
+        changed = {key: getattr(start, key) for key in keys if getattr(config, key) != getattr(start, key)}
+        if changed:
+            print(f"From {config.init_from}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+            config = dataclasses.replace(config, **changed)
+        model = load_model(folder)
+        weights = {
+            layer.name: [np.array(ops.convert_to_numpy(w)) for w in layer.trainable_weights]
+            for layer in model.layers
+            if layer.trainable_weights
+        }
+        return config, {"init_weights": weights}
 
     def load_preprocessor(self, path):
         return load_preprocessor(path)
@@ -157,10 +219,10 @@ class LMTask(Task):
     def sequence_length(self, config):
         return config.seq_len
 
-    def build_model(self, config, preprocessor, **_):
+    def build_model(self, config, preprocessor, init_weights=None, **_):
         from rnnlab.models.language_model import build_language_model
 
-        return build_language_model(
+        model = build_language_model(
             len(preprocessor),
             embedding_dim=config.embedding_dim,
             units=config.units,
@@ -171,6 +233,9 @@ class LMTask(Task):
             fast_layers=config.fast_layers,
             stateful_batch_size=config.batch_size if config.stateful else None,
         )
+        if init_weights is not None:
+            _load_weights(model, init_weights, config.init_from)
+        return model
 
     def loss_and_metrics(self, config):
         from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
