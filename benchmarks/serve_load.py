@@ -1,7 +1,7 @@
 """Load test of `rnnlab serve` on loopback: sentiment requests of real IMDb test reviews.
 
 Starts `rnnlab serve RUN_DIR` in a subprocess, then sends `--requests` POSTs to
-/v1/sentiment from one asyncio client (httpx). Open loop by default: requests
+/v1/sentiment from one asyncio client (aiohttp). Open loop by default: requests
 start at a fixed `--rate` whatever the answers (how users arrive), at most
 `--max-in-flight` at once; `--rate 0` is a closed loop of `--max-in-flight`
 clients (the throughput ceiling). Latency is from sending to the full answer.
@@ -14,6 +14,7 @@ Usage:
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -54,25 +55,32 @@ def wait_until_up(url, process, timeout=180):
 
 
 async def drive(url, texts, requests, rate, max_in_flight):
-    """Latencies (s) and error descriptions of `requests` sentiment calls."""
-    import httpx
+    """Latencies (s) and error descriptions of `requests` sentiment calls (aiohttp: a light client,
+    so that the client takes little of the two cores the server needs)."""
+    import aiohttp
 
     latencies, errors = [], []
     gate = asyncio.Semaphore(max_in_flight)
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+    bodies = [json.dumps({"text": text}).encode() for text in texts]
+    headers = {"content-type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=max_in_flight)
+    timeout = aiohttp.ClientTimeout(total=30)
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
 
         async def one(i):
             async with gate:
                 start = time.perf_counter()
                 try:
-                    reply = await client.post("/v1/sentiment", json={"text": texts[i % len(texts)]})
-                    if reply.status_code != 200:
-                        errors.append(f"{reply.status_code}: {reply.text[:200]}")
-                        return
-                    reply.json()["probability"]
-                except (httpx.HTTPError, KeyError, ValueError) as error:
+                    async with session.post(
+                        "/v1/sentiment", data=bodies[i % len(bodies)], headers=headers
+                    ) as reply:
+                        body = await reply.read()
+                        if reply.status != 200:
+                            errors.append(f"{reply.status}: {body[:200]!r}")
+                            return
+                    json.loads(body)["probability"]
+                except (TimeoutError, aiohttp.ClientError, KeyError, ValueError) as error:
                     errors.append(f"{type(error).__name__}: {error}")
                     return
                 latencies.append(time.perf_counter() - start)
