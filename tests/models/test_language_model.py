@@ -57,6 +57,7 @@ def test_sampling_is_seeded_respects_top_k_and_never_emits_padding():
     logits, _ = generator.read([3, 4])
     top = int(np.argmax(logits[1:]) + 1)
     assert generator.sample([3, 4], 1, top_k=1, seed=5) == [top]
+    assert generator.sample([3, 4], 1, temperature=1e-300, seed=5) == [top]  # greedy, no overflow
     with pytest.raises(ValueError, match="temperature > 0"):
         generator.sample([3], 5, temperature=0)
     with pytest.raises(ValueError, match="empty prompt"):

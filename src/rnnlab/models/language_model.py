@@ -149,12 +149,13 @@ class Generator:
         logits, states = self.read(prompt)
         out = []
         for _ in range(length):
-            scaled = logits / temperature
+            scaled = np.array(logits, dtype=np.float64)
             scaled[list(banned)] = -np.inf
             if top_k is not None and top_k < len(scaled):
                 threshold = np.partition(scaled, -top_k)[-top_k]
                 scaled[scaled < threshold] = -np.inf
-            probs = np.exp(scaled - scaled.max())
+            # The maximum first, then the temperature: a tiny temperature cannot overflow (inf - inf).
+            probs = np.exp((scaled - scaled.max()) / temperature)
             token = int(rng.choice(len(probs), p=probs / probs.sum()))
             out.append(token)
             step_logits, states = self.step([token], states)
