@@ -193,6 +193,9 @@ def main(argv=None):
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR")
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--output", default=None, help="JSON record to write")
+    parser.add_argument(
+        "--max-growth-mb", type=float, default=300.0, help="fail when memory grows more than this"
+    )
     args = parser.parse_args(argv)
 
     from rnnlab import backend as backends
@@ -206,13 +209,17 @@ def main(argv=None):
         runs.provenance(backends.select(None)),
         runs=args.runs,
         limits={"max_generate_length": limits.max_generate_length},
+        max_growth_mb=args.max_growth_mb,
         note="in-process (FastAPI's test client); a case is one generated request; allowed statuses "
         "200, 413, 415, 422 (404/405 for GETs of unknown paths)",
     )
     if args.output:
         runs.write_json(args.output, record)
         print(f"Record: {args.output}")
-    return 0 if record["errors_500"] == 0 and not record["failures"] else 1
+    bounded = record["rss_after_mb"] - record["rss_before_mb"] <= args.max_growth_mb
+    if not bounded:
+        print(f"Memory grew by more than {args.max_growth_mb} MB", file=sys.stderr)
+    return 0 if record["errors_500"] == 0 and not record["failures"] and bounded else 1
 
 
 if __name__ == "__main__":

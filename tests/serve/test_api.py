@@ -83,7 +83,7 @@ def test_concurrent_sentiment_requests_are_batched_with_the_same_answers(app, pr
     before = len(batcher.batch_sizes)
     got = asyncio.run(run())
     np.testing.assert_allclose(got, expected, atol=1e-6)
-    sizes = batcher.batch_sizes[before:]
+    sizes = list(batcher.batch_sizes)[before:]
     assert sum(sizes) == len(texts) and max(sizes) > 1
 
 
@@ -188,8 +188,8 @@ def test_bodies_over_the_cap_are_413_declared_or_chunked(predictors):
 def test_a_model_failure_is_500_with_an_id_and_no_traceback(predictors, monkeypatch, caplog):
     app = create_app([predictors["translation"]])
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("secret internal detail")
+    def broken(*args, **kwargs):  # a bug's ValueError is a server failure too, not the client's
+        raise ValueError("secret internal detail")
 
     monkeypatch.setattr(predictors["translation"], "translate", broken)
     with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR):
@@ -209,6 +209,7 @@ def test_the_token_is_checked_on_every_request(predictors):
         assert client.get("/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert client.get("/?token=s3cret").status_code == 200
+        assert client.get("/health?token=s3cret").status_code == 401  # the query form is for the page only
         refused = client.post("/v1/sentiment", json={"text": "a film"})
         assert refused.status_code == 401 and "token" in refused.json()["error"]
         ok = client.post("/v1/sentiment", json={"text": "a film"}, headers={"Authorization": "Bearer s3cret"})
@@ -238,3 +239,64 @@ def test_runs_to_serve_are_checked(predictors, tmp_path):
         create_app([])
     with pytest.raises(ValueError):
         create_app([tmp_path])  # not a run folder
+
+
+def test_head_requests_and_trusted_hosts(predictors):
+    app = create_app([predictors["sentiment"]], allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.head("/health").status_code == 200 and client.head("/").status_code == 200
+        assert client.get("/health").json()["tasks"] == ["sentiment"]
+        rebound = client.get("/health", headers={"host": "attacker.example"})  # DNS rebinding
+        assert rebound.status_code == 400
+
+
+def test_the_batcher_fails_every_request_of_a_broken_call_and_recovers():
+    from rnnlab.serve.batching import MicroBatcher
+
+    async def direct(function, *args):
+        return function(*args)
+
+    calls = []
+
+    def function(items):
+        calls.append(list(items))
+        if "bad" in items:
+            return items[:-1]  # one result short: a bug
+        return [item.upper() for item in items]
+
+    async def run():
+        batcher = MicroBatcher(function, direct, max_batch=8)
+        broken = await asyncio.gather(*(batcher.submit(x) for x in ["a", "bad", "c"]), return_exceptions=True)
+        fine = await asyncio.gather(*(batcher.submit(x) for x in ["d", "e"]))
+        return broken, fine
+
+    broken, fine = asyncio.run(run())
+    assert all(isinstance(b, RuntimeError) and "3 items gave 2 results" in str(b) for b in broken)
+    assert fine == ["D", "E"] and calls[-1] == ["d", "e"]
+
+
+def test_padding_for_few_compiled_shapes_changes_no_answer(predictors, fsdd_wavs, monkeypatch):
+    import keras
+
+    from rnnlab.tasks.base import predict_padded
+    from rnnlab.tasks.speech import task as speech
+    from rnnlab.tasks.translation import task as translation
+
+    sentiment = predictors["sentiment"]
+    x = sentiment.preprocessor(REVIEWS + REVIEWS[:2])  # 5 rows: padded to 8
+    want = np.asarray(keras.ops.convert_to_numpy(sentiment.model(x, training=False)))
+    np.testing.assert_allclose(predict_padded(sentiment.model, x, chunk=4), want, atol=1e-6)
+
+    sentences = ["Ein Mann fährt Fahrrad.", "Zwei Hunde spielen im Schnee auf einer Wiese."]
+    padded = predictors["translation"].translate(sentences, beam_size=2)
+    heard = predictors["speech"].transcribe(fsdd_wavs)
+    monkeypatch.setattr(translation, "SOURCE_BUCKET", 1)
+    monkeypatch.setattr(speech, "FRAME_BUCKET", 1)
+    exact = predictors["translation"].translate(sentences, beam_size=2)
+    for a, b in zip(padded, exact, strict=True):
+        assert a.text == b.text
+        if b.attention is not None:
+            np.testing.assert_allclose(a.attention, b.attention, atol=1e-5)
+    for a, b in zip(heard, predictors["speech"].transcribe(fsdd_wavs), strict=True):
+        assert a.text == b.text
+        np.testing.assert_allclose(a.probabilities, b.probabilities, atol=1e-5)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab.errors import InputError
 from rnnlab.optional import require
 
 MAX_SECONDS = 60.0  # default cap on one input's duration
@@ -26,7 +27,7 @@ SILENCE = 1e-4  # a file whose peak is below this holds nothing to hear
 BLOCK = 1 << 16  # frames read at a time (channels are mixed down block by block)
 
 
-class AudioError(ValueError):
+class AudioError(InputError):
     """Input that is not usable audio (not a sound file, empty, too long, a bad sample rate)."""
 
 

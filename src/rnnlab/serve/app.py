@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
+from rnnlab.errors import InputError
 from rnnlab.optional import require
 
 LOG = logging.getLogger("rnnlab.serve")
 TOKEN_ENV = "RNNLAB_TOKEN"  # the access token, when --token is not given
+MAX_CONNECTIONS = 512  # open connections and tasks uvicorn accepts before answering 503
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _load(models):
     return served
 
 
-def create_app(models, token=None, limits=None):
+def create_app(models, token=None, limits=None, allowed_hosts=None):
     """The FastAPI app serving `models`.
 
     Args:
@@ -105,6 +107,8 @@ def create_app(models, token=None, limits=None):
         token: when set, every request must carry it (`Authorization: Bearer TOKEN`, or
             `?token=TOKEN` for the page).
         limits: `Limits` (default: `Limits()`).
+        allowed_hosts: accepted `Host` headers (None: any); `serve` passes the loopback names
+            when it binds to loopback without a token.
 
     Example:
     >>> app = create_app(["runs/article"])  # doctest: +SKIP
@@ -133,7 +137,7 @@ def create_app(models, token=None, limits=None):
             continue
         mounted[name] = add_routes(app, model, limits)
 
-    @app.get("/health")
+    @app.api_route("/health", methods=["GET", "HEAD"])
     def health():
         return {"status": "ok", "tasks": sorted(mounted)}
 
@@ -146,7 +150,7 @@ def create_app(models, token=None, limits=None):
 
     page = resources.files("rnnlab.serve").joinpath("page.html").read_text(encoding="utf-8")
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def index():
         return page
 
@@ -157,12 +161,12 @@ def create_app(models, token=None, limits=None):
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, error):
         if error.status_code == 400 and error.detail == "There was an error parsing the body":
-            message = "invalid JSON: the body is not UTF-8 text. Expected a JSON object."
+            message = "invalid JSON: the body could not be parsed. Expected a JSON object in UTF-8."
             return JSONResponse(status_code=422, content={"error": message})  # as any other invalid JSON
         return JSONResponse(status_code=error.status_code, content={"error": str(error.detail)},
                             headers=getattr(error, "headers", None))  # fmt: skip
 
-    @app.exception_handler(ValueError)
+    @app.exception_handler(InputError)
     async def unusable_input(request, error):  # the predictors' checks: what was received, what is expected
         return JSONResponse(status_code=422, content={"error": str(error)})
 
@@ -173,6 +177,10 @@ def create_app(models, token=None, limits=None):
         return JSONResponse(status_code=500, content={"error": "internal error", "id": error_id})
 
     app.add_middleware(Guard, token=token, max_body_bytes=limits.max_body_bytes)
+    if allowed_hosts:  # outermost: a page elsewhere cannot reach a loopback server by DNS rebinding
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     return app
 
 
@@ -207,7 +215,9 @@ class Guard:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] == "websocket":  # no endpoint speaks it; refuse rather than pass unchecked
+            return await send({"type": "websocket.close", "code": 1008})
+        if scope["type"] != "http":  # lifespan
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or ())
         if self.token is not None and not self._authorized(scope, headers):
@@ -251,11 +261,13 @@ class Guard:
         given = headers.get(b"authorization", b"")
         if given.lower().startswith(b"bearer "):
             given = given[7:].strip()
-        else:
-            from urllib.parse import parse_qs
+        elif scope.get("path") == "/" and scope.get("method") in ("GET", "HEAD"):
+            from urllib.parse import parse_qs  # only the page takes ?token= (links); the API wants the header
 
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            given = (query.get("token") or [""])[0].encode("latin-1", "replace")
+            query = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+            given = (query.get("token") or [""])[0].encode("utf-8")
+        else:
+            return False
         return hmac.compare_digest(given, self.token)
 
 
@@ -298,5 +310,10 @@ def serve(models, host="127.0.0.1", port=8000, token=None, limits=None, log_leve
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"Expected a port in 0..65535. Received: {port!r}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(models, token=token, limits=limits)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    loopback_names = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    allowed_hosts = loopback_names if is_loopback(host) and not token else None
+    app = create_app(models, token=token, limits=limits, allowed_hosts=allowed_hosts)
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, access_log=False,
+        limit_concurrency=MAX_CONNECTIONS,  # beyond it: 503 at once, not an ever-longer queue
+    )  # fmt: skip

@@ -6,6 +6,7 @@ itself, and an idle server answers with a batch of one.
 """
 
 import asyncio
+import collections
 
 
 class MicroBatcher:
@@ -30,11 +31,13 @@ class MicroBatcher:
         self.queue = None
         self.worker = None
         self.loop = None
-        self.batch_sizes = []  # of the calls made, for the load record
+        self.batch_sizes = collections.deque(maxlen=10_000)  # of the latest calls (tests, diagnostics)
 
     async def submit(self, item):
         loop = asyncio.get_running_loop()
         if self.loop is not loop or self.worker.done():  # first call, a new event loop, or a crash
+            if self.queue is not None:
+                _fail_all(self.queue, RuntimeError("the batching worker stopped"))
             self.loop, self.queue = loop, asyncio.Queue()
             self.worker = loop.create_task(self._work())
         future = loop.create_future()
@@ -52,11 +55,23 @@ class MicroBatcher:
             self.batch_sizes.append(len(batch))
             try:
                 results = await self.call(self.function, [item for item, _ in batch])
-            except Exception as error:  # every request of the batch gets the failure
+                if len(results) != len(batch):
+                    raise RuntimeError(f"{len(batch)} items gave {len(results)} results")
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+            except BaseException as error:  # every waiting request gets the failure, none hangs
+                failure = error if isinstance(error, Exception) else RuntimeError("the worker stopped")
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+                        future.set_exception(failure)
+                if not isinstance(error, Exception):  # cancelled: fail what is queued too, then stop
+                    _fail_all(self.queue, RuntimeError("the batching worker stopped"))
+                    raise
+
+
+def _fail_all(queue, error):
+    while not queue.empty():
+        _, future = queue.get_nowait()
+        if not future.done():
+            future.set_exception(error)

@@ -53,8 +53,11 @@ def add_sentiment(app, model, limits):
     async def sentiment(request: SentimentRequest):
         """Positive or negative, with P(positive); `explain` adds what each word contributed."""
         if request.explain:
-            explanation = (await model.call(predictor.explain, [request.text]))[0]
-            known = predictor.preprocessor.known_tokens(request.text)
+
+            def explain(text):
+                return predictor.explain([text])[0], predictor.preprocessor.known_tokens(text)
+
+            explanation, known = await model.call(explain, request.text)
             return SentimentResponse(
                 label=explanation.label,
                 probability=explanation.probability,

@@ -554,6 +554,20 @@ class Predictor:
         """Compiles what answering batches of up to `max_batch` inputs needs (a server calls it at start)."""
 
 
+def predict_padded(model, x, chunk=256):
+    """`model`'s outputs for the rows of `x`, `chunk` rows per call, each call padded to a power
+    of two rows: a server compiles a handful of shapes, not one per batch size."""
+    import keras
+
+    out = []
+    for start in range(0, len(x), chunk):
+        rows = np.asarray(x[start : start + chunk])
+        size = 1 << (len(rows) - 1).bit_length()
+        padded = np.concatenate([rows, np.zeros((size - len(rows), *rows.shape[1:]), rows.dtype)])
+        out.append(np.asarray(keras.ops.convert_to_numpy(model.predict_on_batch(padded)))[: len(rows)])
+    return np.concatenate(out)
+
+
 def load_predictor(run_dir, backend=None):
     """The task's `Predictor` for a run folder (dispatching on its `run.json`)."""
     from rnnlab.tasks import get_task

@@ -24,6 +24,7 @@ import sys
 import numpy as np
 
 from rnnlab.data.batches import BatchOrder, Examples
+from rnnlab.errors import InputError
 from rnnlab.tasks.base import Predictor, Task
 from rnnlab.tasks.lm.config import LMConfig
 from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
@@ -330,15 +331,15 @@ class LMPredictor(Predictor):
         from rnnlab.models.language_model import Generator
 
         if not isinstance(prompt, str) or not self.preprocessor.tokens(prompt):
-            raise ValueError(f"Expected a non-empty prompt. Received: {prompt!r}")
+            raise InputError(f"Expected a non-empty prompt. Received: {prompt!r}")
         if len(prompt) > MAX_PROMPT_CHARS:
-            raise ValueError(
+            raise InputError(
                 f"Expected a prompt of at most {MAX_PROMPT_CHARS} characters. Received: {len(prompt)}"
             )
         if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
-            raise ValueError(f"Expected 1 <= length <= {MAX_LENGTH}. Received: {length!r}")
+            raise InputError(f"Expected 1 <= length <= {MAX_LENGTH}. Received: {length!r}")
         if top_k is not None and top_k < 1:
-            raise ValueError(f"Expected top_k >= 1. Received: {top_k!r}")
+            raise InputError(f"Expected top_k >= 1. Received: {top_k!r}")
         prompt_ids = list(self.preprocessor.encode(prompt))
         if self.preprocessor.level == "subword":
             prompt_ids = [START_ID, *prompt_ids]  # as every training document starts

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlab.data.batches import pad as pad_front
+from rnnlab.errors import InputError
 from rnnlab.runs import write_text
+from rnnlab.tasks.base import predict_padded
 from rnnlab.tasks.sentiment.preprocessor import START
 
 
@@ -87,9 +89,9 @@ def explain(model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE):
     tokens, ids = preprocessor.tokens_and_ids(text)
     n = len(ids)
     if n == 0:
-        raise ValueError(f"Expected a text with at least one word to explain. Received: {text!r}")
+        raise InputError(f"Expected a text with at least one word to explain. Received: {text!r}")
     if n > limit:
-        raise ValueError(
+        raise InputError(
             f"Expected a text of at most {limit} tokens to explain. Received: {n} tokens. "
             f"The model reads only the last {maxlen}; explain that part of the text."
         )
@@ -98,7 +100,7 @@ def explain(model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE):
     probabilities = []
     while chunk := list(itertools.islice(copies, chunk_size)):
         batch = pad_front(chunk, maxlen)  # (len(chunk), maxlen)
-        probabilities.append(model.predict(batch, verbose=0, batch_size=chunk_size)[:, 0])
+        probabilities.append(predict_padded(model, batch, chunk_size)[:, 0])  # few shapes compiled
     probabilities = np.concatenate(probabilities)  # (1 + n - first,)
     contributions = np.zeros(n, dtype=probabilities.dtype)
     contributions[first:] = probabilities[0] - probabilities[1:]

@@ -14,7 +14,8 @@ import numpy as np
 
 from rnnlab.data.batches import Examples
 from rnnlab.datasets import imdb
-from rnnlab.tasks.base import Predictor, Task
+from rnnlab.errors import InputError
+from rnnlab.tasks.base import Predictor, Task, predict_padded
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
 
@@ -274,29 +275,16 @@ class SentimentPredictor(Predictor):
         """`Prediction`s for texts (a list of str)."""
         texts = list(texts)
         if not texts:
-            raise ValueError("Expected at least one text to classify. Received: none.")
+            raise InputError("Expected at least one text to classify. Received: none.")
         for text in texts:
             if not isinstance(text, str):
-                raise ValueError(f"Expected texts as str. Received: {type(text).__name__}")
-        probabilities = self._probabilities(self.preprocessor(texts))
+                raise InputError(f"Expected texts as str. Received: {type(text).__name__}")
+        probabilities = predict_padded(self.model, self.preprocessor(texts))[:, 0]
         known = [self.preprocessor.known_tokens(text) for text in texts]
         return [
             Prediction(LABELS[int(p >= 0.5)], float(p), int(k))
             for p, k in zip(probabilities, known, strict=True)
         ]
-
-    def _probabilities(self, x, chunk=256):
-        """P(positive) per row of `x`; batches padded to a power of two, so a server compiles few shapes."""
-        import keras
-
-        out = []
-        for start in range(0, len(x), chunk):
-            rows = x[start : start + chunk]
-            size = 1 << (len(rows) - 1).bit_length()
-            padded = np.concatenate([rows, np.zeros((size - len(rows), *rows.shape[1:]), rows.dtype)])
-            scores = keras.ops.convert_to_numpy(self.model.predict_on_batch(padded))
-            out.append(np.asarray(scores)[: len(rows), 0])
-        return np.concatenate(out)
 
     def warm_up(self, max_batch):
         size = 1
@@ -312,7 +300,7 @@ class SentimentPredictor(Predictor):
 
         texts = list(texts)
         if not texts:
-            raise ValueError("Expected at least one text to explain. Received: none.")
+            raise InputError("Expected at least one text to explain. Received: none.")
         return [occlusion.explain(self.model, self.preprocessor, text) for text in texts]
 
 

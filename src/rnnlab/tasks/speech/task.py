@@ -14,6 +14,7 @@ import numpy as np
 from rnnlab.audio.augment import augment
 from rnnlab.audio.features import FeatureSettings
 from rnnlab.data.batches import Examples
+from rnnlab.errors import InputError
 from rnnlab.tasks.base import Predictor, Task
 from rnnlab.tasks.speech.config import SpeechConfig
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
@@ -21,6 +22,7 @@ from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocess
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
 BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 2048)
 MAX_BEAM = 256
+FRAME_BUCKET = 64  # transcription pads its input to a multiple of this many frames
 PRUNE = -10.0  # beam search skips labels below e^-10 at a step
 _RECORDINGS = {}
 _STRINGS = {}  # the last set of strings made (one entry)
@@ -338,7 +340,7 @@ class SpeechPredictor(Predictor):
 
         sources = list(sources)
         if not sources:
-            raise ValueError("Expected at least one sound file. Received: none.")
+            raise InputError("Expected at least one sound file. Received: none.")
         config = self.config
         if beam_size is not None or lm is not None:
             changes = {"beam_size": beam_size or config.beam_size, "lm": lm or config.lm}
@@ -347,13 +349,19 @@ class SpeechPredictor(Predictor):
             elif changes["lm"] != "none" and changes["beam_size"] == 1:
                 changes["beam_size"] = 16
             if config.mode == "digits":
-                raise ValueError("--beam and --lm decode digit strings; this is a digits run.")
+                raise InputError("--beam and --lm decode digit strings; this is a digits run.")
             config = dataclasses.replace(config, **changes)
         audios = [self.preprocessor.read(source) for source in sources]
         results = []
         for audio in audios:
             frames = self.preprocessor.frames(audio)
-            output = np.asarray(self.model.predict_on_batch(frames[None]))[0]
+            steps = len(frames)
+            # Zero frames are masked: padding to a multiple of FRAME_BUCKET changes no output and
+            # bounds the shapes compiled (a server would otherwise compile one per duration).
+            padded = np.pad(frames, ((0, -steps % FRAME_BUCKET), (0, 0)))
+            output = np.asarray(self.model.predict_on_batch(padded[None]))[0]
+            if config.mode != "digits":
+                output = output[:steps]
             if config.mode == "digits":
                 digit = int(np.argmax(output))
                 results.append(Transcription(str(digit), float(output[digit]), output, audio))

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from rnnlab.data.batches import Examples
+from rnnlab.errors import InputError
 from rnnlab.tasks.base import Predictor, Task
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.preprocessor import (
@@ -23,6 +24,7 @@ from rnnlab.tasks.translation.preprocessor import (
     load_preprocessor,
 )
 
+SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens
 SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
 DECODE_BATCH = 128
 
@@ -193,14 +195,18 @@ def translate_all(model, preprocessor, sentences, beam_size, config, with_attent
     texts, details = [None] * len(sentences), [None] * len(sentences)
     for start in range(0, len(order), DECODE_BATCH):
         rows = order[start : start + DECODE_BATCH]
-        source = pad([encoded[i] for i in rows], max(1, max(len(encoded[i]) for i in rows)), side="back")
-        max_steps = min(2 * source.shape[1] + 10, config.max_len + 10)
+        longest = max(1, max(len(encoded[i]) for i in rows))
+        # Padding is masked; a multiple of SOURCE_BUCKET bounds the shapes a server compiles.
+        source = pad([encoded[i] for i in rows], longest + (-longest % SOURCE_BUCKET), side="back")
+        max_steps = min(2 * longest + 10, config.max_len + 10)
         if beam_size > 1:
             ids, attention = translator.beam(source, max_steps, beam_size, config.length_penalty)
         else:
             ids, attention = translator.greedy(source, max_steps)
         for row, hyp, weights in zip(rows, ids, attention, strict=True):
             texts[row] = preprocessor.decode_target(hyp)
+            if weights is not None:
+                weights = np.asarray(weights)[:, : len(encoded[row])]  # not the padding
             details[row] = (hyp, weights, encoded[row])
     return (texts, details) if with_attention else texts
 
@@ -234,17 +240,17 @@ class TranslationPredictor(Predictor):
     def translate(self, sentences, beam_size=1):
         sentences = list(sentences)
         if not sentences:
-            raise ValueError("Expected at least one sentence to translate. Received: none.")
+            raise InputError("Expected at least one sentence to translate. Received: none.")
         for sentence in sentences:
             if not isinstance(sentence, str) or not sentence.strip():
-                raise ValueError(f"Expected a non-empty sentence. Received: {sentence!r}")
+                raise InputError(f"Expected a non-empty sentence. Received: {sentence!r}")
             if len(sentence) > MAX_CHARS:
-                raise ValueError(
+                raise InputError(
                     f"Expected a sentence of at most {MAX_CHARS} characters. Received: {len(sentence)}; "
                     "split long texts into sentences."
                 )
         if not isinstance(beam_size, int) or beam_size < 1:
-            raise ValueError(f"Expected beam_size >= 1. Received: {beam_size!r}")
+            raise InputError(f"Expected beam_size >= 1. Received: {beam_size!r}")
         texts, details = translate_all(
             self.model, self.preprocessor, sentences, beam_size, self.config, with_attention=True
         )

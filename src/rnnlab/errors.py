@@ -1,0 +1,10 @@
+"""Errors shared across rnnlab.
+
+`InputError` marks input a Predictor cannot use (an empty text, a sound file that is not
+sound). It is a `ValueError`, so callers catching that keep working; the web API answers it
+with 422 and treats any other exception as a server failure (500).
+"""
+
+
+class InputError(ValueError):
+    """Input a model cannot use; the message says what was received and what is expected."""
