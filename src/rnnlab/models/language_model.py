@@ -155,7 +155,8 @@ class Generator:
                 threshold = np.partition(scaled, -top_k)[-top_k]
                 scaled[scaled < threshold] = -np.inf
             # The maximum first, then the temperature: a tiny temperature cannot overflow (inf - inf).
-            probs = np.exp((scaled - scaled.max()) / temperature)
+            with np.errstate(over="ignore"):  # a tiny temperature sends the others to -inf: p = 0
+                probs = np.exp((scaled - scaled.max()) / temperature)
             token = int(rng.choice(len(probs), p=probs / probs.sum()))
             out.append(token)
             step_logits, states = self.step([token], states)
