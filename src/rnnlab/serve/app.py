@@ -60,6 +60,9 @@ class ServedModel:
         self.predictor = predictor
         self.name = Path(run_dir).name
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"rnnlab-{predictor.task.name}")
+        metrics_path = predictor.folder / "metrics.json"  # read once: /v1/models answers from memory
+        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        self.test_metrics = metrics.get("test", {})
 
     async def call(self, function, *args, **kwargs):
         """`function(*args, **kwargs)` on the model's thread, awaited."""
@@ -67,13 +70,11 @@ class ServedModel:
         return await loop.run_in_executor(self.executor, functools.partial(function, *args, **kwargs))
 
     def describe(self):
-        metrics_path = self.predictor.folder / "metrics.json"
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
         return {
             "task": self.predictor.task.name,
             "run": self.name,
             "backend": self.predictor.config.backend,
-            "test": metrics.get("test", {}),
+            "test": self.test_metrics,
         }
 
 
