@@ -152,32 +152,52 @@ class Translator:
             model.get_layer("source").output,
             [model.get_layer(encoder_last).output[0], *[model.get_layer(b).output for b in bridges]],
         )
-        self.embedding = model.get_layer("target_embedding")
-        self.cell = model.get_layer("decoder").cell
-        self.attentional = model.get_layer("attentional") if self.attention is not None else None
-        self.joiner = model.get_layer("decoder_and_context") if self.attention is not None else None
-        self.logits = model.get_layer("logits")
+        self.step_model = self._build_step_model(model)
 
-    def _step(self, tokens, states, encoder_outputs, source):
-        """One decoder step for `(batch,)` previous tokens: `(log_probs, states, attention)`."""
+    def _build_step_model(self, model):
+        """One decoder step as a Keras model: `[tokens (rows,), encoder outputs, source ids,
+        *states]` -> `[log-probabilities, attention weights (with attention), *new states]`.
+        A model runs compiled (`predict_on_batch`), one program per input shape, where calling
+        the layers eagerly would compile every operation for every shape."""
+        import keras
         from keras import ops
 
-        vectors = ops.take(self.embedding.embeddings, ops.convert_to_tensor(tokens), axis=0)  # no mask
-        h, states = self.cell(vectors, states, training=False)
-        weights = None
+        from rnnlab.layers import EndMask
+
+        cell = model.get_layer("decoder").cell
+        units = model.get_layer("bridge_0").units
+        encoder_outputs = keras.Input(self.encoder.outputs[0].shape[1:], name="encoder_outputs")
+        source = keras.Input((None,), dtype="int32", name="source")
+        tokens = keras.Input((), dtype="int32", name="tokens")
+        states = [keras.Input((units,), name=f"state_{k}") for k in range(len(self.encoder.outputs) - 1)]
+        # A step's token is never padding: the embedding's mask means nothing here.
+        vectors = EndMask(name="no_mask")(model.get_layer("target_embedding")(tokens))
+        h, new_states = cell(vectors, states if len(states) > 1 else states[0], training=False)
+        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+        outputs = []
         if self.attention is not None:
             context, weights = self.attention(ops.expand_dims(h, 1), encoder_outputs, source)
-            h = self.attentional(self.joiner([h, context[:, 0]]))
-            weights = weights[:, 0]
-        log_probs = ops.convert_to_numpy(ops.log_softmax(self.logits(h), axis=-1))
-        return log_probs, list(states), None if weights is None else ops.convert_to_numpy(weights)
+            joined = model.get_layer("decoder_and_context")([h, context[:, 0]])
+            h = model.get_layer("attentional")(joined)
+            outputs.append(weights[:, 0])
+        log_probs = ops.log_softmax(model.get_layer("logits")(h), axis=-1)
+        return keras.Model(
+            [tokens, encoder_outputs, source, *states], [log_probs, *outputs, *new_states], name="decoder_step"
+        )
+
+    def _step(self, tokens, states, encoder_outputs, source):
+        """One decoder step for `(rows,)` previous tokens (NumPy in, NumPy out):
+        `(log_probs, states, attention)`."""
+        out = _predict_rows(self.step_model, [tokens, encoder_outputs, source, *states])
+        if self.attention is None:
+            return out[0], out[1:], None
+        return out[0], out[2:], out[1]
 
     def encode(self, source_ids):
-        from keras import ops
-
-        source = ops.convert_to_tensor(np.asarray(source_ids, "int32"))
-        encoder_outputs, *states = self.encoder(source, training=False)
-        return source, encoder_outputs, list(states)
+        """`(source, encoder outputs, decoder initial states)` as NumPy arrays."""
+        source = np.asarray(source_ids, "int32")
+        encoder_outputs, *states = _predict_rows(self.encoder, [source])
+        return source, encoder_outputs, states
 
     def greedy(self, source_ids, max_steps):
         """Most likely token at each step. Returns `(ids, attention)`: lists (one per
@@ -206,14 +226,11 @@ class Translator:
         """Beam search per sentence (all beams of all sentences in one batch). Hypotheses are
         ranked by log-probability / ((5 + length) / 6) ** length_penalty (Wu et al., 2016).
         Returns `(ids, attention)` like `greedy`."""
-        from keras import ops
-
         source, encoder_outputs, states = self.encode(source_ids)
         batch, k = len(source_ids), beam_size
         repeat = np.repeat(np.arange(batch), k)  # each sentence's row, k times
-        source = ops.take(source, repeat, axis=0)
-        encoder_outputs = ops.take(encoder_outputs, repeat, axis=0)
-        states = [ops.take(s, repeat, axis=0) for s in states]
+        source, encoder_outputs = source[repeat], encoder_outputs[repeat]
+        states = [s[repeat] for s in states]
         scores = np.tile(np.r_[0.0, np.full(k - 1, -np.inf)], batch)  # one live beam at first
         tokens = np.full(batch * k, self.start_id, "int32")
         history = [[[] for _ in range(k)] for _ in range(batch)]
@@ -258,7 +275,7 @@ class Translator:
                     new_attn.append([])
                     kept += 1
             rows = np.array(rows)
-            states = [ops.take(s, rows, axis=0) for s in states]
+            states = [s[rows] for s in states]
             tokens = np.array(new_tokens, "int32")
             scores = np.array(new_scores)
             history = [new_history[b * k : (b + 1) * k] for b in range(batch)]
@@ -278,3 +295,18 @@ class Translator:
             outputs.append(list(ids))
             attentions.append(np.array(att) if att else None)
         return outputs, attentions
+
+
+def _predict_rows(model, inputs):
+    """`model.predict_on_batch(inputs)` as NumPy arrays, with the rows padded to a power of two
+    (to a multiple of 64 above 64), so a server compiles a handful of shapes, not one per batch
+    or beam size."""
+    import keras
+
+    rows = len(inputs[0])
+    size = 1 << (rows - 1).bit_length() if rows <= 64 else rows + (-rows % 64)
+    padded = [np.concatenate([x, np.zeros((size - rows, *x.shape[1:]), x.dtype)]) for x in inputs]
+    outputs = model.predict_on_batch(padded if len(padded) > 1 else padded[0])
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return [np.asarray(keras.ops.convert_to_numpy(x))[:rows] for x in outputs]
+

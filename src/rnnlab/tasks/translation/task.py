@@ -24,7 +24,7 @@ from rnnlab.tasks.translation.preprocessor import (
     load_preprocessor,
 )
 
-SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens
+SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens, up to 8 times it
 SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
 DECODE_BATCH = 128
 
@@ -183,6 +183,22 @@ def _warn_unknown(result, sentence):
         )
 
 
+def padded_source_length(steps):
+    """The length a source of `steps` tokens is padded to (padding is masked): a multiple of
+    `SOURCE_BUCKET` up to 8 of them, then four sizes per doubling. A server compiles ~25
+    source shapes for sentences up to 1,000 tokens instead of one per length, and pads by
+    at most a quarter.
+
+    Example:
+    >>> [padded_source_length(n) for n in (1, 9, 64, 65, 100, 200)]
+    [8, 16, 64, 80, 112, 224]
+    """
+    if steps <= 8 * SOURCE_BUCKET:
+        return max(SOURCE_BUCKET, steps + (-steps % SOURCE_BUCKET))
+    step = 1 << (steps.bit_length() - 3)
+    return steps + (-steps % step)
+
+
 def translate_all(model, preprocessor, sentences, beam_size, config, with_attention=False):
     """Translations of many sentences, decoded in batches; with `with_attention` also the
     attention weights and token ids."""
@@ -196,8 +212,7 @@ def translate_all(model, preprocessor, sentences, beam_size, config, with_attent
     for start in range(0, len(order), DECODE_BATCH):
         rows = order[start : start + DECODE_BATCH]
         longest = max(1, max(len(encoded[i]) for i in rows))
-        # Padding is masked; a multiple of SOURCE_BUCKET bounds the shapes a server compiles.
-        source = pad([encoded[i] for i in rows], longest + (-longest % SOURCE_BUCKET), side="back")
+        source = pad([encoded[i] for i in rows], padded_source_length(longest), side="back")
         max_steps = min(2 * longest + 10, config.max_len + 10)
         if beam_size > 1:
             ids, attention = translator.beam(source, max_steps, beam_size, config.length_penalty)
