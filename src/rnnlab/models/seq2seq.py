@@ -182,7 +182,9 @@ class Translator:
             outputs.append(weights[:, 0])
         log_probs = ops.log_softmax(model.get_layer("logits")(h), axis=-1)
         return keras.Model(
-            [tokens, encoder_outputs, source, *states], [log_probs, *outputs, *new_states], name="decoder_step"
+            [tokens, encoder_outputs, source, *states],
+            [log_probs, *outputs, *new_states],
+            name="decoder_step",
         )
 
     def _step(self, tokens, states, encoder_outputs, source):
@@ -309,4 +311,3 @@ def _predict_rows(model, inputs):
     outputs = model.predict_on_batch(padded if len(padded) > 1 else padded[0])
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return [np.asarray(keras.ops.convert_to_numpy(x))[:rows] for x in outputs]
-
