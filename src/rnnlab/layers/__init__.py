@@ -5,6 +5,7 @@ Import after the Keras backend is chosen (importing this imports Keras).
 """
 
 from rnnlab.layers.attention import AdditiveAttention, LuongAttention
+from rnnlab.layers.cell_step import CellStep
 from rnnlab.layers.fast_rnn import GRU, LSTM, FastRNN, SimpleRNN
 from rnnlab.layers.masking import EndMask
 from rnnlab.layers.pooling import ConcatPooling
@@ -14,6 +15,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "AdditiveAttention",
+    "CellStep",
     "ConcatPooling",
     "EndMask",
     "FastRNN",

@@ -101,24 +101,45 @@ class Generator:
     """
 
     def __init__(self, model):
+        import keras
+
+        from rnnlab.layers import CellStep, EndMask
+
         names = [layer.name for layer in model.layers]
-        self.embedding = model.get_layer("embedding")
-        self.cells = [model.get_layer(n).cell for n in sorted(n for n in names if n.startswith("rnn_"))]
-        self.output = model.get_layer("logits") if "logits" in names else None
+        embedding = model.get_layer("embedding")
+        layers = sorted(n for n in names if n.startswith("rnn_"))
+        steps = [CellStep(model.get_layer(n).cell, name=f"{n}_step") for n in layers]
+        self.state_sizes = [step.state_sizes for step in steps]
+        # One step as a compiled model: [token, *states of every layer] -> [logits, *new states].
+        token = keras.Input((), dtype="int32", name="token")
+        inputs = [
+            keras.Input((size,), name=f"state_{depth}_{k}")
+            for depth, sizes in enumerate(self.state_sizes)
+            for k, size in enumerate(sizes)
+        ]
+        x = EndMask(name="no_mask")(embedding(token))  # a read token is never padding
+        new_states, position = [], 0
+        for step, sizes in zip(steps, self.state_sizes, strict=True):
+            x, *state = step(x, inputs[position : position + len(sizes)])
+            position += len(sizes)
+            new_states += state
+        logits = model.get_layer("logits")(x) if "logits" in names else embedding(x, reverse=True)
+        self.step_model = keras.Model([token, *inputs], [logits, *new_states], name="generator_step")
 
     def initial_states(self, batch_size):
-        return [list(cell.get_initial_state(batch_size)) for cell in self.cells]
+        return [[np.zeros((batch_size, size), "float32") for size in sizes] for sizes in self.state_sizes]
 
     def step(self, tokens, states):
         """`(logits (batch, vocab), states)` after reading `tokens` `(batch,)`."""
         from keras import ops
 
-        x = ops.take(self.embedding.embeddings, ops.convert_to_tensor(np.asarray(tokens, "int32")), axis=0)
-        new_states = []
-        for cell, state in zip(self.cells, states, strict=True):
-            x, state = cell(x, state, training=False)
-            new_states.append(list(state))
-        logits = self.output(x) if self.output is not None else self.embedding(x, reverse=True)
+        flat = [np.asarray(s, "float32") for layer_states in states for s in layer_states]
+        outputs = self.step_model.predict_on_batch([np.asarray(tokens, "int32"), *flat])
+        logits, flat = outputs[0], [np.asarray(ops.convert_to_numpy(s)) for s in outputs[1:]]
+        new_states, position = [], 0
+        for sizes in self.state_sizes:
+            new_states.append(flat[position : position + len(sizes)])
+            position += len(sizes)
         return np.asarray(ops.convert_to_numpy(logits), dtype=np.float64), new_states
 
     def read(self, prompt):

@@ -162,7 +162,7 @@ class Translator:
         import keras
         from keras import ops
 
-        from rnnlab.layers import EndMask
+        from rnnlab.layers import CellStep, EndMask
 
         cell = model.get_layer("decoder").cell
         units = model.get_layer("bridge_0").units
@@ -172,8 +172,7 @@ class Translator:
         states = [keras.Input((units,), name=f"state_{k}") for k in range(len(self.encoder.outputs) - 1)]
         # A step's token is never padding: the embedding's mask means nothing here.
         vectors = EndMask(name="no_mask")(model.get_layer("target_embedding")(tokens))
-        h, new_states = cell(vectors, states if len(states) > 1 else states[0], training=False)
-        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+        h, *new_states = CellStep(cell, name="decoder_cell_step")(vectors, states)
         outputs = []
         if self.attention is not None:
             context, weights = self.attention(ops.expand_dims(h, 1), encoder_outputs, source)

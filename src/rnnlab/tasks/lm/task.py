@@ -326,10 +326,15 @@ class LMPredictor(Predictor):
     >>> LMPredictor("runs/shakespeare").generate("ROMEO:", length=100, seed=0)  # doctest: +SKIP
     """
 
-    def generate(self, prompt, length=500, temperature=1.0, top_k=None, seed=None):
-        """`length` tokens continuing `prompt`, as text (without the prompt)."""
+    @functools.cached_property
+    def generator(self):
+        """The sampler, built once: its compiled step serves every later call."""
         from rnnlab.models.language_model import Generator
 
+        return Generator(self.model)
+
+    def generate(self, prompt, length=500, temperature=1.0, top_k=None, seed=None):
+        """`length` tokens continuing `prompt`, as text (without the prompt)."""
         if not isinstance(prompt, str) or not self.preprocessor.tokens(prompt):
             raise InputError(f"Expected a non-empty prompt. Received: {prompt!r}")
         if len(prompt) > MAX_PROMPT_CHARS:
@@ -343,7 +348,7 @@ class LMPredictor(Predictor):
         prompt_ids = list(self.preprocessor.encode(prompt))
         if self.preprocessor.level == "subword":
             prompt_ids = [START_ID, *prompt_ids]  # as every training document starts
-        ids = Generator(self.model).sample(
+        ids = self.generator.sample(
             prompt_ids, length, temperature=temperature, top_k=top_k, seed=seed,
             banned=self.preprocessor.banned,  # never padding or [UNK]
         )  # fmt: skip

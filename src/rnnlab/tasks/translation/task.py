@@ -6,6 +6,7 @@ rnnlab translate runs/de-en "Ein Mann fährt Fahrrad." [--beam 5] [--plot attent
 """
 
 import dataclasses
+import functools
 import math
 import sys
 
@@ -120,8 +121,14 @@ class TranslationTask(Task):
         # Runs from before label smoothing have no cross_entropy metric: their loss is it.
         metrics["perplexity"] = math.exp(min(metrics.get("cross_entropy", metrics["loss"]), 50.0))
         if preprocessor is not None:
+            from rnnlab.models.seq2seq import Translator
+
             hypotheses = translate_all(
-                model, preprocessor, examples.meta["sources"], config.beam_size, config
+                Translator(model, START_ID, END_ID),
+                preprocessor,
+                examples.meta["sources"],
+                config.beam_size,
+                config,
             )
             metrics.update(bleu_and_chrf(hypotheses, examples.meta["references"]))
         return metrics
@@ -199,13 +206,11 @@ def padded_source_length(steps):
     return steps + (-steps % step)
 
 
-def translate_all(model, preprocessor, sentences, beam_size, config, with_attention=False):
-    """Translations of many sentences, decoded in batches; with `with_attention` also the
-    attention weights and token ids."""
+def translate_all(translator, preprocessor, sentences, beam_size, config, with_attention=False):
+    """Translations of many sentences with a `Translator`, decoded in batches; with
+    `with_attention` also the attention weights and token ids."""
     from rnnlab.data.batches import pad
-    from rnnlab.models.seq2seq import Translator
 
-    translator = Translator(model, START_ID, END_ID)
     encoded = preprocessor.encode_source(sentences)
     order = np.argsort([len(s) for s in encoded], kind="stable")  # similar lengths per batch
     texts, details = [None] * len(sentences), [None] * len(sentences)
@@ -252,6 +257,13 @@ class TranslationPredictor(Predictor):
     'A man is riding a bike.'
     """
 
+    @functools.cached_property
+    def translator(self):
+        """The decoder, built once: its compiled steps serve every later call."""
+        from rnnlab.models.seq2seq import Translator
+
+        return Translator(self.model, START_ID, END_ID)
+
     def translate(self, sentences, beam_size=1):
         sentences = list(sentences)
         if not sentences:
@@ -267,7 +279,7 @@ class TranslationPredictor(Predictor):
         if not isinstance(beam_size, int) or beam_size < 1:
             raise InputError(f"Expected beam_size >= 1. Received: {beam_size!r}")
         texts, details = translate_all(
-            self.model, self.preprocessor, sentences, beam_size, self.config, with_attention=True
+            self.translator, self.preprocessor, sentences, beam_size, self.config, with_attention=True
         )
         results = []
         for sentence, text, (ids, weights, source_ids) in zip(sentences, texts, details, strict=True):
