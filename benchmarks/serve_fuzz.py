@@ -5,6 +5,9 @@ own fields holding values of any type), a random content type, raw bytes, or for
 `/v1/transcribe` generated sound files (random rates, channels, lengths, samples with
 NaN and huge values). Any 500, crash or unbounded memory growth fails.
 
+The server runs in a process of its own (`rnnlab.serve.serve` on loopback), so its memory
+is measured apart from hypothesis' (which keeps what it generated: ~30 MB per 1,000 cases).
+
 Usage:
     python benchmarks/serve_fuzz.py RUN_DIR [RUN_DIR ...] --cases 10000 --output results/serve/fuzz.json
 """
@@ -13,6 +16,7 @@ import argparse
 import collections
 import io
 import json
+import subprocess
 import sys
 import time
 
@@ -126,59 +130,58 @@ def requests():
     return st.one_of(json_requests, json_requests, raw, uploads, gets)
 
 
-def rss_mb():
-    with open("/proc/self/status") as status:
+def rss_mb(pid="self"):
+    with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def fuzz(app, cases, seed=0, log=print):
-    """Runs `cases` generated requests against `app`; returns the record (raises on a 500 or crash)."""
-    from fastapi.testclient import TestClient
-
+def fuzz(client, cases, seed=0, log=print, server_rss=rss_mb):
+    """Sends `cases` generated requests through `client` (FastAPI's test client, or an
+    `httpx.Client` with a `base_url`); returns the record (raises on a 500 or crash).
+    `server_rss()` is the server's memory (MB), traced every 500 cases."""
     statuses = collections.Counter()
     rss_trace = []  # [cases done, RSS MB] every 500 cases: growth that levels off is bounded
     by_path = collections.Counter()
     failures = []
-    with TestClient(app, raise_server_exceptions=False) as client:
-        client.get("/health")
-        rss_before = rss_mb()
-        start = time.perf_counter()
+    client.get("/health")
+    rss_before = server_rss()
+    start = time.perf_counter()
 
-        @settings(
-            max_examples=cases,
-            deadline=None,
-            database=None,
-            derandomize=False,
-            suppress_health_check=list(HealthCheck),
-            phases=[__import__("hypothesis").Phase.generate],
-        )
-        @given(requests())
-        def case(request):
-            method, path, kwargs = request
-            reply = client.request(method, path, **kwargs)
-            statuses[reply.status_code] += 1
-            by_path[path] += 1
-            done = sum(statuses.values())
-            if done % 500 == 0:
-                rss_trace.append([done, round(rss_mb(), 1)])
-            allowed = ALLOWED | ({404, 405} if method == "GET" else set())
-            if reply.status_code not in allowed:
-                failures.append({"path": path, "status": reply.status_code, "body": reply.text[:300]})
-            assert reply.status_code in allowed, (path, reply.status_code, reply.text[:300])
+    @settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[__import__("hypothesis").Phase.generate],
+    )
+    @given(requests())
+    def case(request):
+        method, path, kwargs = request
+        reply = client.request(method, path, **kwargs)
+        statuses[reply.status_code] += 1
+        by_path[path] += 1
+        done = sum(statuses.values())
+        if done % 500 == 0:
+            rss_trace.append([done, round(server_rss(), 1)])
+        allowed = ALLOWED | ({404, 405} if method == "GET" else set())
+        if reply.status_code not in allowed:
+            failures.append({"path": path, "status": reply.status_code, "body": reply.text[:300]})
+        assert reply.status_code in allowed, (path, reply.status_code, reply.text[:300])
 
-        import random
+    import random
 
-        random.seed(seed)
-        case()
-        wall = time.perf_counter() - start
-        rss_after = rss_mb()
+    random.seed(seed)
+    case()
+    wall = time.perf_counter() - start
+    rss_after = server_rss()
     total = sum(statuses.values())
     log(
         f"{total} cases in {wall:.0f} s; statuses {dict(statuses)}; "
-        f"RSS {rss_before:.0f} -> {rss_after:.0f} MB"
+        f"server RSS {rss_before:.0f} -> {rss_after:.0f} MB"
     )
     return {
         "cases": total,
@@ -192,6 +195,39 @@ def fuzz(app, cases, seed=0, log=print):
         "rss_growth_second_half_mb": _second_half_growth(rss_trace),
         "wall_time_s": round(wall, 1),
     }
+
+
+def fuzz_app(app, cases, **kwargs):
+    """`fuzz` against `app` in this process (FastAPI's test client)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        return fuzz(client, cases, **kwargs)
+
+
+def fuzz_server(run_dirs, cases, limits, **kwargs):
+    """`fuzz` against `rnnlab serve` started in a subprocess on a free loopback port."""
+    import httpx
+    from serve_load import free_port, wait_until_up
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, __file__, "--serve-port", str(port), *run_dirs]
+    command += ["--max-generate-length", str(limits.max_generate_length)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_up(url, server)
+        with httpx.Client(base_url=url, timeout=120) as client:
+            return fuzz(client, cases, server_rss=lambda: rss_mb(server.pid), **kwargs)
+    finally:
+        server.terminate()
+        try:
+            _, stderr = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            stderr = ""
+        if "Traceback" in (stderr or ""):
+            print(stderr[-3000:], file=sys.stderr)
 
 
 def _second_half_growth(trace):
@@ -213,22 +249,30 @@ def main(argv=None):
         default=100.0,
         help="fail when memory grows more than this over the second half of the cases",
     )
+    parser.add_argument("--max-generate-length", type=int, default=64, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-port", type=int, default=None, help=argparse.SUPPRESS)  # the child
     args = parser.parse_args(argv)
 
     from rnnlab import backend as backends
     from rnnlab import runs
-    from rnnlab.serve import Limits, create_app
+    from rnnlab.serve import Limits
 
-    limits = Limits(max_generate_length=64)  # generation time grows with length; the cap is what is fuzzed
-    app = create_app(args.runs, limits=limits)
-    record = fuzz(app, args.cases)
+    # Generation time grows with length; the cap is what is fuzzed.
+    limits = Limits(max_generate_length=args.max_generate_length)
+    if args.serve_port is not None:
+        from rnnlab.serve.app import serve
+
+        serve(args.runs, port=args.serve_port, limits=limits, log_level="warning")
+        return 0
+    record = fuzz_server(args.runs, args.cases, limits)
     record.update(
         runs.provenance(backends.select(None)),
         runs=args.runs,
         limits={"max_generate_length": limits.max_generate_length},
         max_growth_mb=args.max_growth_mb,
-        note="in-process (FastAPI's test client); a case is one generated request; allowed statuses "
-        "200, 413, 415, 422 (404/405 for GETs of unknown paths)",
+        note="the server (rnnlab.serve.serve) in its own process on loopback, driven by httpx; its "
+        "RSS is traced; a case is one generated request; allowed statuses 200, 413, 415, 422 "
+        "(404/405 for GETs of unknown paths)",
     )
     if args.output:
         runs.write_json(args.output, record)

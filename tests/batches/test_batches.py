@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlab.data.batches import BatchOrder, Examples, bucket_length, epoch_batches, pad
+from rnnlab.data.batches import BatchOrder, Examples, bucket_length, epoch_batches, pad, padded_length
 
 
 def test_pad_front_keeps_last_steps_and_back_keeps_first():
@@ -129,3 +129,15 @@ def test_lengths_of_decides_buckets_and_pads_every_field_to_the_batch_length():
 def test_lengths_of_shorter_than_a_sequence_is_refused():
     with pytest.raises(ValueError, match=r"Received: example 1 has 3 steps, lengths_of\[1\]=2"):
         Examples([np.array([1]), np.array([1, 2])], [np.array([1]), np.array([1, 2, 3])], lengths_of=[2, 2])
+
+
+def test_padded_length_is_long_enough_bounded_and_takes_few_values():
+    lengths = np.arange(1, 8 * 1024 + 1)
+    padded = np.array([padded_length(int(n), 8) for n in lengths])
+    assert (padded >= lengths).all()
+    assert (padded[lengths > 64] <= 1.5 * lengths[lengths > 64]).all()
+    assert (padded[lengths <= 64] % 8 == 0).all() and (
+        padded[lengths <= 64] - lengths[lengths <= 64] < 8
+    ).all()
+    assert len(np.unique(padded)) == 22
+    assert [padded_length(n, 64) for n in (1, 512, 513, 700)] == [64, 512, 768, 768]

@@ -291,7 +291,7 @@ def test_padding_for_few_compiled_shapes_changes_no_answer(predictors, fsdd_wavs
     padded = predictors["translation"].translate(sentences, beam_size=2)
     heard = predictors["speech"].transcribe(fsdd_wavs)
     monkeypatch.setattr(translation, "padded_source_length", lambda steps: steps)
-    monkeypatch.setattr(speech, "FRAME_BUCKET", 1)
+    monkeypatch.setattr(speech, "padded_frames", lambda steps: steps)
     exact = predictors["translation"].translate(sentences, beam_size=2)
     for a, b in zip(padded, exact, strict=True):
         assert a.text == b.text

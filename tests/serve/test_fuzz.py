@@ -23,7 +23,7 @@ def test_generated_requests_never_fail_the_server(predictors):
     from rnnlab.serve import Limits, create_app
 
     app = create_app(list(predictors.values()), limits=Limits(max_generate_length=16))
-    record = _fuzzer().fuzz(app, cases=300, log=lambda *_: None)
+    record = _fuzzer().fuzz_app(app, cases=300, log=lambda *_: None)
     assert record["cases"] == 300 and record["errors_500"] == 0 and not record["failures"]
     assert set(record["by_path"]) >= {"/v1/sentiment", "/v1/translate", "/v1/generate", "/v1/transcribe"}
     assert int(record["statuses"].get("200", 0)) > 0 and int(record["statuses"].get("422", 0)) > 0

@@ -22,7 +22,7 @@ from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocess
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
 BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 2048)
 MAX_BEAM = 256
-FRAME_BUCKET = 64  # transcription pads its input to a multiple of this many frames
+FRAME_BUCKET = 64  # transcription pads its input to a multiple of this many frames (to 512), then more
 PRUNE = -10.0  # beam search skips labels below e^-10 at a step
 _RECORDINGS = {}
 _STRINGS = {}  # the last set of strings made (one entry)
@@ -318,6 +318,13 @@ def _result_line(result, source):
     return f"{result.text}\t{result.probability:.4f}\t{name}"
 
 
+def padded_frames(steps):
+    """The frames a sound of `steps` frames is padded to (see `padded_length`)."""
+    from rnnlab.data.batches import padded_length
+
+    return padded_length(steps, FRAME_BUCKET)
+
+
 class SpeechPredictor(Predictor):
     """A speech run loaded once.
 
@@ -356,9 +363,9 @@ class SpeechPredictor(Predictor):
         for audio in audios:
             frames = self.preprocessor.frames(audio)
             steps = len(frames)
-            # Zero frames are masked: padding to a multiple of FRAME_BUCKET changes no output and
-            # bounds the shapes compiled (a server would otherwise compile one per duration).
-            padded = np.pad(frames, ((0, -steps % FRAME_BUCKET), (0, 0)))
+            # Zero frames are masked: the padding changes no output and bounds the shapes
+            # compiled (a server would otherwise compile one per duration).
+            padded = np.pad(frames, ((0, padded_frames(steps) - steps), (0, 0)))
             output = np.asarray(self.model.predict_on_batch(padded[None]))[0]
             if config.mode != "digits":
                 output = output[:steps]

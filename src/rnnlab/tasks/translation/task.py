@@ -25,7 +25,7 @@ from rnnlab.tasks.translation.preprocessor import (
     load_preprocessor,
 )
 
-SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens, up to 8 times it
+SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens (to 64), then geometrically
 SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
 DECODE_BATCH = 128
 
@@ -191,19 +191,11 @@ def _warn_unknown(result, sentence):
 
 
 def padded_source_length(steps):
-    """The length a source of `steps` tokens is padded to (padding is masked): a multiple of
-    `SOURCE_BUCKET` up to 8 of them, then four sizes per doubling. A server compiles ~25
-    source shapes for sentences up to 1,000 tokens instead of one per length, and pads by
-    at most a quarter.
+    """The length a source of `steps` tokens is padded to (padding is masked): see
+    `padded_length`. A server compiles a few dozen shapes, not one per length."""
+    from rnnlab.data.batches import padded_length
 
-    Example:
-    >>> [padded_source_length(n) for n in (1, 9, 64, 65, 100, 200)]
-    [8, 16, 64, 80, 112, 224]
-    """
-    if steps <= 8 * SOURCE_BUCKET:
-        return max(SOURCE_BUCKET, steps + (-steps % SOURCE_BUCKET))
-    step = 1 << (steps.bit_length() - 3)
-    return steps + (-steps % step)
+    return padded_length(steps, SOURCE_BUCKET)
 
 
 def translate_all(translator, preprocessor, sentences, beam_size, config, with_attention=False):
