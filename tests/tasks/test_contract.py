@@ -205,6 +205,9 @@ def test_ctrl_c_and_sigterm_say_how_to_resume(name, sig, code, request, tmp_path
     assert (tmp_path / "run.partial" / "checkpoints").is_dir() and not run.exists()
 
 
+COMMAND_MARKER = "--- rnnlab command ---"
+
+
 @pytest.mark.parametrize("name", sorted(TASKS))
 @pytest.mark.parametrize("backend", ["tensorflow", "torch"])
 def test_every_backend_trains_evaluates_and_predicts_with_defaults(name, backend, request, tmp_path):
@@ -212,15 +215,28 @@ def test_every_backend_trains_evaluates_and_predicts_with_defaults(name, backend
         pytest.skip(f"{backend} is not installed")
     _data(request, name)
     run = tmp_path / "run"
-    env = {"KERAS_BACKEND": backend}
-    for args in (
-        _train_args(name, run),
-        ["evaluate", str(run)],
-        ["predict", str(run), *_inputs(request, name)],
-    ):
-        process = _start(args, env)
-        out, err = process.communicate(timeout=600)
-        assert process.returncode == 0, err[-3000:]
+    predict = ["predict", str(run), *_inputs(request, name)]
+    commands = [[str(a) for a in _train_args(name, run)], ["evaluate", str(run)], predict]
+    # One process runs the three commands through the CLI's `main` (two fewer imports of the
+    # backend per test); each must return 0, and what `predict` prints follows the last marker.
+    script = (
+        "import json, sys\nfrom rnnlab.cli import main\n"
+        "for args in json.loads(sys.argv[1]):\n"
+        "    print(MARKER, flush=True)\n"
+        "    code = main(args)\n"
+        "    if code:\n"
+        "        sys.exit(code)\n"
+    ).replace("MARKER", repr(COMMAND_MARKER))
+    process = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(commands)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "KERAS_BACKEND": backend, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert process.stdout.count(COMMAND_MARKER) == 3
+    out = process.stdout.rsplit(COMMAND_MARKER, 1)[1]
     metrics = json.loads((run / "metrics.json").read_text())
     evaluation = json.loads((run / "evaluation.json").read_text())
     assert metrics["backend"] == evaluation["backend"] == backend
