@@ -5,6 +5,7 @@
     rnnlab predict RUN_DIR INPUT ...   (or one input per line on stdin)
     rnnlab tune TASK --trials N ...
     rnnlab bench | gradcheck
+    rnnlab lab gradients --output DIR [--quick]
     rnnlab ... verbs that tasks register (e.g. `rnnlab embeddings train`)
 
 Verbs shared by every task live here; a task adds its own flags and verbs
@@ -148,6 +149,21 @@ def build_parser():
         default=None,
         help="Keras backends to compare with (default: every installed one)",
     )
+    lab = commands.add_parser("lab", help="experiments that teach")
+    experiments = lab.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    gradients = experiments.add_parser(
+        "gradients", help="vanishing gradients: the adding problem and the copy task by length and cell"
+    )
+    gradients.add_argument("--output", required=True, metavar="DIR", help="folder for the JSON and plots")
+    gradients.add_argument("--quick", action="store_true", help="short sequences, few cells: under a minute")
+    gradients.add_argument("--problems", nargs="+", metavar="P", help="adding, copy (default: both)")
+    gradients.add_argument(
+        "--variants", nargs="+", metavar="V", help="simple orthogonal irnn clipped lstm gru"
+    )
+    gradients.add_argument("--lengths", nargs="+", type=int, metavar="T", help="sequence lengths / delays")
+    gradients.add_argument("--epochs", type=int, help="training epochs per model")
+    gradients.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
+    _add_backend(gradients)
     serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
     serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
@@ -252,6 +268,19 @@ def _gradcheck(args):
     return 0 if gradcheck_report.run(args.backends) else 1
 
 
+def _lab(args):
+    import dataclasses
+
+    from rnnlab.lab import gradients
+
+    if args.backend:
+        backends.select(args.backend)
+    config = gradients.GradientLabConfig.quick() if args.quick else gradients.GradientLabConfig()
+    changes = {name: getattr(args, name) for name in ("problems", "variants", "lengths", "epochs")}
+    changes = {name: tuple(v) if isinstance(v, list) else v for name, v in changes.items() if v is not None}
+    gradients.run(dataclasses.replace(config, **changes), args.output, overwrite=args.overwrite)
+
+
 def _serve(args):
     from rnnlab.serve import serve
 
@@ -261,6 +290,7 @@ def _serve(args):
 
 
 COMMANDS = {
+    "lab": _lab,
     "serve": _serve,
     "train": _train,
     "evaluate": _evaluate,

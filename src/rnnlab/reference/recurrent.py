@@ -63,3 +63,34 @@ def backward(cell, params, d_hs, caches):
         for name, value in d_step.items():
             d_params[name] += value
     return np.stack(d_xs, axis=1), d_params, d_state
+
+
+def hidden_gradients(cell, params, d_hs, caches):
+    """The gradient of the loss w.r.t. every hidden state h_t, through all later steps.
+
+    BPTT's sum for one step: what the loss gets from h_t directly (`d_hs[:, t]`) plus what
+    flows back from step t+1 (section 3.2). Its norm against t shows gradients vanishing or
+    exploding with distance.
+
+    Args:
+        cell, params, caches: as for `backward`.
+        d_hs: `(batch, timesteps, units)` direct gradients, as for `backward`.
+
+    Returns:
+        `(batch, timesteps, units)`: dL/dh_t.
+
+    Example:
+    >>> from rnnlab.reference import simple_rnn
+    >>> params = simple_rnn.init_params(np.random.default_rng(0), 3, 4)
+    >>> hs, caches = forward(simple_rnn, params, np.ones((2, 5, 3)))
+    >>> d_hs = np.zeros_like(hs); d_hs[:, -1] = 1.0  # the loss reads the last state only
+    >>> g = hidden_gradients(simple_rnn, params, d_hs, caches)
+    >>> bool(np.allclose(g[:, -1], 1.0)), g.shape
+    (True, (2, 5, 4))
+    """
+    d_state = tuple(np.zeros_like(d_hs[:, 0]) for _ in cell.initial_state(1, params))
+    totals = [None] * len(caches)
+    for t in reversed(range(len(caches))):
+        totals[t] = d_hs[:, t] + d_state[0]
+        _, d_state, _ = cell.step_backward(d_hs[:, t], d_state, caches[t], params)
+    return np.stack(totals, axis=1)

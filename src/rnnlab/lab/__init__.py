@@ -1,0 +1,1 @@
+"""Experiments that teach: `rnnlab lab gradients` (vanishing and exploding gradients)."""
