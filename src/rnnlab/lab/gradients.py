@@ -54,9 +54,9 @@ class GradientLabConfig:
     variants: tuple = VARIANTS
     lengths: tuple = (10, 25, 50, 100, 200, 400)
     units: int = 32
-    train_size: int = 4096
+    train_size: int = 8192
     test_size: int = 1024
-    epochs: int = 12
+    epochs: int = 16
     batch_size: int = 64
     learning_rate: float = 2e-3
     probe_size: int = 32
