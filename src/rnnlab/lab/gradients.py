@@ -283,6 +283,7 @@ def run(config, output, overwrite=False, log=print):
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     backend = backends.select(None)
+    provenance = runs.provenance(backend)  # the code as it was when the lab started
     start = time.perf_counter()
     results = [
         run_one(problem, variant, length, config, log=log)
@@ -296,7 +297,7 @@ def run(config, output, overwrite=False, log=print):
         "results": results,
         "summary": summarize(results),
         "wall_time_s": round(time.perf_counter() - start, 1),
-        **runs.provenance(backend),
+        **provenance,
     }
     figures = plots.draw_all(record, output)
     record["figures"] = [path.name for path in figures]
