@@ -16,7 +16,6 @@ import argparse
 import collections
 import io
 import json
-import subprocess
 import sys
 import time
 
@@ -208,26 +207,18 @@ def fuzz_app(app, cases, **kwargs):
 def fuzz_server(run_dirs, cases, limits, **kwargs):
     """`fuzz` against `rnnlab serve` started in a subprocess on a free loopback port."""
     import httpx
-    from serve_load import free_port, wait_until_up
+    from serve_load import running_server
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, __file__, "--serve-port", str(port), *run_dirs]
-    command += ["--max-generate-length", str(limits.max_generate_length)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until_up(url, server)
+    def command(port):
+        return [sys.executable, __file__, "--serve-port", str(port), *run_dirs,
+                "--max-generate-length", str(limits.max_generate_length)]  # fmt: skip
+
+    with running_server(command) as (url, server):
         with httpx.Client(base_url=url, timeout=120) as client:
-            return fuzz(client, cases, server_rss=lambda: rss_mb(server.pid), **kwargs)
-    finally:
-        server.terminate()
-        try:
-            _, stderr = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            stderr = ""
-        if "Traceback" in (stderr or ""):
-            print(stderr[-3000:], file=sys.stderr)
+            record = fuzz(client, cases, server_rss=lambda: rss_mb(server.pid), **kwargs)
+    if "Traceback" in server.stderr_text:
+        print(server.stderr_text[-3000:], file=sys.stderr)
+    return record
 
 
 def _second_half_growth(trace):

@@ -14,6 +14,7 @@ Usage:
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -52,6 +53,28 @@ def wait_until_up(url, process, timeout=180):
             pass
         time.sleep(0.5)
     raise RuntimeError(f"the server did not answer /health within {timeout} s")
+
+
+@contextlib.contextmanager
+def running_server(command_for_port, env=None):
+    """Starts `command_for_port(port)` on a free loopback port and waits for its /health; yields
+    `(url, process)`. On exit the server is stopped and what it wrote to stderr is kept in
+    `process.stderr_text`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        command_for_port(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    process.stderr_text = ""
+    try:
+        wait_until_up(url, process)
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            _, process.stderr_text = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 async def drive(url, texts, requests, rate, max_in_flight):
@@ -119,15 +142,12 @@ def main(argv=None):
     from rnnlab.datasets import imdb
 
     texts = list(imdb.load_texts("test")[0][:2000])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rnnlab", "serve", args.run, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_until_up(url, server)
+
+    def command(port):
+        return [sys.executable, "-m", "rnnlab", "serve", args.run, "--port", str(port)]
+
+    with running_server(command, env) as (url, server):
         rss_start = rss_mb(server.pid)
         load_average_start = os.getloadavg()[0]
         asyncio.run(drive(url, texts, args.warmup, args.rate, args.max_in_flight))
@@ -138,13 +158,7 @@ def main(argv=None):
         )  # fmt: skip
         wall = time.perf_counter() - start
         rss_end = rss_mb(server.pid)
-    finally:
-        server.terminate()
-        try:
-            _, stderr = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            stderr = ""
+    stderr = server.stderr_text
     ms = np.asarray(latencies) * 1000
     record = {
         "requests": args.requests,

@@ -38,10 +38,3 @@ class CellStep(keras.layers.Layer):
         output, new_states = self.cell(inputs, states if len(states) > 1 else states[0], training=False)
         new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
         return [output, *new_states]
-
-    def compute_output_spec(self, inputs, states):
-        units = self.state_sizes
-        batch = inputs.shape[0]
-        return [keras.KerasTensor((batch, units[0]), dtype=self.compute_dtype)] + [
-            keras.KerasTensor((batch, size), dtype=self.compute_dtype) for size in units
-        ]

@@ -131,16 +131,15 @@ class Generator:
 
     def step(self, tokens, states):
         """`(logits (batch, vocab), states)` after reading `tokens` `(batch,)`."""
-        from keras import ops
+        from rnnlab.models.predict import predict_rows
 
         flat = [np.asarray(s, "float32") for layer_states in states for s in layer_states]
-        outputs = self.step_model.predict_on_batch([np.asarray(tokens, "int32"), *flat])
-        logits, flat = outputs[0], [np.asarray(ops.convert_to_numpy(s)) for s in outputs[1:]]
+        logits, *flat = predict_rows(self.step_model, [np.asarray(tokens, "int32"), *flat])
         new_states, position = [], 0
         for sizes in self.state_sizes:
             new_states.append(flat[position : position + len(sizes)])
             position += len(sizes)
-        return np.asarray(ops.convert_to_numpy(logits), dtype=np.float64), new_states
+        return np.asarray(logits, dtype=np.float64), new_states
 
     def read(self, prompt):
         """`(logits after the prompt, states)`: the prompt is read once, one step per token."""

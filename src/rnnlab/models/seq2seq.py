@@ -30,6 +30,7 @@ Example:
 import numpy as np
 
 from rnnlab.cells import check_cell, recurrent_layer
+from rnnlab.models.predict import predict_rows
 
 ATTENTIONS = ("none", "luong", "bahdanau")
 
@@ -189,7 +190,7 @@ class Translator:
     def _step(self, tokens, states, encoder_outputs, source):
         """One decoder step for `(rows,)` previous tokens (NumPy in, NumPy out):
         `(log_probs, states, attention)`."""
-        out = _predict_rows(self.step_model, [tokens, encoder_outputs, source, *states])
+        out = predict_rows(self.step_model, [tokens, encoder_outputs, source, *states])
         if self.attention is None:
             return out[0], out[1:], None
         return out[0], out[2:], out[1]
@@ -197,7 +198,7 @@ class Translator:
     def encode(self, source_ids):
         """`(source, encoder outputs, decoder initial states)` as NumPy arrays."""
         source = np.asarray(source_ids, "int32")
-        encoder_outputs, *states = _predict_rows(self.encoder, [source])
+        encoder_outputs, *states = predict_rows(self.encoder, [source])
         return source, encoder_outputs, states
 
     def greedy(self, source_ids, max_steps):
@@ -296,17 +297,3 @@ class Translator:
             outputs.append(list(ids))
             attentions.append(np.array(att) if att else None)
         return outputs, attentions
-
-
-def _predict_rows(model, inputs):
-    """`model.predict_on_batch(inputs)` as NumPy arrays, with the rows padded to a power of two
-    (to a multiple of 64 above 64), so a server compiles a handful of shapes, not one per batch
-    or beam size."""
-    import keras
-
-    rows = len(inputs[0])
-    size = 1 << (rows - 1).bit_length() if rows <= 64 else rows + (-rows % 64)
-    padded = [np.concatenate([x, np.zeros((size - rows, *x.shape[1:]), x.dtype)]) for x in inputs]
-    outputs = model.predict_on_batch(padded if len(padded) > 1 else padded[0])
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return [np.asarray(keras.ops.convert_to_numpy(x))[:rows] for x in outputs]

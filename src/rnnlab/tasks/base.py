@@ -555,17 +555,13 @@ class Predictor:
 
 
 def predict_padded(model, x, chunk=256):
-    """`model`'s outputs for the rows of `x`, `chunk` rows per call, each call padded to a power
-    of two rows: a server compiles a handful of shapes, not one per batch size."""
-    import keras
+    """`model`'s outputs for the rows of `x`, `chunk` rows per call, each call's rows padded
+    (`rnnlab.models.predict.padded_rows`): a server compiles a handful of shapes."""
+    from rnnlab.models.predict import predict_rows
 
-    out = []
-    for start in range(0, len(x), chunk):
-        rows = np.asarray(x[start : start + chunk])
-        size = 1 << (len(rows) - 1).bit_length()
-        padded = np.concatenate([rows, np.zeros((size - len(rows), *rows.shape[1:]), rows.dtype)])
-        out.append(np.asarray(keras.ops.convert_to_numpy(model.predict_on_batch(padded)))[: len(rows)])
-    return np.concatenate(out)
+    return np.concatenate(
+        [predict_rows(model, [x[start : start + chunk]])[0] for start in range(0, len(x), chunk)]
+    )
 
 
 def load_predictor(run_dir, backend=None):
