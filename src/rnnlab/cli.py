@@ -6,6 +6,7 @@
     rnnlab tune TASK --trials N ...
     rnnlab bench | gradcheck
     rnnlab lab gradients --output DIR [--quick]
+    rnnlab lab states RUN_DIR --output DIR [--text TEXT]
     rnnlab ... verbs that tasks register (e.g. `rnnlab embeddings train`)
 
 Verbs shared by every task live here; a task adds its own flags and verbs
@@ -164,6 +165,19 @@ def build_parser():
     gradients.add_argument("--epochs", type=int, help="training epochs per model")
     gradients.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
     _add_backend(gradients)
+    states = experiments.add_parser(
+        "states", help="inside a trained model: sentiment word by word, language-model units over text"
+    )
+    states.add_argument("run_dir", metavar="RUN_DIR", help="a sentiment or lm run folder")
+    states.add_argument("--output", required=True, metavar="DIR", help="folder for the JSON and plots")
+    states.add_argument(
+        "--text", help="sentiment: the review to read (required); lm: text to read instead of held-out text"
+    )
+    states.add_argument(
+        "--chars", type=int, default=20_000, help="lm: held-out characters to read (default: 20000)"
+    )
+    states.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
+    _add_backend(states)
     serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
     serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
@@ -271,8 +285,12 @@ def _gradcheck(args):
 def _lab(args):
     import dataclasses
 
-    from rnnlab.lab import gradients
+    from rnnlab.lab import gradients, states
 
+    if args.experiment == "states":
+        states.run(args.run_dir, args.output, text=args.text, chars=args.chars, overwrite=args.overwrite,
+                   backend=args.backend)  # fmt: skip
+        return
     if args.backend:
         backends.select(args.backend)
     config = gradients.GradientLabConfig.quick() if args.quick else gradients.GradientLabConfig()

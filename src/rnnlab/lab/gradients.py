@@ -18,13 +18,12 @@ Variants:
 """
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from rnnlab.lab import problems
+from rnnlab.lab import problems, records
 
 VARIANTS = ("simple", "orthogonal", "irnn", "clipped", "lstm", "gru")
 PROBLEMS = ("adding", "copy")
@@ -254,22 +253,7 @@ def run_one(problem, variant, length, config, log=print):
 def check_output(output, overwrite=False):
     """The lab writes `gradients.json` and `gradients-*.png` into `output` and nothing else; it
     refuses to replace a `gradients.json` it did not write, and its own without `overwrite`."""
-    output = Path(output)
-    if output.exists() and not output.is_dir():
-        raise ValueError(f"--output {output} is a file. Expected a folder (new or existing).")
-    record = output / RECORD
-    if record.exists():
-        try:
-            mine = json.loads(record.read_text()).get("lab") == LAB_NAME
-        except (ValueError, OSError, AttributeError):
-            mine = False
-        if not mine:
-            raise ValueError(
-                f"{record} exists and was not written by `rnnlab lab gradients`; rnnlab will not "
-                "replace it. Choose another --output."
-            )
-        if not overwrite:
-            raise ValueError(f"{record} already exists. Choose another --output or pass --overwrite.")
+    records.check_output(output, RECORD, LAB_NAME, overwrite)
 
 
 def run(config, output, overwrite=False, log=print):
