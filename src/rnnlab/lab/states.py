@@ -289,7 +289,8 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
     if task not in ("sentiment", "lm"):
         raise ValueError(
             f"Expected a sentiment or lm run. Received: a {task} run ({run_dir}). Translation "
-            "attention and speech CTC alignments are drawn by `rnnlab predict RUN --plot FILE`."
+            "attention and speech CTC alignments are drawn by `rnnlab translate RUN TEXT --plot FILE` "
+            "and `rnnlab transcribe RUN WAV --plot FILE`."
         )
     record_name = f"states-{task}.json"
     records.check_output(output, record_name, LAB_NAME, overwrite)
