@@ -202,7 +202,7 @@ class SentimentTask(Task):
             l2=hp.Float("l2", *SEARCH_SPACE["l2"], sampling="log"),
         )
 
-    # ---- CLI extras: predict --explain/--html, `rnnlab embeddings train` ----
+    # ---- CLI extras: predict --explain/--html, `rnnlab embeddings train`, `rnnlab ensemble` ----
     def add_predict_arguments(self, parser):
         group = parser.add_argument_group("sentiment runs")
         group.add_argument(
@@ -238,9 +238,10 @@ class SentimentTask(Task):
                 )
 
     def add_commands(self, commands):
-        from rnnlab.tasks.sentiment import word_vectors
+        from rnnlab.tasks.sentiment import ensemble, word_vectors
 
         word_vectors.add_command(commands)
+        ensemble.add_command(commands)
 
 
 @dataclasses.dataclass
