@@ -129,3 +129,11 @@ def test_lab_states_bad_input(sentiment_run, tmp_path, capsys):
     assert main(["lab", "states", str(tmp_path), "--output", str(out), "--text", REVIEW]) == 2
     assert main(["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x"), "--text", "!!!"]) == 2
     assert "at least one word" in capsys.readouterr().err
+    elsewhere = ["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x")]
+    assert main([*elsewhere, "--text", "这部电影很好。"]) == 2
+    assert "the run's tokenizer reads" in capsys.readouterr().err
+    assert main([*elsewhere, "--text", REVIEW, "--chars", "10"]) == 2
+    assert "Expected 1000 <= --chars" in capsys.readouterr().err
+    huge = "word " * 50_000
+    assert main(["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x"), "--text", huge]) == 2
+    assert "at most 200000 characters" in capsys.readouterr().err

@@ -150,7 +150,10 @@ def sentiment_trace(predictor, text):
         raise InputError(f"Expected a text (str). Received: {type(text).__name__}")
     tokens, ids = predictor.preprocessor.tokens_and_ids(text)
     if len(ids) == 0:
-        raise InputError(f"Expected a text with at least one word. Received: {text!r}")
+        raise InputError(
+            "Expected a text with at least one word the run's tokenizer reads (IMDb runs read English "
+            f"words or subwords). Received: {text[:80]!r}"
+        )
     maxlen = predictor.preprocessor.maxlen
     read = np.concatenate([[START], ids]).astype("int32")[-maxlen:]
     shown = (["[START]", *tokens])[-maxlen:]
@@ -263,6 +266,7 @@ def unit_correlations(layers, features):
 
 LAB_NAME = "states"
 DEFAULT_CHARS = 20_000
+MAX_CHARS = 200_000  # every state of every step is kept: 2 x LSTM(512) over 200k characters is 3 GB
 TEXT_PANEL_TOKENS = 640  # tokens of the held-out half shown in the PNG
 
 
@@ -296,8 +300,13 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
     records.check_output(output, record_name, LAB_NAME, overwrite)
     if task == "sentiment" and not text:
         raise ValueError("Expected --text: the review to read word by word. Received: none.")
-    if chars < 1000:
-        raise ValueError(f"Expected --chars >= 1000 (two halves to select and test units). Received: {chars}")
+    if not 1000 <= chars <= MAX_CHARS:
+        raise ValueError(
+            f"Expected 1000 <= --chars <= {MAX_CHARS} (two halves to select and test units; every "
+            f"state of every step is kept in memory). Received: {chars}"
+        )
+    if text is not None and len(text) > MAX_CHARS:
+        raise ValueError(f"Expected --text of at most {MAX_CHARS} characters. Received: {len(text)}")
     start = time.perf_counter()
     predictor = load_predictor(folder, backend)  # chooses the backend before Keras is imported
     import keras
