@@ -5,7 +5,7 @@ from rnnlab.io import atomic_path
 STYLES = {"initial": ":", "trained": "-"}
 
 
-def _save(figure, path):
+def save_figure(figure, path):
     import matplotlib.pyplot as plt
 
     with atomic_path(path) as tmp:
@@ -52,7 +52,7 @@ def results_by_length(results, problem, path):
         axis.legend(fontsize=8)
     figure.suptitle(f"{problem}: what each cell learns, by length")
     figure.tight_layout()
-    _save(figure, path)
+    save_figure(figure, path)
     return path
 
 
@@ -82,5 +82,5 @@ def norms_over_time(results, problem, path):
     axis.legend(fontsize=7, ncol=2)
     axis.set_title(f"{problem}, {longest} steps: gradient reaching each step (x: NumPy BPTT)")
     figure.tight_layout()
-    _save(figure, path)
+    save_figure(figure, path)
     return path

@@ -1,4 +1,4 @@
-"""Where labs write: a folder of their own records and plots, never replacing another's file."""
+"""Where labs and other commands write records: never over a file rnnlab did not write."""
 
 import json
 from pathlib import Path
@@ -19,14 +19,19 @@ def check_output(output, record, lab, overwrite=False):
         raise ValueError(f"--output {output} is a file. Expected a folder (new or existing).")
     path = output / record
     if path.exists():
-        try:
-            mine = json.loads(path.read_text()).get("lab") == lab
-        except (ValueError, OSError, AttributeError):
-            mine = False
-        if not mine:
+        if not written_by(path, "lab", lab):
             raise ValueError(
                 f"{path} exists and was not written by `rnnlab lab {lab}`; rnnlab will not "
                 "replace it. Choose another --output."
             )
         if not overwrite:
             raise ValueError(f"{path} already exists. Choose another --output or pass --overwrite.")
+
+
+def written_by(path, field, value):
+    """Whether the JSON file `path` is a record whose `field` is `value` (what rnnlab writes into
+    its own records), so rnnlab may replace it; anything unreadable is not."""
+    try:
+        return json.loads(Path(path).read_text()).get(field) == value
+    except (ValueError, OSError, AttributeError):
+        return False

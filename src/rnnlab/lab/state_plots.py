@@ -5,7 +5,7 @@ import html
 
 import numpy as np
 
-from rnnlab.lab.plots import _save
+from rnnlab.lab.plots import save_figure
 from rnnlab.runs import write_text
 
 
@@ -44,7 +44,7 @@ def sentiment_figure(trace, path, units=24, title=""):
     figure.colorbar(image, ax=bottom, fraction=0.02, pad=0.01)
     figure.suptitle(title or "Reading a review word by word")
     figure.tight_layout()
-    _save(figure, path)
+    save_figure(figure, path)
     return path
 
 
@@ -82,7 +82,7 @@ def unit_text_figure(tokens, panels, path, columns=80, rows=8):
         axis.axis("off")
         axis.set_title(title, fontsize=9, loc="left")
     figure.tight_layout()
-    _save(figure, path)
+    save_figure(figure, path)
     return path
 
 

@@ -7,7 +7,6 @@ own evaluation. ULMFiT averages a forward and a backward model this way.
     rnnlab ensemble runs/lm-pretrained runs/lm-ablation runs/gru-fast --output ensemble.json
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -121,9 +120,7 @@ def check_output(path):
     if path.suffix != ".json":
         raise ValueError(f"Expected --output to be a .json file. Received: {path}")
     if path.exists():
-        try:
-            mine = json.loads(path.read_text()).get("combination") == COMBINATION
-        except (ValueError, OSError, AttributeError):
-            mine = False
-        if not mine:
+        from rnnlab.lab.records import written_by
+
+        if not written_by(path, "combination", COMBINATION):
             raise ValueError(f"{path} exists and is not an ensemble record; rnnlab will not replace it.")
