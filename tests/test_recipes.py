@@ -76,3 +76,17 @@ def test_translation_recipe_loads_with_its_values_and_builds(path):
     model = task.build_model(config, SimpleNamespace(source_vocab=60, target_vocab=70))
     logits = model({"source": np.ones((2, 5), "int32"), "target_in": np.ones((2, 4), "int32")})
     assert tuple(logits.shape) == (2, 4, 70)
+
+
+OTHER_RECIPES = sorted(
+    path for task in ("lm", "translation", "speech") for path in (FOLDER.parent / task).glob("*.toml")
+)
+
+
+@pytest.mark.parametrize("path", OTHER_RECIPES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_other_task_recipe_loads_with_its_values(path):
+    from rnnlab.tasks import get_task
+
+    config = configs.resolve(get_task(path.parent.name).config_cls, path)
+    for key, value in tomllib.loads(path.read_text()).items():
+        assert getattr(config, key) == (tuple(value) if isinstance(value, list) else value), key
