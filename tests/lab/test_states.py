@@ -2,6 +2,7 @@
 equals the model's predictions; unit search and text features on known inputs; bad input."""
 
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -127,6 +128,12 @@ def test_lab_states_bad_input(sentiment_run, tmp_path, capsys):
     assert "was not written by `rnnlab lab states`" in capsys.readouterr().err
     assert (out / "states-sentiment.json").read_text() == '{"mine": true}'
     assert main(["lab", "states", str(tmp_path), "--output", str(out), "--text", REVIEW]) == 2
+    other = tmp_path / "translation-run"  # a run of another task: refused before anything is loaded
+    shutil.copytree(sentiment_run, other)
+    info = json.loads((other / "run.json").read_text())
+    (other / "run.json").write_text(json.dumps({**info, "task": "translation"}))
+    assert main(["lab", "states", str(other), "--output", str(tmp_path / "y"), "--text", REVIEW]) == 2
+    assert "rnnlab translate RUN TEXT --plot FILE" in capsys.readouterr().err
     assert main(["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x"), "--text", "!!!"]) == 2
     assert "at least one word" in capsys.readouterr().err
     elsewhere = ["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x")]
