@@ -29,13 +29,12 @@ def measure(run, batches, warm):
 
     from rnnlab.data.batches import epoch_batches
     from rnnlab.tasks.base import load_model, open_run
-    from rnnlab.tasks.lm.task import load_streams, reset_states
+    from rnnlab.tasks.lm.task import reset_states
 
     task, config, folder = open_run(run)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
-    streams = load_streams(dataclasses.replace(config, limit=None))  # the whole corpus for every run
-    train = task._examples(config, streams["train"], preprocessor)
-    valid = task._examples(config, streams["valid"], preprocessor)
+    # the whole corpus for every run (stage 1 was trained on a part of it)
+    train, valid = task.train_and_validation(dataclasses.replace(config, limit=None), preprocessor)
     first = train.subset(np.arange(batches * config.batch_size))
     model = load_model(folder)
     loss, metrics = task.loss_and_metrics(config)

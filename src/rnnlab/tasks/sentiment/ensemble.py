@@ -30,20 +30,21 @@ def test_order(limit=None, seed=0):
 
 def test_probabilities(run_dir, order, backend=None):
     """`(P(positive), labels)` of the test reviews `order` for one sentiment run."""
+    from rnnlab import runs
     from rnnlab.data.batches import Examples
     from rnnlab.models.predict import predict_rows
-    from rnnlab.tasks.base import load_model, open_run
+    from rnnlab.tasks.base import load_predictor
     from rnnlab.tasks.sentiment.task import Reviews
 
-    task, config, folder = open_run(run_dir, backend)
-    if task.name != "sentiment":
-        raise ValueError(f"Expected sentiment runs to ensemble. Received: a {task.name} run ({run_dir})")
-    model = load_model(folder)
-    preprocessor = task.load_preprocessor(folder / "preprocessor.json")
-    task.check_run(config, preprocessor, model, folder)
+    _, info = runs.open_run(run_dir)
+    if info["task"] != "sentiment":
+        raise ValueError(f"Expected sentiment runs to ensemble. Received: a {info['task']} run ({run_dir})")
+    predictor = load_predictor(run_dir, backend)  # the run's model, preprocessor and config, checked
+    task, config, model = predictor.task, predictor.config, predictor.model
     _, labels = imdb.load_ranks("test")
     labels = labels[order].astype("float32")
-    examples = Examples(preprocessor.encode_reviews(Reviews("test", order)), labels, pad_side="front")
+    sequences = predictor.preprocessor.encode_reviews(Reviews("test", order))
+    examples = Examples(sequences, labels, pad_side="front")
     probabilities = np.empty(len(order), "float64")
     for length, indices in task.batch_order(config, examples, shuffle=False).plan(0):
         inputs, _ = examples.batch(indices, length)
