@@ -6,7 +6,11 @@
 // blocked, vectorised, weights packed once per call), the activations
 // (Eigen's float32 rational tanh, as XLA uses) and the masked state update,
 // fused. Batch rows are independent, so they are split over XLA's intra-op
-// thread pool and each thread runs the whole time loop for its rows.
+// thread pool and each thread runs the whole time loop for its rows. With
+// AVX-512 (compiled with -march=native) the products and activations use
+// 16-lane vectors; otherwise 8 (AVX2). The weight gradients, products over the
+// long time axis, copy their transposed operand into contiguous blocks when its
+// stride is long.
 //
 // Layout (row-major, float32, batch-major as Keras):
 //   x      (B, T, E)    inputs
@@ -45,36 +49,97 @@ namespace {
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4)));
+#ifdef __AVX512F__
+// AVX-512: 16-lane vectors for the widest column stripes and the activations.
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+#endif
 
-inline v8 load8(const float* p) { return *reinterpret_cast<const v8u*>(p); }
-inline void store8(float* p, v8 v) { *reinterpret_cast<v8u*>(p) = v; }
-inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
+// Lanes and unaligned type of each vector type.
+template <typename V>
+struct VecInfo;
+template <>
+struct VecInfo<v8> {
+  static constexpr int lanes = 8;
+  using Unaligned = v8u;
+};
+#ifdef __AVX512F__
+template <>
+struct VecInfo<v16> {
+  static constexpr int lanes = 16;
+  using Unaligned = v16u;
+};
+#endif
+
+template <typename V>
+inline V loadv(const float* p) {
+  return *reinterpret_cast<const typename VecInfo<V>::Unaligned*>(p);
+}
+template <typename V>
+inline void storev(float* p, V v) {
+  *reinterpret_cast<typename VecInfo<V>::Unaligned*>(p) = v;
+}
+// a in every lane (a plain broadcast: `V{} + a` would add a zero first).
+template <typename V>
+inline V splatv(float a);
+template <>
+inline v8 splatv<v8>(float a) {
+  return v8{a, a, a, a, a, a, a, a};
+}
+#ifdef __AVX512F__
+template <>
+inline v16 splatv<v16>(float a) {
+  return v16{a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a};
+}
+#endif
+inline v8 load8(const float* p) { return loadv<v8>(p); }
+inline void store8(float* p, v8 v) { storev<v8>(p, v); }
+inline v8 splat(float a) { return splatv<v8>(a); }
 
 // ---------------------------------------------------------------- products
 
-// C[M, j0:j0+W] += A[M, K] @ B[K, j0:j0+W] for W = 16 or 8, MR rows at a time.
-// A[r, k] is at A[r * lda + k * ka] (ka = 1: row-major; lda = 1: A is transposed).
-template <int MR>
-inline void block16(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
-                    int64_t ldc) {
-  v8 acc0[MR], acc1[MR];
+// C[M, j0:j0+W] += A[M, K] @ B[K, j0:j0+W] for W = two vectors of V (16 or 32
+// columns), MR rows at a time. A[r, k] is at A[r * lda + k * ka] (ka = 1:
+// row-major; lda = 1: A is transposed).
+template <typename V, int MR>
+inline void block_two(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
+                      int64_t ldc) {
+  constexpr int L = VecInfo<V>::lanes;
+  V acc0[MR], acc1[MR];
   for (int r = 0; r < MR; ++r) {
-    acc0[r] = load8(C + r * ldc);
-    acc1[r] = load8(C + r * ldc + 8);
+    acc0[r] = loadv<V>(C + r * ldc);
+    acc1[r] = loadv<V>(C + r * ldc + L);
   }
   for (int64_t k = 0; k < K; ++k) {
-    const v8 b0 = load8(B + k * ldb), b1 = load8(B + k * ldb + 8);
+    const V b0 = loadv<V>(B + k * ldb), b1 = loadv<V>(B + k * ldb + L);
     for (int r = 0; r < MR; ++r) {
-      const v8 a = splat(A[r * lda + k * ka]);
+      const V a = splatv<V>(A[r * lda + k * ka]);
       acc0[r] += a * b0;
       acc1[r] += a * b1;
     }
   }
   for (int r = 0; r < MR; ++r) {
-    store8(C + r * ldc, acc0[r]);
-    store8(C + r * ldc + 8, acc1[r]);
+    storev<V>(C + r * ldc, acc0[r]);
+    storev<V>(C + r * ldc + L, acc1[r]);
   }
 }
+
+template <int MR>
+inline void block16(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
+                    int64_t ldc) {
+  block_two<v8, MR>(K, A, lda, ka, B, ldb, C, ldc);
+}
+
+#ifdef __AVX512F__
+template <int MR>
+inline void block32(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
+                    int64_t ldc) {
+  block_two<v16, MR>(K, A, lda, ka, B, ldb, C, ldc);
+}
+constexpr int64_t kWide = 32;  // the widest column stripe
+#else
+constexpr int64_t kWide = 16;
+#endif
 
 template <int MR>
 inline void block8(int64_t K, const float* A, int64_t lda, int64_t ka, const float* B, int64_t ldb, float* C,
@@ -116,6 +181,9 @@ inline void block1(int64_t K, const float* A, int64_t lda, int64_t ka, const flo
     }                                                                                           \
   }
 RNNLAB_ROWS(block16)
+#ifdef __AVX512F__
+RNNLAB_ROWS(block32)
+#endif
 RNNLAB_ROWS(block8)
 RNNLAB_ROWS(block1)
 #undef RNNLAB_ROWS
@@ -125,6 +193,9 @@ RNNLAB_ROWS(block1)
 void gemm_acc(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t ka, const float* B,
               int64_t ldb, float* C, int64_t ldc) {
   int64_t j = 0;
+#ifdef __AVX512F__
+  for (; j + 32 <= N; j += 32) block32_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
+#endif
   for (; j + 16 <= N; j += 16) block16_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
   for (; j + 8 <= N; j += 8) block8_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
   for (; j < N; ++j) block1_rows(M, K, A, lda, ka, B + j, ldb, C + j, ldc);
@@ -136,7 +207,7 @@ inline void gemm_acc(int64_t M, int64_t N, int64_t K, const float* A, int64_t ld
   gemm_acc(M, N, K, A, lda, 1, B, ldb, C, ldc);
 }
 
-// B's columns packed stripe by stripe (16, then 8, then 1 wide), each stripe
+// B's columns packed stripe by stripe (kWide, then 16, 8 and 1 wide), each stripe
 // K x width contiguous: the per-step products read their stripe sequentially
 // instead of at a stride of N floats (which, for N a multiple of 256, maps
 // every row of a stripe to the same L1 cache sets).
@@ -149,6 +220,7 @@ std::vector<float> pack_columns(const float* B, int64_t K, int64_t N, int64_t ld
       for (int64_t c = 0; c < width; ++c) *out++ = B[k * ldb + j + c];
     j += width;
   };
+  while (j + kWide <= N) stripe(kWide);
   while (j + 16 <= N) stripe(16);
   while (j + 8 <= N) stripe(8);
   while (j < N) stripe(1);
@@ -164,12 +236,61 @@ std::vector<float> pack_transposed(const float* a, int64_t rows, int64_t cols) {
 }
 
 // C[M, N] += A[M, K] @ B[K, N] with B from pack_columns; A[r, k] at A[r * lda + k * ka].
+// C[M, N] += A[M, K] @ B[K, N] with B from pack_columns; A[r, k] at A[r * lda + k * ka].
 void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t ka, const float* P,
                      float* C, int64_t ldc) {
   int64_t j = 0;
+#ifdef __AVX512F__
+  for (; j + 32 <= N; j += 32, P += K * 32) block32_rows(M, K, A, lda, ka, P, 32, C + j, ldc);
+#endif
   for (; j + 16 <= N; j += 16, P += K * 16) block16_rows(M, K, A, lda, ka, P, 16, C + j, ldc);
   for (; j + 8 <= N; j += 8, P += K * 8) block8_rows(M, K, A, lda, ka, P, 8, C + j, ldc);
   for (; j < N; ++j, P += K) block1_rows(M, K, A, lda, ka, P, 1, C + j, ldc);
+}
+
+// Rows of the inner dimension per panel: a 32-wide stripe's panel (24 KB) stays
+// in L1 while every block of rows reads it.
+constexpr int64_t kPanel = 192;
+
+// C[M, N] += A^T @ B: A (K, M) row-major (A^T[r, k] at A[k * lda + r]), B from
+// pack_columns. The products over a long time or batch axis (weight gradients)
+// have this form. Reading A^T in place would touch a new cache line (and, at
+// lda = 1024, a new page) for every k, so each panel of kPanel rows of A is
+// first copied into blocks of 6 rows of A^T, each block contiguous (k-major),
+// then multiplied stripe by stripe. Shorter strides are read in place.
+void gemm_acc_packed_at(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* P, float* C,
+                        int64_t ldc) {
+  if (std::abs(lda) < 512) {  // short strides read well in place (measured: benchmarks/native/gemm_at.cc)
+    gemm_acc_packed(M, N, K, A, 1, lda, P, C, ldc);
+    return;
+  }
+  thread_local std::vector<float> blocks;
+  if (static_cast<int64_t>(blocks.size()) < M * kPanel) blocks.resize(M * kPanel);
+  for (int64_t k0 = 0; k0 < K; k0 += kPanel) {
+    const int64_t kc = std::min(kPanel, K - k0);
+    // Block starting at row i (height h = min(6, M - i)) at blocks + i * kc, element (r, k) at k * h + r.
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* row = A + (k0 + k) * lda;
+      for (int64_t i = 0; i < M; i += 6) {
+        const int64_t h = std::min<int64_t>(6, M - i);
+        float* out = blocks.data() + i * kc + k * h;
+        for (int64_t r = 0; r < h; ++r) out[r] = row[i + r];
+      }
+    }
+    auto rows = [&](auto block, auto tail, const float* p, int64_t width, float* c) {
+      int64_t i = 0;
+      for (; i + 6 <= M; i += 6) block(kc, blocks.data() + i * kc, 1, 6, p, width, c + i * ldc, ldc);
+      if (i < M) tail(M - i, kc, blocks.data() + i * kc, 1, M - i, p, width, c + i * ldc, ldc);
+    };
+    const float* p = P;  // this panel starts k0 rows into each stripe
+    int64_t j = 0;
+#ifdef __AVX512F__
+    for (; j + 32 <= N; j += 32, p += K * 32) rows(block32<6>, block32_rows, p + k0 * 32, 32, C + j);
+#endif
+    for (; j + 16 <= N; j += 16, p += K * 16) rows(block16<6>, block16_rows, p + k0 * 16, 16, C + j);
+    for (; j + 8 <= N; j += 8, p += K * 8) rows(block8<6>, block8_rows, p + k0 * 8, 8, C + j);
+    for (; j < N; ++j, p += K) rows(block1<6>, block1_rows, p + k0, 1, C + j);
+  }
 }
 
 inline void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* P, float* C,
@@ -186,40 +307,62 @@ constexpr float kA13 = -2.76076847742355e-16f, kA11 = 2.00018790482477e-13f, kA9
                 kA1 = 4.89352455891786e-03f, kB6 = 1.19825839466702e-06f, kB4 = 1.18534705686654e-04f,
                 kB2 = 2.26843463243900e-03f, kB0 = 4.89352518554385e-03f;
 
-inline v8 tanh8(v8 x) {
-  const v8 hi = splat(kTanhClamp), lo = splat(-kTanhClamp);
+// 1/q for q > 0: the hardware's approximate reciprocal refined by one Newton
+// step (~23 bits from AVX's 12-bit estimate), far cheaper than a division.
+inline v8 reciprocal(v8 q) {
+#ifdef __AVX__
+  const v8 r = (v8)_mm256_rcp_ps((__m256)q);
+  return r * (2.0f - q * r);
+#else
+  return 1.0f / q;
+#endif
+}
+#ifdef __AVX512F__
+inline v16 reciprocal(v16 q) {
+  const v16 r = (v16)_mm512_rcp14_ps((__m512)q);
+  return r * (2.0f - q * r);
+}
+#endif
+
+template <typename V>
+inline V tanhv(V x) {
+  const V hi = splatv<V>(kTanhClamp), lo = splatv<V>(-kTanhClamp);
   x = x > hi ? hi : x;
   x = x < lo ? lo : x;
-  const v8 x2 = x * x;
-  v8 p = x2 * kA13 + kA11;
+  const V x2 = x * x;
+  V p = x2 * kA13 + kA11;
   p = x2 * p + kA9;
   p = x2 * p + kA7;
   p = x2 * p + kA5;
   p = x2 * p + kA3;
   p = x2 * p + kA1;
-  v8 q = x2 * kB6 + kB4;
+  V q = x2 * kB6 + kB4;
   q = x2 * q + kB2;
   q = x2 * q + kB0;
-#ifdef __AVX__
-  // 1/q: the 12-bit reciprocal refined by one Newton step (~23 bits), far
-  // cheaper than a division; q >= kB0 > 0, so it is always well defined.
-  v8 r = (v8)_mm256_rcp_ps((__m256)q);
-  r = r * (2.0f - q * r);
-  return x * p * r;
-#else
-  return x * p / q;
-#endif
+  return x * p * reciprocal(q);  // q >= kB0 > 0
 }
+inline v8 tanh8(v8 x) { return tanhv<v8>(x); }
 
 inline float tanh1(float x) {
   v8 v = splat(x);
   return tanh8(v)[0];
 }
 
+// out[i] = tanh(in[i]) for i from `i` in steps of V's lanes; returns where it stopped.
+template <typename V>
+inline int64_t tanh_span(const float* in, float* out, int64_t i, int64_t n) {
+  constexpr int L = VecInfo<V>::lanes;
+  for (; i + L <= n; i += L) storev<V>(out + i, tanhv<V>(loadv<V>(in + i)));
+  return i;
+}
+
 // out[i] = tanh(in[i]); in may equal out. (sigmoid(x) = 0.5 + 0.5 tanh(x / 2) where needed.)
 void tanh_array(const float* in, float* out, int64_t n) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) store8(out + i, tanh8(load8(in + i)));
+#ifdef __AVX512F__
+  i = tanh_span<v16>(in, out, i, n);
+#endif
+  i = tanh_span<v8>(in, out, i, n);
   for (; i < n; ++i) out[i] = tanh1(in[i]);
 }
 
@@ -230,25 +373,37 @@ inline void masked_update(float* state, const float* fresh, float m, int64_t n) 
   for (int64_t j = 0; j < n; ++j) state[j] = m * fresh[j] + keep * state[j];
 }
 
+// One LSTM step for columns j.. of one row in steps of V's lanes (see
+// lstm_cell); returns where it stopped.
+template <typename V>
+inline int64_t lstm_cell_span(int64_t j, int64_t H, float* z, float* c, float* h, float m) {
+  constexpr int L = VecInfo<V>::lanes;
+  const V half = splatv<V>(0.5f), take = splatv<V>(m), keep = splatv<V>(1.0f - m);
+  for (; j + L <= H; j += L) {
+    const V i = half + half * tanhv<V>(half * loadv<V>(z + j));
+    const V f = half + half * tanhv<V>(half * loadv<V>(z + H + j));
+    const V g = tanhv<V>(loadv<V>(z + 2 * H + j));
+    const V o = half + half * tanhv<V>(half * loadv<V>(z + 3 * H + j));
+    storev<V>(z + j, i);
+    storev<V>(z + H + j, f);
+    storev<V>(z + 2 * H + j, g);
+    storev<V>(z + 3 * H + j, o);
+    const V c_old = loadv<V>(c + j), c_new = f * c_old + i * g;
+    storev<V>(c + j, take * c_new + keep * c_old);
+    storev<V>(h + j, take * (o * tanhv<V>(c_new)) + keep * loadv<V>(h + j));
+  }
+  return j;
+}
+
 // One LSTM step for one row, elementwise part fused into one pass: z holds
 // the pre-activations (i, f, g, o; 4H) and receives the activations; c and h
 // are updated in place where m = 1 and kept where m = 0.
 inline void lstm_cell(int64_t H, float* z, float* c, float* h, float m) {
-  const v8 half = splat(0.5f), take = splat(m), keep = splat(1.0f - m);
   int64_t j = 0;
-  for (; j + 8 <= H; j += 8) {
-    const v8 i = half + half * tanh8(half * load8(z + j));
-    const v8 f = half + half * tanh8(half * load8(z + H + j));
-    const v8 g = tanh8(load8(z + 2 * H + j));
-    const v8 o = half + half * tanh8(half * load8(z + 3 * H + j));
-    store8(z + j, i);
-    store8(z + H + j, f);
-    store8(z + 2 * H + j, g);
-    store8(z + 3 * H + j, o);
-    const v8 c_old = load8(c + j), c_new = f * c_old + i * g;
-    store8(c + j, take * c_new + keep * c_old);
-    store8(h + j, take * (o * tanh8(c_new)) + keep * load8(h + j));
-  }
+#ifdef __AVX512F__
+  j = lstm_cell_span<v16>(j, H, z, c, h, m);
+#endif
+  j = lstm_cell_span<v8>(j, H, z, c, h, m);
   for (; j < H; ++j) {
     const float i = 0.5f + 0.5f * tanh1(0.5f * z[j]), f = 0.5f + 0.5f * tanh1(0.5f * z[H + j]);
     const float g = tanh1(z[2 * H + j]), o = 0.5f + 0.5f * tanh1(0.5f * z[3 * H + j]);
@@ -259,21 +414,33 @@ inline void lstm_cell(int64_t H, float* z, float* c, float* h, float m) {
   }
 }
 
+// One GRU step for columns j.. of one row in steps of V's lanes (see
+// gru_cell); returns where it stopped.
+template <typename V>
+inline int64_t gru_cell_span(int64_t j, int64_t H, const float* x, const float* inner, float* a, float* h, float m) {
+  constexpr int L = VecInfo<V>::lanes;
+  const V half = splatv<V>(0.5f), one = splatv<V>(1.0f), take = splatv<V>(m), keep = splatv<V>(1.0f - m);
+  for (; j + L <= H; j += L) {
+    const V z = half + half * tanhv<V>(half * (loadv<V>(x + j) + loadv<V>(inner + j)));
+    const V r = half + half * tanhv<V>(half * (loadv<V>(x + H + j) + loadv<V>(inner + H + j)));
+    const V hh = tanhv<V>(loadv<V>(x + 2 * H + j) + r * loadv<V>(inner + 2 * H + j));
+    storev<V>(a + j, z);
+    storev<V>(a + H + j, r);
+    storev<V>(a + 2 * H + j, hh);
+    const V h_old = loadv<V>(h + j);
+    storev<V>(h + j, take * (z * h_old + (one - z) * hh) + keep * h_old);
+  }
+  return j;
+}
+
 // One GRU step (reset_after=True) for one row, fused: x the projected inputs
 // (3H), inner = h @ u + rb (3H); writes a = (z, r, hh) and updates h where m = 1.
 inline void gru_cell(int64_t H, const float* x, const float* inner, float* a, float* h, float m) {
-  const v8 half = splat(0.5f), one = splat(1.0f), take = splat(m), keep = splat(1.0f - m);
   int64_t j = 0;
-  for (; j + 8 <= H; j += 8) {
-    const v8 z = half + half * tanh8(half * (load8(x + j) + load8(inner + j)));
-    const v8 r = half + half * tanh8(half * (load8(x + H + j) + load8(inner + H + j)));
-    const v8 hh = tanh8(load8(x + 2 * H + j) + r * load8(inner + 2 * H + j));
-    store8(a + j, z);
-    store8(a + H + j, r);
-    store8(a + 2 * H + j, hh);
-    const v8 h_old = load8(h + j);
-    store8(h + j, take * (z * h_old + (one - z) * hh) + keep * h_old);
-  }
+#ifdef __AVX512F__
+  j = gru_cell_span<v16>(j, H, x, inner, a, h, m);
+#endif
+  j = gru_cell_span<v8>(j, H, x, inner, a, h, m);
   for (; j < H; ++j) {
     const float z = 0.5f + 0.5f * tanh1(0.5f * (x[j] + inner[j]));
     const float r = 0.5f + 0.5f * tanh1(0.5f * (x[H + j] + inner[H + j]));
@@ -399,7 +566,7 @@ void project_backward(const Dims& d, const float* x_rows, int64_t nb, const floa
   std::fill(dx_rows, dx_rows + rows * d.E, 0.0f);
   gemm_acc_packed(rows, d.E, d.G, d_xp, d.G, kernel_t_packed, dx_rows, d.E);
   const std::vector<float> x_packed = pack_columns(x_rows, rows, d.E, d.E);
-  gemm_acc_packed(d.G, d.E, rows, d_xp, 1, d.G, x_packed.data(), d_kernel_t, d.E);
+  gemm_acc_packed_at(d.G, d.E, rows, d_xp, d.G, x_packed.data(), d_kernel_t, d.E);
   add_column_sums(d_xp, rows, d.G, d_bias);
 }
 
@@ -418,7 +585,7 @@ void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const f
   if (T < 2) return;
   const float* first = reverse ? d_pre_row + (T - 2) * G : d_pre_row + G;
   const std::vector<float> hs_packed = pack_columns(hs_row, T - 1, H, H);
-  gemm_acc_packed(G, H, T - 1, first, 1, reverse ? -G : G, hs_packed.data(), du_t, H);
+  gemm_acc_packed_at(G, H, T - 1, first, reverse ? -G : G, hs_packed.data(), du_t, H);
 }
 
 // Checks that a state input or output is (B, H).
