@@ -211,9 +211,7 @@ inline void gemm_acc(int64_t M, int64_t N, int64_t K, const float* A, int64_t ld
 // K x width contiguous: the per-step products read their stripe sequentially
 // instead of at a stride of N floats (which, for N a multiple of 256, maps
 // every row of a stripe to the same L1 cache sets).
-std::vector<float> pack_columns(const float* B, int64_t K, int64_t N, int64_t ldb) {
-  std::vector<float> packed(K * N);
-  float* out = packed.data();
+void pack_columns_into(const float* B, int64_t K, int64_t N, int64_t ldb, float* out) {
   int64_t j = 0;
   auto stripe = [&](int64_t width) {
     for (int64_t k = 0; k < K; ++k)
@@ -224,6 +222,11 @@ std::vector<float> pack_columns(const float* B, int64_t K, int64_t N, int64_t ld
   while (j + 16 <= N) stripe(16);
   while (j + 8 <= N) stripe(8);
   while (j < N) stripe(1);
+}
+
+std::vector<float> pack_columns(const float* B, int64_t K, int64_t N, int64_t ldb) {
+  std::vector<float> packed(K * N);
+  pack_columns_into(B, K, N, ldb, packed.data());
   return packed;
 }
 
@@ -235,7 +238,6 @@ std::vector<float> pack_transposed(const float* a, int64_t rows, int64_t cols) {
   return pack_columns(t.data(), cols, rows, rows);
 }
 
-// C[M, N] += A[M, K] @ B[K, N] with B from pack_columns; A[r, k] at A[r * lda + k * ka].
 // C[M, N] += A[M, K] @ B[K, N] with B from pack_columns; A[r, k] at A[r * lda + k * ka].
 void gemm_acc_packed(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, int64_t ka, const float* P,
                      float* C, int64_t ldc) {
@@ -271,11 +273,9 @@ void gemm_acc_packed_at(int64_t M, int64_t N, int64_t K, const float* A, int64_t
     // Block starting at row i (height h = min(6, M - i)) at blocks + i * kc, element (r, k) at k * h + r.
     for (int64_t k = 0; k < kc; ++k) {
       const float* row = A + (k0 + k) * lda;
-      for (int64_t i = 0; i < M; i += 6) {
-        const int64_t h = std::min<int64_t>(6, M - i);
-        float* out = blocks.data() + i * kc + k * h;
-        for (int64_t r = 0; r < h; ++r) out[r] = row[i + r];
-      }
+      int64_t i = 0;
+      for (; i + 6 <= M; i += 6) std::memcpy(blocks.data() + i * kc + k * 6, row + i, 6 * sizeof(float));
+      if (i < M) std::memcpy(blocks.data() + i * kc + k * (M - i), row + i, (M - i) * sizeof(float));
     }
     auto rows = [&](auto block, auto tail, const float* p, int64_t width, float* c) {
       int64_t i = 0;
@@ -549,9 +549,10 @@ inline void project_step(const Dims& d, const float* x_rows, int64_t nb, int64_t
 
 // A reusable per-thread buffer of at least n floats (not zeroed): the large
 // per-call buffers stay mapped between calls instead of being page-faulted in
-// again every batch. `slot` tells apart buffers used at the same time.
+// again every batch. `slot` tells apart buffers used at the same time: 0 and 1
+// by the backward loops, 2 and 3 for packed copies of hs and x.
 float* scratch(int slot, int64_t n) {
-  thread_local std::vector<float> buffers[2];
+  thread_local std::vector<float> buffers[4];
   std::vector<float>& buffer = buffers[slot];
   if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(n);
   return buffer.data();
@@ -565,8 +566,9 @@ void project_backward(const Dims& d, const float* x_rows, int64_t nb, const floa
   const int64_t rows = nb * d.T;
   std::fill(dx_rows, dx_rows + rows * d.E, 0.0f);
   gemm_acc_packed(rows, d.E, d.G, d_xp, d.G, kernel_t_packed, dx_rows, d.E);
-  const std::vector<float> x_packed = pack_columns(x_rows, rows, d.E, d.E);
-  gemm_acc_packed_at(d.G, d.E, rows, d_xp, d.G, x_packed.data(), d_kernel_t, d.E);
+  float* x_packed = scratch(3, rows * d.E);
+  pack_columns_into(x_rows, rows, d.E, d.E, x_packed);
+  gemm_acc_packed_at(d.G, d.E, rows, d_xp, d.G, x_packed, d_kernel_t, d.E);
   add_column_sums(d_xp, rows, d.G, d_bias);
 }
 
@@ -584,8 +586,9 @@ void accumulate_du(int64_t T, int64_t H, int64_t G, const float* hs_row, const f
       for (int64_t j = 0; j < H; ++j) du_t[g * H + j] += d_first[g] * h0_row[j];
   if (T < 2) return;
   const float* first = reverse ? d_pre_row + (T - 2) * G : d_pre_row + G;
-  const std::vector<float> hs_packed = pack_columns(hs_row, T - 1, H, H);
-  gemm_acc_packed_at(G, H, T - 1, first, reverse ? -G : G, hs_packed.data(), du_t, H);
+  float* hs_packed = scratch(2, (T - 1) * H);
+  pack_columns_into(hs_row, T - 1, H, H, hs_packed);
+  gemm_acc_packed_at(G, H, T - 1, first, reverse ? -G : G, hs_packed, du_t, H);
 }
 
 // Checks that a state input or output is (B, H).
