@@ -169,3 +169,123 @@ def test_worker_rejects_bad_arguments_with_usage(argv, message, capsys):
     stderr = capsys.readouterr().err
     assert stderr.startswith("usage: python -m rnnlab.bench.worker")
     assert message in stderr
+
+
+def test_paired_ratios_and_outliers_by_hand():
+    rates = {  # two rounds of two windows each
+        "rnnlab": [[300.0, 320.0], [200.0, 220.0]],
+        "keras-jax": [[100.0, 100.0], [100.0, 120.0]],
+        "torch-native": [[150.0, 150.0], [40.0, 60.0]],
+    }
+    paired = runner.paired_ratios(rates)
+    # round medians: rnnlab 310, 210; keras-jax 100, 110; torch-native 150, 50
+    assert paired["vs"]["keras-jax"]["per_round"] == [3.1, round(210 / 110, 3)]
+    assert paired["vs"]["torch-native"]["per_round"] == [round(310 / 150, 3), 4.2]
+    assert paired["vs_fastest"]["per_round"] == [round(310 / 150, 3), round(210 / 110, 3)]
+    assert paired["vs_fastest"]["median"] == round((round(310 / 150, 3) + round(210 / 110, 3)) / 2, 3)
+    assert paired["vs_fastest"]["min"] == round(210 / 110, 3)
+    assert runner.paired_ratios({"keras-jax": [[1.0]], "torch-native": [[2.0]]}) is None
+    # torch-native's median over all windows is 100: 40 is 2.5x below it; nothing else is 2x off
+    assert runner.outliers("w", rates) == [
+        {"workload": "w", "peer": "torch-native", "round": 2, "window_rate": 40.0, "peer_median": 105.0}
+    ]
+
+
+def test_speedup_uses_the_paired_median():
+    result = {"results": {"w": {"peers": {}, "paired": {"vs_fastest": {"median": 1.7}}}}}
+    assert runner.speedup_vs_fastest_peer(result, "w") == 1.7
+
+
+def test_onnxruntime_runs_only_classifier_inference():
+    infer, train = Workload("lstm", "infer", 256), Workload("lstm", "train", 32)
+    assert runner.peer_supports("onnxruntime", infer) and not runner.peer_supports("onnxruntime", train)
+    assert not runner.peer_supports("onnxruntime", LMWorkload()) and not runner.peer_supports(
+        "onnxruntime", Seq2SeqWorkload()
+    )
+    assert runner.peer_supports("keras-torch", train) and not runner.peer_supports(
+        "keras-torch", LMWorkload()
+    )
+    assert {w.name for w in runner.SUITES["full"][0]()} >= {
+        "seq2seq-gru-luong/train/b64",
+        "lm-lstm-2x200/train/b20",
+    }
+
+
+def test_warm_up_runs_until_two_windows_agree():
+    from rnnlab.bench.worker import warm_until_stable
+
+    ticks = iter(range(100))
+    clock = lambda: next(ticks)  # noqa: E731  one second per call
+    rates = iter([10.0, 50.0, 80.0, 95.0, 100.0, 100.0])
+    assert warm_until_stable(lambda: next(rates), clock=clock) == (5, True)  # 95 -> 100 is within 10%
+    never = iter([10.0, 30.0] * 10)
+    assert warm_until_stable(lambda: next(never), max_windows=6, max_seconds=1e9, clock=clock) == (6, False)
+    slow = iter([10.0, 30.0] * 10)
+    ticks = iter(range(0, 1000, 10))  # ten seconds per call: the 20 s cap ends it
+    assert warm_until_stable(lambda: next(slow), clock=lambda: next(ticks)) == (2, False)
+
+
+def test_a_busy_machine_is_reported():
+    busy = runner.machine_load(2, busy=0.6, load_average=[0.1, 0.1, 0.1])
+    assert not busy["idle"]
+    assert runner.idle_warning(busy, 2).startswith("WARNING: the machine is not idle (CPU busy 60% over 1 s")
+    loaded = runner.machine_load(2, busy=0.01, load_average=[1.5, 1.0, 0.5])
+    assert not loaded["idle"] and "load average 1.50, 1.00, 0.50 on 2 cores" in runner.idle_warning(loaded, 2)
+    quiet = runner.machine_load(2, busy=0.02, load_average=[0.2, 0.3, 0.3])
+    assert quiet["idle"] and runner.idle_warning(quiet, 2) is None
+    measured = runner.busy_fraction(0.05)
+    assert measured is None or 0.0 <= measured <= 1.0
+
+
+def test_tables_mark_peers_that_did_not_run():
+    peers = {"rnnlab": {"samples_per_s": 300.0, "min": 290.0, "max": 310.0}}
+    result = {
+        "results": {
+            "lstm/train/b32": {"workload": {}, "peers": {**peers, "torch-native": dict(peers["rnnlab"])}},
+            "lstm/infer/b256": {
+                "workload": {},
+                "peers": {**peers, "onnxruntime": {"samples_per_s": 200.0, "min": 150.0, "max": 250.0}},
+                "paired": {
+                    "vs_fastest": {"per_round": [1.4, 1.6], "median": 1.5, "min": 1.4, "max": 1.6},
+                    "vs": {"onnxruntime": {"per_round": [1.4, 1.6], "median": 1.5, "min": 1.4, "max": 1.6}},
+                },
+            },
+        }
+    }
+    table = runner.markdown(result)
+    assert table.splitlines()[0] == "| workload | rnnlab | torch-native | onnxruntime |"
+    assert "| lstm/train/b32 | 300 (290-310) | 300 (290-310) | - |" in table
+    assert "| lstm/infer/b256 | 300 (290-310) | - | 200 (150-250) |" in table
+    ratios = runner.ratios_markdown(result)
+    assert "| lstm/infer/b256 | 2 | 1.50x (1.40-1.60) | onnxruntime | - | 1.50x (1.40-1.60) |" in ratios
+    assert "lstm/train/b32" not in ratios  # no paired ratios recorded
+
+
+def test_onnx_model_equals_the_pytorch_model(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+    import torch
+
+    from rnnlab.bench import worker
+
+    workload = Workload("lstm", "infer", 4, maxlen=7, vocab_size=30, embedding_dim=5, units=6)
+    model = worker.probability_model(worker.torch_classifier(workload)).eval()
+    session = worker.onnx_session(model, workload, 1, str(tmp_path / "m.onnx"))
+    ids = np.random.default_rng(1).integers(1, 30, (4, 7)).astype("int64")
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(ids)).numpy()
+    (got,) = session.run(None, {"ids": ids})
+    assert got.shape == (4, 1) and 0 < got.min() and got.max() < 1
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_onnxruntime_worker_measures_inference():
+    if not runner.peer_available("onnxruntime"):
+        pytest.skip("onnxruntime or torch is not installed")
+    tiny = [Workload("gru", "infer", 8, maxlen=5, vocab_size=50, embedding_dim=4, units=4)]
+    result = runner.run_worker("onnxruntime", tiny, seconds=0.05, windows=2, threads=1)
+    assert result["threads"]["ort_intra_op"] == 1 and result["threads"]["flush_denormal"] is True
+    name = tiny[0].name
+    assert len(result["rates"][name]) == 2 and min(result["rates"][name]) > 0
+    assert result["warmup"][name]["windows"] >= 1

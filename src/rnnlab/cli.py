@@ -105,7 +105,7 @@ def build_parser():
     bench.add_argument(
         "--quick",
         action="store_true",
-        help="only the article's model, training at batch 32, against the fastest peers (< 60 s)",
+        help="only the article's model, training at batch 32 (or --workload), against the fastest peers",
     )
     bench.add_argument(
         "--translation",
@@ -132,7 +132,8 @@ def build_parser():
         nargs="+",
         default=None,
         metavar="PEER",
-        help="peers to run: rnnlab keras-jax keras-tensorflow keras-torch torch-native",
+        help="peers to run: rnnlab rnnlab-stock keras-jax keras-tensorflow keras-torch torch-native "
+        "onnxruntime (each runs the workloads it supports; onnxruntime: inference only)",
     )
     bench.add_argument(
         "--output",
@@ -268,6 +269,8 @@ def _bench(args):
     output = args.output or f"results/bench/bench{'' if suite == 'full' else '-' + suite}-{stamp}.json"
     runs.write_json(output, result)
     print(runner.markdown(result))
+    print()
+    print(runner.ratios_markdown(result))
     print(f"Record: {output}")
     workload = args.workload or (
         "simple/train/b32" if suite in ("full", "quick") else next(iter(result["results"]))

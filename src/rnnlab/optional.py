@@ -2,7 +2,8 @@
 hint when missing.
 
 Extras (see pyproject.toml): `text` (gensim: word2vec, GloVe, stop words;
-tokenizers: BPE subwords), `tune` (KerasTuner), `tensorflow`, `torch`; `all`
+tokenizers: BPE subwords), `tune` (KerasTuner), `tensorflow`, `torch`, `onnx` (ONNX Runtime, a benchmark
+peer); `all`
 installs every one.
 
 Example:
@@ -20,6 +21,7 @@ EXTRAS = {  # module -> (pip package, rnnlab extra)
     "librosa": ("librosa", "speech"),
     "jiwer": ("jiwer", "speech"),
     "fastapi": ("fastapi", "serve"),
+    "onnxruntime": ("onnxruntime", "onnx"),
     "uvicorn": ("uvicorn", "serve"),
 }
 

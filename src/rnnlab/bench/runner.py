@@ -2,7 +2,11 @@
 
 Reports per workload and peer: median samples/s and spread (min-max) over
 every window of every repeat, achieved GFLOP/s against the machine's measured
-float32 matrix-multiply peak, and each peer process's peak memory.
+float32 matrix-multiply peak, and each peer process's peak memory; per
+workload, rnnlab's ratio to each peer paired within each round (a round runs
+every peer once), with its median and spread over the rounds; windows more
+than 2x off their peer's median (flagged); the machine's load before and
+after, and each peer's thread settings.
 """
 
 import json
@@ -19,16 +23,95 @@ from rnnlab.backend import is_available
 from rnnlab.bench.worker import KERAS_PEERS, PEERS
 from rnnlab.bench.workloads import full_suite, lm_suite, quick_suite, translation_suite
 
-PEER_LIBRARIES = {**KERAS_PEERS, "torch-native": "torch"}  # peer -> library it needs
-QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native")  # the fastest peers of the full run
-TRANSLATION_PEERS = ("rnnlab", "keras-jax", "torch-native")
+# peer -> library it needs (onnxruntime also needs torch, to export the model)
+PEER_LIBRARIES = {**KERAS_PEERS, "torch-native": "torch", "onnxruntime": "onnxruntime"}
+QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native", "onnxruntime")  # the fastest peers of the full run
+TRANSLATION_PEERS = ("rnnlab", "rnnlab-stock", "keras-jax", "torch-native")
 LM_PEERS = ("rnnlab", "rnnlab-stock", "keras-jax", "torch-native")
+OUTLIER_FACTOR = 2.0  # a window this far from its peer's median is flagged
+BUSY_FRACTION, BUSY_LOAD_PER_CORE = 0.15, 0.5  # above either, the machine is not idle
+
+
+def everything():
+    """The classifier workloads, then translation's and the language model's."""
+    return full_suite() + translation_suite() + lm_suite()
+
+
 SUITES = {  # name -> (workloads, default peers)
-    "full": (full_suite, PEERS),
+    "full": (everything, PEERS),
     "quick": (quick_suite, QUICK_PEERS),
     "translation": (translation_suite, TRANSLATION_PEERS),
     "lm": (lm_suite, LM_PEERS),
 }
+
+
+def peer_supports(peer, workload):
+    """Whether `peer` runs `workload`: ONNX Runtime only classifier inference; translation
+    and language-model workloads only their suites' peers."""
+    if peer == "onnxruntime":
+        return workload.kind == "classifier" and workload.mode == "infer"
+    if workload.kind == "seq2seq":
+        return peer in TRANSLATION_PEERS
+    if workload.kind == "lm":
+        return peer in LM_PEERS
+    return True
+
+
+def peer_available(peer):
+    """Whether the libraries `peer` needs are installed."""
+    needs = [PEER_LIBRARIES[peer]] + (["torch"] if peer == "onnxruntime" else [])
+    return all(is_available(library) for library in needs)
+
+
+def core_count():
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _cpu_times():
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields), idle
+
+
+def busy_fraction(seconds=1.0):
+    """Fraction of all cores' time spent busy over `seconds` (/proc/stat), or None where it is absent."""
+    try:
+        total0, idle0 = _cpu_times()
+        time.sleep(seconds)
+        total1, idle1 = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(1 - (idle1 - idle0) / max(total1 - total0, 1), 3)
+
+
+def machine_load(cores, busy=None, load_average=None):
+    """The machine's load now: {'load_average', 'busy_fraction', 'idle'}.
+
+    Args:
+        cores: usable cores.
+        busy, load_average: measured values (default: measure them; tests pass their own).
+    """
+    busy = busy_fraction() if busy is None else busy
+    if load_average is None:
+        load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    idle = (busy is None or busy <= BUSY_FRACTION) and (
+        load_average is None or load_average[0] <= BUSY_LOAD_PER_CORE * cores
+    )
+    return {"load_average": [round(v, 2) for v in load_average or []], "busy_fraction": busy, "idle": idle}
+
+
+def idle_warning(load, cores):
+    """The warning to print when the machine is not idle, else None."""
+    if load["idle"]:
+        return None
+    busy = "unknown" if load["busy_fraction"] is None else f"{load['busy_fraction']:.0%}"
+    averages = ", ".join(f"{v:.2f}" for v in load["load_average"]) or "unknown"
+    return (
+        f"WARNING: the machine is not idle (CPU busy {busy} over 1 s, load average {averages} on "
+        f"{cores} cores): other processes take cores from the peers, so these timings will be noisy."
+    )
 
 
 def matmul_peak_gflops(size=1024, repeats=5):
@@ -43,7 +126,7 @@ def matmul_peak_gflops(size=1024, repeats=5):
     return best
 
 
-def run_worker(peer, workloads, seconds, windows, timeout=900):
+def run_worker(peer, workloads, seconds, windows, timeout=900, threads=None):
     command = [
         sys.executable,
         "-m",
@@ -53,7 +136,14 @@ def run_worker(peer, workloads, seconds, windows, timeout=900):
         str(seconds),
         str(windows),
     ]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    threads = str(threads or core_count())
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RNNLAB_BENCH_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark worker {peer} failed:\n{done.stderr[-3000:]}")
@@ -68,14 +158,68 @@ def find_workload(name):
     return known[name]
 
 
+def paired_ratios(round_rates):
+    """rnnlab's rate over each other peer's, paired within each round.
+
+    Args:
+        round_rates: {peer: [[window rates of round 1], [round 2], ...]} for one workload.
+
+    Returns:
+        {'vs_fastest': summary, 'vs': {peer: summary}}, a summary being {'per_round',
+        'median', 'min', 'max'}; 'vs_fastest' divides by the fastest non-rnnlab peer of
+        each round. None without rnnlab or another peer.
+
+    Example:
+    >>> paired_ratios({"rnnlab": [[4.0], [6.0]], "torch-native": [[2.0], [2.0]]})["vs_fastest"]["median"]
+    2.5
+    """
+    others = [p for p in round_rates if not p.startswith("rnnlab")]
+    if "rnnlab" not in round_rates or not others:
+        return None
+    rounds = len(round_rates["rnnlab"])
+    medians = {p: [statistics.median(r) for r in round_rates[p]] for p in ["rnnlab", *others]}
+
+    def summary(values):
+        values = [round(v, 3) for v in values]
+        return {
+            "per_round": values,
+            "median": round(statistics.median(values), 3),
+            "min": min(values),
+            "max": max(values),
+        }
+
+    vs = {p: summary([medians["rnnlab"][i] / medians[p][i] for i in range(rounds)]) for p in others}
+    fastest = [medians["rnnlab"][i] / max(medians[p][i] for p in others) for i in range(rounds)]
+    return {"vs_fastest": summary(fastest), "vs": vs}
+
+
+def outliers(workload, round_rates, factor=OUTLIER_FACTOR):
+    """Windows more than `factor` times above or below their peer's median over all rounds.
+
+    Example:
+    >>> outliers("w", {"p": [[100.0, 100.0], [100.0, 30.0]]})[0]["window_rate"]
+    30.0
+    """
+    flags = []
+    for peer, rounds in round_rates.items():
+        median = statistics.median(v for r in rounds for v in r)
+        for index, rates in enumerate(rounds):
+            for rate in rates:
+                if rate > factor * median or rate * factor < median:
+                    flag = {"workload": workload, "peer": peer, "round": index + 1}
+                    flags.append({**flag, "window_rate": round(rate, 1), "peer_median": round(median, 1)})
+    return flags
+
+
 def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workload=None, log=print):
     """Runs the benchmark; returns the result dict (see `write`).
 
     Args:
-        suite: 'full', 'quick' (the article's model), 'translation' (target tokens/s
-            of an attention encoder-decoder) or 'lm' (training tokens/s of a word LM).
+        suite: 'full' (every workload, translation's and the language model's included),
+            'quick' (the article's model), 'translation' (target tokens/s of an attention
+            encoder-decoder) or 'lm' (training tokens/s of a word LM).
         repeats: rounds over all peers (default: 1 quick, 2 otherwise).
-        peers: peers to run (default: the suite's).
+        peers: peers to run (default: the suite's); each runs only the workloads it supports.
         seconds, windows: length and number of timing windows per workload.
         workload: run only the workload of this name (any suite's), with the suite's peers.
     """
@@ -84,27 +228,40 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
     quick = suite == "quick"
     make_workloads, default_peers = SUITES[suite]
     workloads = [find_workload(workload)] if workload else make_workloads()
-    peers = [p for p in (peers or default_peers) if is_available(PEER_LIBRARIES[p])]
+    peers = [p for p in (peers or default_peers) if peer_available(p)]
+    plan = {p: [w for w in workloads if peer_supports(p, w)] for p in peers}
+    peers = [p for p in peers if plan[p]]
     repeats = repeats or (1 if quick else 2)
     seconds = seconds or (0.6 if quick else 1.0)
+    cores = core_count()
+    load_before = machine_load(cores)
+    if warning := idle_warning(load_before, cores):
+        log(warning)
     peak = matmul_peak_gflops()
-    log(f"float32 matmul peak: {peak:.1f} GFLOP/s; peers: {', '.join(peers)}; {len(workloads)} workloads")
-    rates = {w.name: {p: [] for p in peers} for w in workloads}
-    memory = {p: 0.0 for p in peers}
+    log(
+        f"float32 matmul peak: {peak:.1f} GFLOP/s; peers: {', '.join(peers)}; {len(workloads)} workloads; "
+        f"{cores} threads per peer"
+    )
+    rates = {w.name: {p: [] for p in peers if w in plan[p]} for w in workloads}
+    memory, threads, warmup = {p: 0.0 for p in peers}, {}, {}
     start = time.perf_counter()
     for repeat in range(repeats):
         order = peers if repeat % 2 == 0 else peers[::-1]  # alternate
         for peer in order:
-            result = run_worker(peer, workloads, seconds, windows)
+            result = run_worker(peer, plan[peer], seconds, windows, threads=cores)
             memory[peer] = max(memory[peer], result["peak_memory_mb"])
+            threads[peer] = result.get("threads")
             for name, values in result["rates"].items():
-                rates[name][peer].extend(values)
+                rates[name][peer].append(values)
+                warm = result.get("warmup", {}).get(name)
+                if warm:
+                    warmup.setdefault(name, {}).setdefault(peer, []).append(warm)
             log(f"  repeat {repeat + 1}/{repeats} {peer}: done ({time.perf_counter() - start:.0f} s)")
-    table = {}
+    table, flags = {}, []
     for workload in workloads:
         row = {}
-        for peer in peers:
-            values = rates[workload.name][peer]
+        for peer, rounds in rates[workload.name].items():
+            values = [v for r in rounds for v in r]
             median = statistics.median(values)
             row[peer] = {
                 "samples_per_s": round(median, 1),
@@ -112,8 +269,22 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
                 "max": round(max(values), 1),
                 "gflops": round(median * workload.flops_per_sample() / 1e9, 2),
                 "fraction_of_peak": round(median * workload.flops_per_sample() / 1e9 / peak, 4),
+                "per_round": [[round(v, 1) for v in r] for r in rounds],
             }
-        table[workload.name] = {"workload": workload.to_dict(), "peers": row}
+        table[workload.name] = {
+            "workload": workload.to_dict(),
+            "peers": row,
+            "paired": paired_ratios(rates[workload.name]),
+            "warmup": warmup.get(workload.name, {}),
+        }
+        flags += outliers(workload.name, rates[workload.name])
+    for flag in flags:
+        log(
+            f"WARNING: {flag['peer']} on {flag['workload']}, round {flag['round']}: a window at "
+            f"{flag['window_rate']:,.1f}/s against its median {flag['peer_median']:,.1f}/s (more than "
+            f"{OUTLIER_FACTOR:g}x off)"
+        )
+    load_after = machine_load(cores)
     return {
         "benchmark": "rnn_throughput",
         "suite": suite,
@@ -124,6 +295,13 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
         "window_seconds": seconds,
         "matmul_peak_gflops": round(peak, 1),
         "peak_memory_mb": memory,
+        "threads": threads,
+        "machine_load": {
+            "before": load_before,
+            "after": load_after,
+            "idle": load_before["idle"] and load_after["idle"],
+        },
+        "flags": flags,
         "results": table,
         "wall_time_s": round(time.perf_counter() - start, 1),
         **runs.provenance("per peer"),
@@ -131,8 +309,12 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
 
 
 def speedup_vs_fastest_peer(result, workload="simple/train/b32"):
-    """rnnlab's samples/s divided by the fastest other peer's, for one workload."""
-    row = result["results"][workload]["peers"]
+    """rnnlab's samples/s over the fastest other peer's for one workload: the median of
+    the per-round paired ratios where the record has them (older records: of the medians)."""
+    entry = result["results"][workload]
+    if entry.get("paired"):
+        return entry["paired"]["vs_fastest"]["median"]
+    row = entry["peers"]
     others = {p: v["samples_per_s"] for p, v in row.items() if not p.startswith("rnnlab")}
     if "rnnlab" not in row or not others:
         return None
@@ -140,14 +322,45 @@ def speedup_vs_fastest_peer(result, workload="simple/train/b32"):
 
 
 def markdown(result):
-    """A README table: samples/s (median, min-max) per workload and peer."""
-    peers = list(next(iter(result["results"].values()))["peers"])
+    """A README table: samples/s (median, min-max) per workload and peer ('-': not run)."""
+    peers = []
+    for entry in result["results"].values():
+        peers += [p for p in entry["peers"] if p not in peers]
     lines = ["| workload | " + " | ".join(peers) + " |", "|---|" + "---|" * len(peers)]
     for name, entry in result["results"].items():
         unit = entry["workload"].get("unit", "samples")
         name = name if unit == "samples" else f"{name} ({unit}/s)"
         cells = [
-            f"{v['samples_per_s']:,.0f} ({v['min']:,.0f}-{v['max']:,.0f})" for v in entry["peers"].values()
+            f"{v['samples_per_s']:,.0f} ({v['min']:,.0f}-{v['max']:,.0f})"
+            if (v := entry["peers"].get(p))
+            else "-"
+            for p in peers
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratios_markdown(result):
+    """A README table of rnnlab's paired ratios: median (min-max) over the rounds, against
+    the fastest other peer (named: the one fastest in most rounds), PyTorch and ONNX Runtime."""
+    columns = ("torch-native", "onnxruntime")
+    lines = [
+        "| workload | rounds | vs fastest other peer | fastest | vs torch-native | vs onnxruntime |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(summary):
+        return f"{summary['median']:.2f}x ({summary['min']:.2f}-{summary['max']:.2f})" if summary else "-"
+
+    for name, entry in result["results"].items():
+        paired = entry.get("paired")
+        if not paired:
+            continue
+        others = {p: v for p, v in entry["peers"].items() if not p.startswith("rnnlab")}
+        fastest = max(others, key=lambda p: others[p]["samples_per_s"])
+        rounds = len(paired["vs_fastest"]["per_round"])
+        cells = [cell(paired["vs"].get(p)) for p in columns]
+        lines.append(
+            f"| {name} | {rounds} | {cell(paired['vs_fastest'])} | {fastest} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines)

@@ -9,7 +9,13 @@ defaults: FastRNN layers on JAX), 'rnnlab-stock' (the same with
 'torch-native' (PyTorch's own nn.RNN/nn.LSTM/nn.GRU, a plain training loop).
 For the translation workload the Keras peers train `build_seq2seq` with Keras'
 layers and loss, rnnlab the translation task's own model and compile settings,
-and torch-native the same encoder-decoder written with nn.GRU/nn.LSTM. For the
+and torch-native the same encoder-decoder written with nn.GRU/nn.LSTM.
+'onnxruntime' (inference only) runs torch-native's classifier exported with
+`torch.onnx.export` in ONNX Runtime's CPU provider. Every peer runs with the
+thread count the runner passes in RNNLAB_BENCH_THREADS (PyTorch: intra-op
+threads, one inter-op thread, denormals flushed to zero as XLA's CPU backend
+does; ONNX Runtime: the same through its session options; TensorFlow: intra-op
+threads, one inter-op thread; JAX: XLA's own pool, left as it is). For the
 language-model workload rnnlab trains the lm task's stateful model as `rnnlab
 train lm --stateful` compiles it (with its exact cross-entropy metric, and each
 gradient clipped to norm 0.25), the Keras peers `build_language_model` with
@@ -35,7 +41,39 @@ KERAS_PEERS = {
     "keras-tensorflow": "tensorflow",
     "keras-torch": "torch",
 }
-PEERS = (*KERAS_PEERS, "torch-native")
+PEERS = (*KERAS_PEERS, "torch-native", "onnxruntime")
+WARM_TOLERANCE, WARM_MAX_WINDOWS, WARM_MAX_SECONDS = 0.10, 8, 20.0
+
+
+def bench_threads():
+    """Threads each peer is given: RNNLAB_BENCH_THREADS (set by the runner), else the usable cores."""
+    if os.environ.get("RNNLAB_BENCH_THREADS"):
+        return int(os.environ["RNNLAB_BENCH_THREADS"])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def set_threads(peer, threads):
+    """Fixes the peer's library threads before it runs anything; returns what was set."""
+    if peer in ("torch-native", "onnxruntime", "keras-torch"):
+        import torch
+
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(1)
+        torch.set_flush_denormal(True)  # as XLA's CPU backend; denormals slow Intel CPUs many-fold
+        settings = {"torch_intra_op": threads, "torch_inter_op": 1, "flush_denormal": True}
+        if peer == "onnxruntime":
+            settings.update({"ort_intra_op": threads, "ort_inter_op": 1, "ort_denormal_as_zero": True})
+        return settings
+    if peer == "keras-tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        return {"tf_intra_op": threads, "tf_inter_op": 1}
+    return {
+        "xla": "its default intra-op pool, one thread per core",
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+    }
 
 
 def _data(workload, batches, seed=0):
@@ -167,20 +205,57 @@ def lm_torch_runner(workload):
     return run_batches
 
 
+def warm_until_stable(
+    run_window,
+    tolerance=WARM_TOLERANCE,
+    max_windows=WARM_MAX_WINDOWS,
+    max_seconds=WARM_MAX_SECONDS,
+    clock=time.perf_counter,
+):
+    """Runs warm-up windows until two in a row are within `tolerance` of each other.
+
+    Args:
+        run_window: runs one window and returns its rate.
+        tolerance: relative difference of two consecutive rates counted as stable.
+        max_windows, max_seconds: caps on the warm-up.
+        clock: the time source (tests inject one).
+
+    Returns:
+        (windows run, whether it became stable).
+
+    Example:
+    >>> rates = iter([50.0, 90.0, 100.0, 101.0])
+    >>> warm_until_stable(lambda: next(rates))
+    (4, True)
+    """
+    start, previous = clock(), None
+    for count in range(1, max_windows + 1):
+        rate = run_window()
+        if previous is not None and abs(rate - previous) <= tolerance * max(rate, previous):
+            return count, True
+        previous = rate
+        if clock() - start >= max_seconds:
+            return count, False
+    return max_windows, False
+
+
 def _time_windows(run_batches, batch_size, seconds, windows):
     """Units/s (`batch_size` units per batch) over `windows` windows of about
-    `seconds` each, after warm-up."""
+    `seconds` each, after compilation and a warm-up that runs until stable;
+    returns (rates, warm-up windows, stable)."""
     run_batches(2)  # compile / warm up
     start = time.perf_counter()
     run_batches(2)
     per_batch = max((time.perf_counter() - start) / 2, 1e-5)
     batches = max(3, int(seconds / per_batch))
-    rates = []
-    for _ in range(windows):
+
+    def window():
         start = time.perf_counter()
         run_batches(batches)
-        rates.append(batches * batch_size / (time.perf_counter() - start))
-    return rates
+        return batches * batch_size / (time.perf_counter() - start)
+
+    warm, stable = warm_until_stable(window)
+    return [window() for _ in range(windows)], warm, stable
 
 
 def rnnlab_model(config, vocab_size):
@@ -362,13 +437,9 @@ def seq2seq_torch_runner(workload):
     return run_batches
 
 
-def torch_runner(workload):
+def torch_classifier(workload):
+    """The article's model in plain PyTorch (logits; seeded), as torch-native and onnxruntime run it."""
     import torch
-
-    if workload.kind == "seq2seq":
-        return seq2seq_torch_runner(workload)
-    if workload.kind == "lm":
-        return lm_torch_runner(workload)
 
     torch.manual_seed(0)
     rnn = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[workload.cell]
@@ -384,7 +455,81 @@ def torch_runner(workload):
             outputs, _ = self.rnn(self.embedding(x))
             return self.output(outputs[:, -1])
 
-    model = Classifier()
+    return Classifier()
+
+
+def probability_model(model):
+    """P(positive) = sigmoid(logits) of a classifier, as one module (what is exported and run)."""
+    import torch
+
+    class Probability(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return torch.sigmoid(self.model(x))
+
+    return Probability()
+
+
+def onnx_session(model, workload, threads, path):
+    """Exports `model` (P(positive) of (batch, maxlen) int64 ids) to ONNX at `path`; returns
+    an ONNX Runtime session of it."""
+    import warnings
+
+    import torch
+
+    from rnnlab.optional import require
+
+    ort = require("onnxruntime", "the onnxruntime benchmark peer")
+    example = torch.zeros((workload.batch_size, workload.maxlen), dtype=torch.long)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        names = {"input_names": ["ids"], "output_names": ["p"]}
+        torch.onnx.export(model.eval(), (example,), path, **names, dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def onnx_runner(workload, threads):
+    """torch-native's classifier, exported, in ONNX Runtime (inference only)."""
+    import tempfile
+
+    if workload.kind != "classifier" or workload.mode != "infer":
+        raise ValueError(
+            f"Expected a classifier inference workload for onnxruntime. Received: {workload.name}"
+        )
+    with tempfile.TemporaryDirectory(
+        prefix="rnnlab-onnx-"
+    ) as folder:  # the session keeps the model in memory
+        session = onnx_session(
+            probability_model(torch_classifier(workload)), workload, threads, f"{folder}/m.onnx"
+        )
+    cache = {}
+
+    def run_batches(n):
+        if n not in cache:
+            cache[n] = _data(workload, n)[0].astype("int64")
+        x, b = cache[n], workload.batch_size
+        for i in range(n):
+            session.run(None, {"ids": x[i * b : (i + 1) * b]})
+
+    return run_batches
+
+
+def torch_runner(workload):
+    import torch
+
+    if workload.kind == "seq2seq":
+        return seq2seq_torch_runner(workload)
+    if workload.kind == "lm":
+        return lm_torch_runner(workload)
+
+    model = torch_classifier(workload)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     cache = {}
@@ -445,16 +590,29 @@ def main(argv=None):
 
     from rnnlab.bench.workloads import workload_from_dict
 
-    results = {}
+    threads = bench_threads()
+    settings = set_threads(args.peer, threads)
+    results, warmup = {}, {}
     for spec in args.workloads:
         workload = workload_from_dict(spec)
         if args.peer == "torch-native":
             runner = torch_runner(workload)
+        elif args.peer == "onnxruntime":
+            runner = onnx_runner(workload, threads)
         else:
             runner = keras_runner(args.peer, workload)
-        results[workload.name] = _time_windows(runner, workload.per_batch, args.seconds, args.windows)
+        rates, warm, stable = _time_windows(runner, workload.per_batch, args.seconds, args.windows)
+        results[workload.name] = rates
+        warmup[workload.name] = {"windows": warm, "stable": stable}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    record = {"peer": args.peer, "rates": results, "peak_memory_mb": round(peak_mb, 1), "pid": os.getpid()}
+    record = {
+        "peer": args.peer,
+        "rates": results,
+        "warmup": warmup,
+        "threads": settings,
+        "peak_memory_mb": round(peak_mb, 1),
+        "pid": os.getpid(),
+    }
     print(json.dumps(record))
 
 
