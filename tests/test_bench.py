@@ -226,13 +226,16 @@ def test_warm_up_runs_until_two_windows_agree():
 
 
 def test_a_busy_machine_is_reported():
-    busy = runner.machine_load(2, busy=0.6, load_average=[0.1, 0.1, 0.1])
+    busy = runner.machine_load(2, lambda: 0.6, load_average=[0.1, 0.1, 0.1])
     assert not busy["idle"]
     assert runner.idle_warning(busy, 2).startswith("WARNING: the machine is not idle (CPU busy 60% over 1 s")
-    loaded = runner.machine_load(2, busy=0.01, load_average=[1.5, 1.0, 0.5])
-    assert not loaded["idle"] and "load average 1.50, 1.00, 0.50 on 2 cores" in runner.idle_warning(loaded, 2)
-    quiet = runner.machine_load(2, busy=0.02, load_average=[0.2, 0.3, 0.3])
-    assert quiet["idle"] and runner.idle_warning(quiet, 2) is None
+    trailing = runner.machine_load(2, lambda: 0.01, load_average=[1.5, 1.0, 0.5])  # a load that just ended
+    assert trailing["idle"] and runner.idle_warning(trailing, 2) is None
+    unmeasured = runner.machine_load(2, lambda: None, load_average=[1.5, 1.0, 0.5])  # no /proc/stat
+    assert not unmeasured["idle"]
+    warning = runner.idle_warning(unmeasured, 2)
+    assert "CPU busy unknown over 1 s, load average 1.50, 1.00, 0.50 on 2 cores" in warning
+    assert runner.machine_load(2, lambda: None, load_average=[0.2, 0.3, 0.3])["idle"]
     measured = runner.busy_fraction(0.05)
     assert measured is None or 0.0 <= measured <= 1.0
 

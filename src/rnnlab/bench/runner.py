@@ -29,7 +29,8 @@ QUICK_PEERS = ("rnnlab", "keras-jax", "torch-native", "onnxruntime")  # the fast
 TRANSLATION_PEERS = ("rnnlab", "rnnlab-stock", "keras-jax", "torch-native")
 LM_PEERS = ("rnnlab", "rnnlab-stock", "keras-jax", "torch-native")
 OUTLIER_FACTOR = 2.0  # a window this far from its peer's median is flagged
-BUSY_FRACTION, BUSY_LOAD_PER_CORE = 0.15, 0.5  # above either, the machine is not idle
+# Above these the machine is not idle: the busy fraction where /proc/stat has it, else the load average.
+BUSY_FRACTION, BUSY_LOAD_PER_CORE = 0.15, 0.5
 
 
 def everything():
@@ -86,19 +87,21 @@ def busy_fraction(seconds=1.0):
     return round(1 - (idle1 - idle0) / max(total1 - total0, 1), 3)
 
 
-def machine_load(cores, busy=None, load_average=None):
+def machine_load(cores, measure_busy=busy_fraction, load_average=None):
     """The machine's load now: {'load_average', 'busy_fraction', 'idle'}.
 
     Args:
         cores: usable cores.
-        busy, load_average: measured values (default: measure them; tests pass their own).
+        measure_busy: returns the busy fraction, or None where it cannot be measured.
+        load_average: the 1, 5 and 15-minute load averages (default: the system's).
     """
-    busy = busy_fraction() if busy is None else busy
+    busy = measure_busy()
     if load_average is None:
         load_average = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    idle = (busy is None or busy <= BUSY_FRACTION) and (
-        load_average is None or load_average[0] <= BUSY_LOAD_PER_CORE * cores
-    )
+    if busy is not None:  # measured now; the load average trails by minutes
+        idle = busy <= BUSY_FRACTION
+    else:
+        idle = load_average is None or load_average[0] <= BUSY_LOAD_PER_CORE * cores
     return {"load_average": [round(v, 2) for v in load_average or []], "busy_fraction": busy, "idle": idle}
 
 
