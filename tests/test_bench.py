@@ -191,6 +191,95 @@ def test_paired_ratios_and_outliers_by_hand():
     ]
 
 
+def test_paired_ratios_compare_with_rnnlab_stock_but_not_as_the_fastest():
+    rates = {
+        "rnnlab": [[300.0], [200.0]],
+        "rnnlab-stock": [[600.0], [100.0]],
+        "torch-native": [[150.0], [50.0]],
+    }
+    paired = runner.paired_ratios(rates)
+    assert paired["vs"]["rnnlab-stock"]["per_round"] == [0.5, 2.0]
+    assert paired["vs_fastest"]["per_round"] == [2.0, 4.0] and paired["vs_fastest"]["median"] == 3.0
+    alone = runner.paired_ratios({"rnnlab": [[300.0]], "rnnlab-stock": [[100.0]]})
+    assert alone["vs_fastest"] is None and alone["vs"]["rnnlab-stock"]["median"] == 3.0
+    peers = {p: {"samples_per_s": 1.0, "min": 1.0, "max": 1.0} for p in ("rnnlab", "rnnlab-stock")}
+    result = {"results": {"w": {"workload": {}, "peers": peers, "paired": alone}}}
+    assert runner.speedup_vs_fastest_peer(result, "w") is None
+    assert "| w | 1 | - | - | - | - |" in runner.ratios_markdown(result)
+
+
+def test_plan_gives_each_peer_its_workloads_and_says_who_is_left_out(monkeypatch):
+    monkeypatch.setattr(runner, "is_available", lambda library: library != "tensorflow")
+    infer, train = Workload("gru", "infer", 256), Workload("gru", "train", 32)
+    logged = []
+    plan = runner.plan_peers(
+        ["rnnlab", "keras-tensorflow", "onnxruntime", "torch-native"], [train, LMWorkload()], logged.append
+    )
+    assert plan == {"rnnlab": [train, LMWorkload()], "torch-native": [train, LMWorkload()]}
+    assert logged == [
+        "  skipping keras-tensorflow: tensorflow not installed",
+        "  skipping onnxruntime: it runs none of these workloads",
+    ]
+    assert runner.plan_peers(["onnxruntime", "keras-torch"], [infer, train], logged.append) == {
+        "onnxruntime": [infer],
+        "keras-torch": [infer, train],
+    }
+
+
+def test_run_records_paired_ratios_flags_threads_and_load(monkeypatch):
+    """The whole runner on fake workers: two rounds, alternating order, one slow window."""
+    windows = {  # peer -> window rates per round, in the order the worker is called
+        "rnnlab": [[300.0, 320.0], [200.0, 220.0]],
+        "torch-native": [[155.0, 155.0], [40.0, 100.0]],
+        "onnxruntime": [[100.0, 100.0], [100.0, 100.0]],
+    }
+    calls = []
+
+    def fake_worker(peer, workloads, seconds, windows_per_round, threads):
+        calls.append(peer)
+        rates = windows[peer][sum(c == peer for c in calls) - 1]
+        return {
+            "rates": {w.name: rates for w in workloads},
+            "warmup": {w.name: {"windows": 3, "stable": True} for w in workloads},
+            "threads": {"intra_op": threads},
+            "peak_memory_mb": 10.0,
+        }
+
+    busy = iter([0.5, 0.0])  # busy before, idle after
+    monkeypatch.setattr(runner, "run_worker", fake_worker)
+    monkeypatch.setattr(runner, "matmul_peak_gflops", lambda: 100.0)
+    monkeypatch.setattr(runner, "usable_cores", lambda: 2)
+    real_load = runner.machine_load
+    monkeypatch.setattr(runner, "machine_load", lambda cores: real_load(cores, lambda: next(busy), [1.0] * 3))
+    monkeypatch.setattr(runner, "peer_available", lambda peer: True)
+    logged = []
+    peers = ["rnnlab", "torch-native", "onnxruntime"]
+    result = runner.run("quick", repeats=2, peers=peers, workload="gru/infer/b256", log=logged.append)
+    assert calls == ["rnnlab", "torch-native", "onnxruntime", "onnxruntime", "torch-native", "rnnlab"]
+    entry = result["results"]["gru/infer/b256"]
+    # round medians: rnnlab 310, 210; torch-native 155, 70; onnxruntime 100, 100: the fastest
+    # other peer is torch-native in round 1, onnxruntime in round 2
+    assert entry["paired"]["vs"]["torch-native"]["per_round"] == [2.0, 3.0]
+    assert entry["paired"]["vs"]["onnxruntime"]["per_round"] == [3.1, 2.1]
+    assert entry["paired"]["vs_fastest"] == {"per_round": [2.0, 2.1], "median": 2.05, "min": 2.0, "max": 2.1}
+    assert runner.speedup_vs_fastest_peer(result, "gru/infer/b256") == 2.05
+    assert entry["warmup"]["rnnlab"] == [{"windows": 3, "stable": True}] * 2
+    flag = {"workload": "gru/infer/b256", "peer": "torch-native", "round": 2, "window_rate": 40.0}
+    assert result["flags"] == [{**flag, "peer_median": 127.5}]
+    assert result["cores"] == 2 and result["threads"]["onnxruntime"] == {"intra_op": 2}
+    assert result["machine_load"] == {
+        "before": {"load_average": [1.0, 1.0, 1.0], "busy_fraction": 0.5, "idle": False},
+        "after": {"load_average": [1.0, 1.0, 1.0], "busy_fraction": 0.0, "idle": True},
+        "idle": False,
+    }
+    assert logged[0].startswith("WARNING: the machine is not idle (CPU busy 50% over 1 s")
+    assert (
+        sum("WARNING: torch-native on gru/infer/b256, round 2: a window at 40.0/s" in m for m in logged) == 1
+    )
+    row = "| gru/infer/b256 | 2 | 2.05x (2.00-2.10) | torch-native | 2.50x (2.00-3.00) | 2.60x (2.10-3.10) |"
+    assert row in runner.ratios_markdown(result)
+
+
 def test_speedup_uses_the_paired_median():
     result = {"results": {"w": {"peers": {}, "paired": {"vs_fastest": {"median": 1.7}}}}}
     assert runner.speedup_vs_fastest_peer(result, "w") == 1.7
@@ -225,10 +314,25 @@ def test_warm_up_runs_until_two_windows_agree():
     assert warm_until_stable(lambda: next(slow), clock=lambda: next(ticks)) == (2, False)
 
 
+def test_jax_peers_record_xla_defaults(monkeypatch):
+    from rnnlab.bench.worker import set_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("RNNLAB_NATIVE_THREADS", "1")
+    settings = set_threads("rnnlab", 2)
+    assert settings["OMP_NUM_THREADS"] == "2" and settings["MKL_NUM_THREADS"] == "unset"
+    assert settings["RNNLAB_NATIVE_THREADS"] == "1" and settings["usable_cores"] >= 1
+    assert settings["xla_intra_op"] == "XLA's default: one thread per usable core"
+
+
 def test_a_busy_machine_is_reported():
     busy = runner.machine_load(2, lambda: 0.6, load_average=[0.1, 0.1, 0.1])
     assert not busy["idle"]
     assert runner.idle_warning(busy, 2).startswith("WARNING: the machine is not idle (CPU busy 60% over 1 s")
+    at_end = runner.idle_warning(busy, 2, at_end=True)
+    assert at_end.startswith("WARNING: the machine was not idle at the end (CPU busy 60%")
+    assert at_end.endswith("so these timings were noisy.")
     trailing = runner.machine_load(2, lambda: 0.01, load_average=[1.5, 1.0, 0.5])  # a load that just ended
     assert trailing["idle"] and runner.idle_warning(trailing, 2) is None
     unmeasured = runner.machine_load(2, lambda: None, load_average=[1.5, 1.0, 0.5])  # no /proc/stat
@@ -289,6 +393,7 @@ def test_onnxruntime_worker_measures_inference():
     tiny = [Workload("gru", "infer", 8, maxlen=5, vocab_size=50, embedding_dim=4, units=4)]
     result = runner.run_worker("onnxruntime", tiny, seconds=0.05, windows=2, threads=1)
     assert result["threads"]["ort_intra_op"] == 1 and result["threads"]["flush_denormal"] is True
+    assert result["threads"]["torch_intra_op"] == 1 and result["threads"]["OMP_NUM_THREADS"] == "1"
     name = tiny[0].name
     assert len(result["rates"][name]) == 2 and min(result["rates"][name]) > 0
     assert result["warmup"][name]["windows"] >= 1

@@ -20,7 +20,7 @@ import numpy as np
 
 from rnnlab import runs
 from rnnlab.backend import is_available
-from rnnlab.bench.worker import KERAS_PEERS, PEERS
+from rnnlab.bench.worker import KERAS_PEERS, PEERS, usable_cores
 from rnnlab.bench.workloads import full_suite, lm_suite, quick_suite, translation_suite
 
 # peer -> library it needs (onnxruntime also needs torch, to export the model)
@@ -58,15 +58,28 @@ def peer_supports(peer, workload):
     return True
 
 
+def plan_peers(peers, workloads, log=print):
+    """{peer: the workloads it runs} for each installed peer that supports any of
+    `workloads`; logs the peers left out and why."""
+    plan = {}
+    for peer in peers:
+        supported = [w for w in workloads if peer_supports(peer, w)]
+        if not peer_available(peer):
+            log(f"  skipping {peer}: {' and '.join(_needs(peer))} not installed")
+        elif not supported:
+            log(f"  skipping {peer}: it runs none of these workloads")
+        else:
+            plan[peer] = supported
+    return plan
+
+
+def _needs(peer):
+    return [PEER_LIBRARIES[peer]] + (["torch"] if peer == "onnxruntime" else [])
+
+
 def peer_available(peer):
     """Whether the libraries `peer` needs are installed."""
-    needs = [PEER_LIBRARIES[peer]] + (["torch"] if peer == "onnxruntime" else [])
-    return all(is_available(library) for library in needs)
-
-
-def core_count():
-    """CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return all(is_available(library) for library in _needs(peer))
 
 
 def _cpu_times():
@@ -105,16 +118,28 @@ def machine_load(cores, measure_busy=busy_fraction, load_average=None):
     return {"load_average": [round(v, 2) for v in load_average or []], "busy_fraction": busy, "idle": idle}
 
 
-def idle_warning(load, cores):
-    """The warning to print when the machine is not idle, else None."""
+def idle_warning(load, cores, at_end=False):
+    """The warning to print when the machine is not idle (`at_end`: after the run), else None.
+
+    Example:
+    >>> idle_warning({"load_average": [3.0, 2.0, 1.0], "busy_fraction": 0.5, "idle": False}, 2)[:47]
+    'WARNING: the machine is not idle (CPU busy 50% '
+    """
     if load["idle"]:
         return None
     busy = "unknown" if load["busy_fraction"] is None else f"{load['busy_fraction']:.0%}"
     averages = ", ".join(f"{v:.2f}" for v in load["load_average"]) or "unknown"
+    state, noisy = ("was not idle at the end", "were") if at_end else ("is not idle", "will be")
     return (
-        f"WARNING: the machine is not idle (CPU busy {busy} over 1 s, load average {averages} on "
-        f"{cores} cores): other processes take cores from the peers, so these timings will be noisy."
+        f"WARNING: the machine {state} (CPU busy {busy} over 1 s, load average {averages} on "
+        f"{cores} cores): other processes take cores from the peers, so these timings {noisy} noisy."
     )
+
+
+def load_record(before, after):
+    """The record's `machine_load`: `machine_load` before and after the run, and whether the
+    machine was idle at both ends."""
+    return {"before": before, "after": after, "idle": before["idle"] and after["idle"]}
 
 
 def matmul_peak_gflops(size=1024, repeats=5):
@@ -139,7 +164,7 @@ def run_worker(peer, workloads, seconds, windows, timeout=900, threads=None):
         str(seconds),
         str(windows),
     ]
-    threads = str(threads or core_count())
+    threads = str(threads or usable_cores())
     env = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -161,6 +186,16 @@ def find_workload(name):
     return known[name]
 
 
+def _summary(ratios):
+    ratios = [round(v, 3) for v in ratios]
+    return {
+        "per_round": ratios,
+        "median": round(statistics.median(ratios), 3),
+        "min": min(ratios),
+        "max": max(ratios),
+    }
+
+
 def paired_ratios(round_rates):
     """rnnlab's rate over each other peer's, paired within each round.
 
@@ -169,31 +204,25 @@ def paired_ratios(round_rates):
 
     Returns:
         {'vs_fastest': summary, 'vs': {peer: summary}}, a summary being {'per_round',
-        'median', 'min', 'max'}; 'vs_fastest' divides by the fastest non-rnnlab peer of
-        each round. None without rnnlab or another peer.
+        'median', 'min', 'max'} of the ratios of the rounds' medians; 'vs' has every other
+        peer (rnnlab-stock too), 'vs_fastest' divides by the fastest non-rnnlab peer of each
+        round (None without one). None without rnnlab or another peer.
 
     Example:
     >>> paired_ratios({"rnnlab": [[4.0], [6.0]], "torch-native": [[2.0], [2.0]]})["vs_fastest"]["median"]
     2.5
     """
-    others = [p for p in round_rates if not p.startswith("rnnlab")]
+    others = [p for p in round_rates if p != "rnnlab"]
     if "rnnlab" not in round_rates or not others:
         return None
-    rounds = len(round_rates["rnnlab"])
-    medians = {p: [statistics.median(r) for r in round_rates[p]] for p in ["rnnlab", *others]}
-
-    def summary(values):
-        values = [round(v, 3) for v in values]
-        return {
-            "per_round": values,
-            "median": round(statistics.median(values), 3),
-            "min": min(values),
-            "max": max(values),
-        }
-
-    vs = {p: summary([medians["rnnlab"][i] / medians[p][i] for i in range(rounds)]) for p in others}
-    fastest = [medians["rnnlab"][i] / max(medians[p][i] for p in others) for i in range(rounds)]
-    return {"vs_fastest": summary(fastest), "vs": vs}
+    medians = {p: [statistics.median(r) for r in rounds] for p, rounds in round_rates.items()}
+    ours = medians["rnnlab"]
+    vs = {p: _summary([a / b for a, b in zip(ours, medians[p], strict=True)]) for p in others}
+    peers = [p for p in others if not p.startswith("rnnlab")]
+    if not peers:
+        return {"vs_fastest": None, "vs": vs}
+    fastest = [ours[i] / max(medians[p][i] for p in peers) for i in range(len(ours))]
+    return {"vs_fastest": _summary(fastest), "vs": vs}
 
 
 def outliers(workload, round_rates, factor=OUTLIER_FACTOR):
@@ -215,7 +244,7 @@ def outliers(workload, round_rates, factor=OUTLIER_FACTOR):
 
 
 def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workload=None, log=print):
-    """Runs the benchmark; returns the result dict (see `write`).
+    """Runs the benchmark; returns the record `rnnlab bench` writes as JSON.
 
     Args:
         suite: 'full' (every workload, translation's and the language model's included),
@@ -231,56 +260,29 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
     quick = suite == "quick"
     make_workloads, default_peers = SUITES[suite]
     workloads = [find_workload(workload)] if workload else make_workloads()
-    peers = [p for p in (peers or default_peers) if peer_available(p)]
-    plan = {p: [w for w in workloads if peer_supports(p, w)] for p in peers}
-    peers = [p for p in peers if plan[p]]
+    plan = plan_peers(peers or default_peers, workloads, log)
     repeats = repeats or (1 if quick else 2)
     seconds = seconds or (0.6 if quick else 1.0)
-    cores = core_count()
+    cores = usable_cores()
     load_before = machine_load(cores)
     if warning := idle_warning(load_before, cores):
         log(warning)
     peak = matmul_peak_gflops()
     log(
-        f"float32 matmul peak: {peak:.1f} GFLOP/s; peers: {', '.join(peers)}; {len(workloads)} workloads; "
+        f"float32 matmul peak: {peak:.1f} GFLOP/s; peers: {', '.join(plan)}; {len(workloads)} workloads; "
         f"{cores} threads per peer"
     )
-    rates = {w.name: {p: [] for p in peers if w in plan[p]} for w in workloads}
-    memory, threads, warmup = {p: 0.0 for p in peers}, {}, {}
     start = time.perf_counter()
-    for repeat in range(repeats):
-        order = peers if repeat % 2 == 0 else peers[::-1]  # alternate
-        for peer in order:
-            result = run_worker(peer, plan[peer], seconds, windows, threads=cores)
-            memory[peer] = max(memory[peer], result["peak_memory_mb"])
-            threads[peer] = result.get("threads")
-            for name, values in result["rates"].items():
-                rates[name][peer].append(values)
-                warm = result.get("warmup", {}).get(name)
-                if warm:
-                    warmup.setdefault(name, {}).setdefault(peer, []).append(warm)
-            log(f"  repeat {repeat + 1}/{repeats} {peer}: done ({time.perf_counter() - start:.0f} s)")
+    rates, warmup, memory, threads = _run_rounds(plan, workloads, repeats, seconds, windows, cores, log)
     table, flags = {}, []
-    for workload in workloads:
-        row = {}
-        for peer, rounds in rates[workload.name].items():
-            values = [v for r in rounds for v in r]
-            median = statistics.median(values)
-            row[peer] = {
-                "samples_per_s": round(median, 1),
-                "min": round(min(values), 1),
-                "max": round(max(values), 1),
-                "gflops": round(median * workload.flops_per_sample() / 1e9, 2),
-                "fraction_of_peak": round(median * workload.flops_per_sample() / 1e9 / peak, 4),
-                "per_round": [[round(v, 1) for v in r] for r in rounds],
-            }
-        table[workload.name] = {
-            "workload": workload.to_dict(),
-            "peers": row,
-            "paired": paired_ratios(rates[workload.name]),
-            "warmup": warmup.get(workload.name, {}),
+    for w in workloads:
+        table[w.name] = {
+            "workload": w.to_dict(),
+            "peers": {p: peer_summary(w, rounds, peak) for p, rounds in rates[w.name].items()},
+            "paired": paired_ratios(rates[w.name]),
+            "warmup": warmup.get(w.name, {}),
         }
-        flags += outliers(workload.name, rates[workload.name])
+        flags += outliers(w.name, rates[w.name])
     for flag in flags:
         log(
             f"WARNING: {flag['peer']} on {flag['workload']}, round {flag['round']}: a window at "
@@ -288,6 +290,8 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
             f"{OUTLIER_FACTOR:g}x off)"
         )
     load_after = machine_load(cores)
+    if warning := idle_warning(load_after, cores, at_end=True):
+        log(warning)
     return {
         "benchmark": "rnn_throughput",
         "suite": suite,
@@ -298,16 +302,54 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
         "window_seconds": seconds,
         "matmul_peak_gflops": round(peak, 1),
         "peak_memory_mb": memory,
+        "cores": cores,
         "threads": threads,
-        "machine_load": {
-            "before": load_before,
-            "after": load_after,
-            "idle": load_before["idle"] and load_after["idle"],
-        },
+        "machine_load": load_record(load_before, load_after),
         "flags": flags,
         "results": table,
         "wall_time_s": round(time.perf_counter() - start, 1),
         **runs.provenance("per peer"),
+    }
+
+
+def _run_rounds(plan, workloads, repeats, seconds, windows, cores, log):
+    """Runs every peer of `plan` once per round, in alternating order.
+
+    Returns:
+        rates {workload: {peer: [window rates per round]}}, warm-up {workload: {peer:
+        [{'windows', 'stable'} per round]}}, peak memory {peer: MB}, threads {peer: settings}.
+    """
+    peers = list(plan)
+    rates = {w.name: {p: [] for p in peers if w in plan[p]} for w in workloads}
+    warmup, memory, threads = {}, {p: 0.0 for p in peers}, {}
+    start = time.perf_counter()
+    for repeat in range(repeats):
+        for peer in peers if repeat % 2 == 0 else peers[::-1]:
+            result = run_worker(peer, plan[peer], seconds, windows, threads=cores)
+            memory[peer] = max(memory[peer], result["peak_memory_mb"])
+            threads[peer] = result.get("threads")
+            for name, values in result["rates"].items():
+                rates[name][peer].append(values)
+                if warm := result.get("warmup", {}).get(name):
+                    warmup.setdefault(name, {}).setdefault(peer, []).append(warm)
+            log(f"  repeat {repeat + 1}/{repeats} {peer}: done ({time.perf_counter() - start:.0f} s)")
+    return rates, warmup, memory, threads
+
+
+def peer_summary(workload, rounds, peak):
+    """One peer's row for `workload`: median, min and max over every window of every
+    round, the GFLOP/s and fraction of the matmul `peak` at the median, and the windows
+    per round."""
+    values = [v for r in rounds for v in r]
+    median = statistics.median(values)
+    gflops = median * workload.flops_per_sample() / 1e9
+    return {
+        "samples_per_s": round(median, 1),
+        "min": round(min(values), 1),
+        "max": round(max(values), 1),
+        "gflops": round(gflops, 2),
+        "fraction_of_peak": round(gflops / peak, 4),
+        "per_round": [[round(v, 1) for v in r] for r in rounds],
     }
 
 
@@ -316,7 +358,8 @@ def speedup_vs_fastest_peer(result, workload="simple/train/b32"):
     the per-round paired ratios where the record has them (older records: of the medians)."""
     entry = result["results"][workload]
     if entry.get("paired"):
-        return entry["paired"]["vs_fastest"]["median"]
+        fastest = entry["paired"]["vs_fastest"]
+        return fastest["median"] if fastest else None
     row = entry["peers"]
     others = {p: v["samples_per_s"] for p, v in row.items() if not p.startswith("rnnlab")}
     if "rnnlab" not in row or not others:
@@ -344,8 +387,11 @@ def markdown(result):
 
 
 def ratios_markdown(result):
-    """A README table of rnnlab's paired ratios: median (min-max) over the rounds, against
-    the fastest other peer (named: the one fastest in most rounds), PyTorch and ONNX Runtime."""
+    """A README table of rnnlab's paired ratios, "median (min-max)" over the rounds,
+    against the fastest other peer of each round (the column after names the fastest by
+    median over all windows), PyTorch and ONNX Runtime ('-': not run). Workloads without
+    paired ratios (older records) are left out.
+    """
     columns = ("torch-native", "onnxruntime")
     lines = [
         "| workload | rounds | vs fastest other peer | fastest | vs torch-native | vs onnxruntime |",
@@ -359,11 +405,9 @@ def ratios_markdown(result):
         paired = entry.get("paired")
         if not paired:
             continue
-        others = {p: v for p, v in entry["peers"].items() if not p.startswith("rnnlab")}
-        fastest = max(others, key=lambda p: others[p]["samples_per_s"])
-        rounds = len(paired["vs_fastest"]["per_round"])
-        cells = [cell(paired["vs"].get(p)) for p in columns]
-        lines.append(
-            f"| {name} | {rounds} | {cell(paired['vs_fastest'])} | {fastest} | " + " | ".join(cells) + " |"
-        )
+        others = {p: v["samples_per_s"] for p, v in entry["peers"].items() if not p.startswith("rnnlab")}
+        fastest = max(others, key=others.get) if others else "-"
+        rounds = len(next(iter(paired["vs"].values()))["per_round"])
+        cells = [cell(paired["vs_fastest"]), fastest] + [cell(paired["vs"].get(p)) for p in columns]
+        lines.append(f"| {name} | {rounds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

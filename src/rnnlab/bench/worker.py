@@ -45,34 +45,70 @@ PEERS = (*KERAS_PEERS, "torch-native", "onnxruntime")
 WARM_TOLERANCE, WARM_MAX_WINDOWS, WARM_MAX_SECONDS = 0.10, 8, 20.0
 
 
+def usable_cores():
+    """CPU cores this process may run on (its affinity where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def bench_threads():
     """Threads each peer is given: RNNLAB_BENCH_THREADS (set by the runner), else the usable cores."""
     if os.environ.get("RNNLAB_BENCH_THREADS"):
         return int(os.environ["RNNLAB_BENCH_THREADS"])
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return usable_cores()
+
+
+TORCH_PEERS = ("torch-native", "onnxruntime", "keras-torch")  # onnxruntime exports with PyTorch
 
 
 def set_threads(peer, threads):
-    """Fixes the peer's library threads before it runs anything; returns what was set."""
-    if peer in ("torch-native", "onnxruntime", "keras-torch"):
-        import torch
+    """Fixes the peer's library threads before it runs anything; returns what was set.
 
-        torch.set_num_threads(threads)
-        torch.set_num_interop_threads(1)
-        torch.set_flush_denormal(True)  # as XLA's CPU backend; denormals slow Intel CPUs many-fold
-        settings = {"torch_intra_op": threads, "torch_inter_op": 1, "flush_denormal": True}
+    PyTorch peers: `threads` intra-op threads, one inter-op thread, denormals flushed
+    (ONNX Runtime gets the same in `onnx_session`); keras-tensorflow: `threads` intra-op,
+    one inter-op; JAX peers: XLA's defaults, recorded. Every peer also records the
+    OMP_NUM_THREADS and MKL_NUM_THREADS it runs under (the runner sets both to `threads`).
+
+    Example:
+    >>> set_threads("keras-jax", 2)["xla_intra_op"]  # JAX: nothing set, only recorded
+    "XLA's default: one thread per usable core"
+    """
+    settings = {name: os.environ.get(name, "unset") for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    if peer in TORCH_PEERS:
+        settings.update(_set_torch_threads(threads))
         if peer == "onnxruntime":
             settings.update({"ort_intra_op": threads, "ort_inter_op": 1, "ort_denormal_as_zero": True})
-        return settings
-    if peer == "keras-tensorflow":
-        import tensorflow as tf
+    elif peer == "keras-tensorflow":
+        settings.update(_set_tensorflow_threads(threads))
+    else:
+        settings.update(_xla_threads())
+    return settings
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-        return {"tf_intra_op": threads, "tf_inter_op": 1}
+
+def _set_torch_threads(threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)  # only before PyTorch's first parallel work
+    torch.set_flush_denormal(True)  # as XLA's CPU backend; denormals slow Intel CPUs many-fold
+    return {"torch_intra_op": threads, "torch_inter_op": 1, "flush_denormal": True}
+
+
+def _set_tensorflow_threads(threads):
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    return {"tf_intra_op": threads, "tf_inter_op": 1}
+
+
+def _xla_threads():
+    """XLA's CPU settings, left as they are: its intra-op pool (one thread per usable core,
+    which rnnlab's native loops share, capped by RNNLAB_NATIVE_THREADS where set)."""
     return {
-        "xla": "its default intra-op pool, one thread per core",
+        "xla_intra_op": "XLA's default: one thread per usable core",
+        "usable_cores": usable_cores(),
         "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+        "RNNLAB_NATIVE_THREADS": os.environ.get("RNNLAB_NATIVE_THREADS", "unset"),
     }
 
 
@@ -224,7 +260,7 @@ def warm_until_stable(
         (windows run, whether it became stable).
 
     Example:
-    >>> rates = iter([50.0, 90.0, 100.0, 101.0])
+    >>> rates = iter([50.0, 80.0, 100.0, 101.0])  # 80 -> 100 is 20% apart, 100 -> 101 1%
     >>> warm_until_stable(lambda: next(rates))
     (4, True)
     """
@@ -503,12 +539,9 @@ def onnx_runner(workload, threads):
         raise ValueError(
             f"Expected a classifier inference workload for onnxruntime. Received: {workload.name}"
         )
-    with tempfile.TemporaryDirectory(
-        prefix="rnnlab-onnx-"
-    ) as folder:  # the session keeps the model in memory
-        session = onnx_session(
-            probability_model(torch_classifier(workload)), workload, threads, f"{folder}/m.onnx"
-        )
+    model = probability_model(torch_classifier(workload))
+    with tempfile.TemporaryDirectory(prefix="rnnlab-onnx-") as folder:  # the session holds the model
+        session = onnx_session(model, workload, threads, f"{folder}/model.onnx")
     cache = {}
 
     def run_batches(n):
