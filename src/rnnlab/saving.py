@@ -91,6 +91,7 @@ def load_model(path, compile=True):
     check_model_file(path)
     import keras
 
+    import rnnlab.finetuning  # noqa: F401  (registers the per-layer-rate optimizers and schedule)
     import rnnlab.layers  # noqa: F401  (registers FastRNN and rnnlab's other layers)
     import rnnlab.losses  # noqa: F401  (registers the losses and metrics models are compiled with)
 

@@ -152,6 +152,11 @@ class Task:
         """Lengths that batches are padded to when `config.bucket` is on."""
         return DEFAULT_BOUNDARIES
 
+    def layer_rates(self, config, model, steps_per_epoch):
+        """Per-variable learning-rate factors and start steps (`rnnlab.finetuning.layer_rates`),
+        or None: one learning rate for every weight (the default)."""
+        return None
+
     def compile(self, model, config, backend, steps_per_epoch=None):
         """Compiles with the config's optimizer, schedule, loss and metrics.
 
@@ -177,9 +182,21 @@ class Task:
                     [per_epoch * (config.lr_decay_start + k) - 1 for k in decays],  # step <= boundary
                     [config.learning_rate * config.lr_decay**k for k in range(len(decays) + 1)],
                 )
-        optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
-            learning_rate=learning_rate, clipnorm=config.clipnorm
-        )
+        elif config.lr_schedule == "slanted":
+            from rnnlab.finetuning import SlantedTriangular
+
+            learning_rate = SlantedTriangular(config.learning_rate, config.epochs * (steps_per_epoch or 1))
+        rates = self.layer_rates(config, model, steps_per_epoch or 1)
+        if rates:
+            from rnnlab.finetuning import layerwise_optimizer
+
+            optimizer = layerwise_optimizer(config.optimizer)(
+                learning_rate=learning_rate, clipnorm=config.clipnorm, layer_rates=rates
+            )
+        else:
+            optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])(
+                learning_rate=learning_rate, clipnorm=config.clipnorm
+            )
         loss, metrics = self.loss_and_metrics(config)
         model.compile(
             optimizer=optimizer,

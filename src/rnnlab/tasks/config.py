@@ -8,7 +8,7 @@ from rnnlab.backend import BACKENDS
 from rnnlab.config import option, validate
 
 OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd": "SGD"}  # name -> Keras class
-SCHEDULES = ("constant", "cosine", "step")
+SCHEDULES = ("constant", "cosine", "step", "slanted")
 # Keras' steps_per_execution on each backend when a config leaves it unset: JAX and
 # TensorFlow compile several steps into one call; PyTorch runs steps eagerly and its
 # trainer does not support more than one.
@@ -32,7 +32,9 @@ class TrainConfig:
     lr_schedule: str = option(
         "constant",
         "learning-rate schedule: constant; cosine decay to 0 over the run; or step: multiplied by "
-        "--lr-decay after every epoch from --lr-decay-start on (Zaremba et al.)",
+        "--lr-decay after every epoch from --lr-decay-start on (Zaremba et al.); or slanted: ULMFiT's "
+        "slanted triangular rate, a linear rise over the first tenth of the steps, then a linear decay to "
+        "1/32 of the peak",
         choices=SCHEDULES,
     )
     lr_decay: float = option(

@@ -60,3 +60,25 @@ def test_concat_pooling_skips_masked_steps():
     assert numpy(ConcatPooling()(x, mask=mask)).tolist() == [[3.0, 5.0, 4.0], [4.0, 4.0, 4.0]]
     assert numpy(ConcatPooling()(x)).tolist() == [[2.0, 5.0, 2.75], [0.0, 4.0, 0.25]]
     assert numpy(ConcatPooling()(x, mask=np.zeros((2, 4), bool))).tolist() == [[0.0] * 3] * 2
+
+
+def test_gradual_unfreezing_keeps_the_lower_layers_until_their_turn(imdb_lm, tmp_path):
+    from rnnlab.finetuning import LayerwiseAdam
+    from rnnlab.tasks.base import load_model
+
+    run = tmp_path / "ulmfit"
+    args = ["train", "sentiment", "--init-from", str(imdb_lm), "--limit", "80", "--maxlen", "40",
+            "--epochs", "1", "--batch-size", "32", "--unfreeze-every", "0.5", "--discriminative-lr", "2.6",
+            "--lr-schedule", "slanted", "--output", str(run)]  # fmt: skip
+    assert main(args) == 0  # 64 training reviews: 2 steps; rnn_1 joins at step 1, rnn_0 at step 2
+    model, lm = load_model(run), load_model(imdb_lm)
+    assert type(model.optimizer) is LayerwiseAdam
+
+    def same(name):
+        mine, theirs = model.get_layer(name).trainable_weights, lm.get_layer(name).trainable_weights
+        return all(np.array_equal(numpy(a), numpy(b)) for a, b in zip(mine, theirs, strict=True))
+
+    assert same("embedding") and same("rnn_0")
+    assert not same("rnn_1")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["config"]["unfreeze_every"] == 0.5 and metrics["config"]["discriminative_lr"] == 2.6

@@ -73,6 +73,21 @@ class SentimentConfig(TrainConfig):
         "an `rnnlab train lm --corpus imdb` run to start from: its subword tokenizer, embedding and "
         "recurrent layers (sets --tokenizer subword, --cell, --embedding-dim, --units, --num-layers)",
     )
+    # --- ULMFiT's fine-tuning (Howard & Ruder, 2018; rnnlab.finetuning) ---
+    discriminative_lr: float = option(
+        1.0,
+        "discriminative learning rates: each layer below the output learns at the rate of the layer "
+        "above it divided by this (ULMFiT: 2.6; 1: one rate for every layer)",
+        min=1.0,
+        max=1000.0,
+    )
+    unfreeze_every: float = option(
+        0.0,
+        "gradual unfreezing: train the output layer alone first and add one layer, top down, every "
+        "this many epochs (ULMFiT: 1; 0: every layer trains from the start)",
+        min=0.0,
+        max=100_000.0,
+    )
 
     def __post_init__(self):
         super().__post_init__()

@@ -156,6 +156,16 @@ class SentimentTask(Task):
             copy_into(model, lm_weights, config.num_layers)
         return model
 
+    def layer_rates(self, config, model, steps_per_epoch):
+        if config.discriminative_lr == 1.0 and not config.unfreeze_every:
+            return None
+        from rnnlab.finetuning import describe_rates, layer_rates
+
+        rates = layer_rates(model, config.discriminative_lr, round(config.unfreeze_every * steps_per_epoch))
+        print("Learning rate per layer (ULMFiT's fine-tuning):")
+        print(describe_rates(model, rates, steps_per_epoch))
+        return rates
+
     def loss_and_metrics(self, config):
         return "binary_crossentropy", ["accuracy"]
 
