@@ -142,3 +142,16 @@ def test_sentiment_config_checks_the_settings():
         SentimentConfig(unfreeze_every=-1.0)
     with pytest.raises(ValueError, match="lr_schedule"):
         SentimentConfig(lr_schedule="triangle")
+
+
+def test_the_sentiment_task_warns_of_layers_that_never_train(capsys):
+    from rnnlab.tasks import get_task
+    from rnnlab.tasks.sentiment.config import SentimentConfig
+
+    task, model = get_task("sentiment"), two_layer_classifier()
+    assert task.layer_rates(SentimentConfig(), model, steps_per_epoch=10) is None
+    rates = task.layer_rates(SentimentConfig(epochs=2, unfreeze_every=0.8), model, steps_per_epoch=10)
+    assert rates[model.get_layer("rnn_0").trainable_weights[0].path] == (1.0, 16)
+    out, err = capsys.readouterr()
+    assert "rnn_0: x1 of the learning rate, from epoch 1.60" in out
+    assert "embedding never train" in err and "rnn_0" not in err

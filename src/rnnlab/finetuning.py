@@ -61,6 +61,15 @@ def describe_rates(model, rates, steps_per_epoch):
     return "\n".join(lines)
 
 
+def never_trained(model, rates, total_steps):
+    """Names of the layers whose start step is not reached within `total_steps`."""
+    return [
+        layer.name
+        for layer in layer_groups(model)
+        if rates.get(layer.trainable_weights[0].path, (1.0, 0))[1] >= total_steps
+    ]
+
+
 class LayerRatesMixin:
     """Multiplies the learning rate of each variable by its `layer_rates` factor, and by 0
     before its start step. Variables not in `layer_rates` use the plain learning rate."""

@@ -159,11 +159,18 @@ class SentimentTask(Task):
     def layer_rates(self, config, model, steps_per_epoch):
         if config.discriminative_lr == 1.0 and not config.unfreeze_every:
             return None
-        from rnnlab.finetuning import describe_rates, layer_rates
+        from rnnlab.finetuning import describe_rates, layer_rates, never_trained
 
         rates = layer_rates(model, config.discriminative_lr, round(config.unfreeze_every * steps_per_epoch))
         print("Learning rate per layer (ULMFiT's fine-tuning):")
         print(describe_rates(model, rates, steps_per_epoch))
+        never = never_trained(model, rates, config.epochs * steps_per_epoch)
+        if never:
+            print(
+                f"rnnlab: warning: with unfreeze_every={config.unfreeze_every} and epochs={config.epochs}, "
+                f"{', '.join(never)} never train: they keep their starting weights.",
+                file=sys.stderr,
+            )
         return rates
 
     def loss_and_metrics(self, config):
