@@ -13,6 +13,7 @@ from rnnlab.finetuning import (  # noqa: E402
     SlantedTriangular,
     layer_rates,
     layerwise_optimizer,
+    rate_for,
 )
 
 
@@ -30,7 +31,9 @@ def two_layer_classifier():
 def test_layer_rates_go_down_the_layers():
     model = two_layer_classifier()
     rates = layer_rates(model, discriminative=2.0, unfreeze_every=10)
-    by_layer = {layer.name: {rates[v.path] for v in layer.trainable_weights} for layer in model.layers}
+    by_layer = {
+        layer.name: {rate_for(rates, v.path) for v in layer.trainable_weights} for layer in model.layers
+    }
     assert by_layer == {
         "output": {(1.0, 0)},
         "rnn_1": {(0.5, 10)},
@@ -106,6 +109,9 @@ def test_slanted_triangular_follows_the_paper():
     schedule = SlantedTriangular(0.01, total_steps=1000)
     for t in (0, 1, 50, 99, 100, 101, 400, 999, 1000):
         assert float(schedule(t)) == pytest.approx(ulmfit_rate(t, 1000, 0.01), rel=1e-5)
+    short = SlantedTriangular(1.0, total_steps=25)  # cut = floor(2.5) = 2: the peak is reached
+    # then the fall over 25 - 2 steps: (1 + (1 - 1/23) * 31) / 32 at t = 3
+    assert [round(float(short(t)), 4) for t in range(4)] == [0.0312, 0.5156, 1.0, 0.9579]
     assert float(schedule(5000)) == pytest.approx(0.01 / 32)  # stays at the floor after the run
     for bad, message in (
         ({"total_steps": 0}, "total_steps >= 1"),
@@ -131,6 +137,20 @@ def test_a_model_compiled_with_them_saves_and_loads(tmp_path):
     assert loaded.optimizer.layer_rates == optimizer.layer_rates
     assert isinstance(loaded.optimizer._learning_rate, SlantedTriangular)
     np.testing.assert_allclose(numpy(loaded(x)), numpy(model(x)), rtol=1e-6)
+    # the loaded model's variables (their paths lose the model's name) keep their rates:
+    # training on at step 1, only the output layer may move
+    before = {layer.name: [numpy(w) for w in layer.trainable_weights] for layer in loaded.layers}
+    loaded.fit(x, np.zeros((8, 1), "float32"), epochs=1, verbose=0)
+    for layer in loaded.layers:
+        pairs = zip(before[layer.name], layer.trainable_weights, strict=True)
+        moved = any(not np.array_equal(a, numpy(b)) for a, b in pairs)
+        assert moved == (layer.name == "output"), layer.name
+
+
+def test_an_optimizer_whose_rates_match_no_variable_says_so():
+    optimizer = LayerwiseAdam(layer_rates={"other_model/dense/kernel": (0.5, 0)})
+    with pytest.raises(ValueError, match="None of the 1 variables has a rate in layer_rates"):
+        optimizer.build([keras.Variable(np.ones(2, "float32"), name="kernel")])
 
 
 def test_sentiment_config_checks_the_settings():
@@ -151,7 +171,7 @@ def test_the_sentiment_task_warns_of_layers_that_never_train(capsys):
     task, model = get_task("sentiment"), two_layer_classifier()
     assert task.layer_rates(SentimentConfig(), model, steps_per_epoch=10) is None
     rates = task.layer_rates(SentimentConfig(epochs=2, unfreeze_every=0.8), model, steps_per_epoch=10)
-    assert rates[model.get_layer("rnn_0").trainable_weights[0].path] == (1.0, 16)
+    assert rate_for(rates, model.get_layer("rnn_0").trainable_weights[0].path) == (1.0, 16)
     out, err = capsys.readouterr()
     assert "rnn_0: x1 of the learning rate, from epoch 1.60" in out
     assert "embedding never train" in err and "rnn_0" not in err

@@ -47,15 +47,33 @@ def layer_rates(model, discriminative=1.0, unfreeze_every=0):
     rates = {}
     for depth, layer in enumerate(layer_groups(model)):
         for variable in layer.trainable_weights:
-            rates[variable.path] = (float(discriminative) ** -depth, int(depth * unfreeze_every))
+            key = _from_layer(variable.path, layer.name)
+            rates[key] = (float(discriminative) ** -depth, int(depth * unfreeze_every))
     return rates
+
+
+def _from_layer(path, layer_name):
+    """A variable's path from its layer's name on: a fresh model's paths start with the model's
+    name ('lstm_classifier/rnn_0/lstm_cell/kernel'), a loaded model's do not ('rnn_0/...')."""
+    parts = path.split("/")
+    return "/".join(parts[parts.index(layer_name) :]) if layer_name in parts else path
+
+
+def rate_for(rates, path):
+    """The `(factor, start_step)` of the longest ending of `path` found in `rates`, or None."""
+    parts = path.split("/")
+    for i in range(len(parts)):
+        rate = rates.get("/".join(parts[i:]))
+        if rate is not None:
+            return rate
+    return None
 
 
 def describe_rates(model, rates, steps_per_epoch):
     """One line per layer: its learning-rate factor and the epoch it starts training."""
     lines = []
     for layer in layer_groups(model):
-        factor, start = rates.get(layer.trainable_weights[0].path, (1.0, 0))
+        factor, start = rate_for(rates, layer.trainable_weights[0].path) or (1.0, 0)
         epoch = start / steps_per_epoch
         lines.append(f"  {layer.name}: x{factor:.4g} of the learning rate, from epoch {epoch:.2f}")
     return "\n".join(lines)
@@ -66,7 +84,7 @@ def never_trained(model, rates, total_steps):
     return [
         layer.name
         for layer in layer_groups(model)
-        if rates.get(layer.trainable_weights[0].path, (1.0, 0))[1] >= total_steps
+        if (rate_for(rates, layer.trainable_weights[0].path) or (1.0, 0))[1] >= total_steps
     ]
 
 
@@ -80,10 +98,19 @@ class LayerRatesMixin:
             str(path): (float(factor), int(start)) for path, (factor, start) in (layer_rates or {}).items()
         }
 
+    def build(self, variables):
+        super().build(variables)
+        self._variable_rates = [rate_for(self.layer_rates, v.path) for v in self._trainable_variables]
+        if self.layer_rates and not any(self._variable_rates):
+            raise ValueError(
+                f"None of the {len(self._trainable_variables)} variables has a rate in layer_rates. "
+                f"Received: layer_rates for {sorted(self.layer_rates)[:3]}..., variables "
+                f"{[v.path for v in self._trainable_variables[:3]]}..."
+            )
+
     def _rate_of(self, variable):
         # TensorFlow hands update_step its own variables: find the Keras variable by index
-        path = self._trainable_variables[self._get_variable_index(variable)].path
-        return self.layer_rates.get(path)
+        return self._variable_rates[self._get_variable_index(variable)]
 
     def _rate_multiplier(self, variable):
         factor, start = self._rate_of(variable) or (1.0, 0)
@@ -146,7 +173,9 @@ class SlantedTriangular(keras.optimizers.schedules.LearningRateSchedule):
     """ULMFiT's slanted triangular learning rate (Howard & Ruder, 2018, equation 3).
 
     Rises linearly from `peak / ratio` to `peak` over the first `cut_frac` of the steps, then
-    falls linearly back to `peak / ratio` at `total_steps` (and stays there).
+    falls linearly back to `peak / ratio` at `total_steps` (and stays there). The fall lasts
+    `total_steps - cut` steps; the paper's `cut * (1 / cut_frac - 1)` is the same number when
+    `total_steps * cut_frac` is whole, and otherwise would not end at `total_steps`.
 
     Args:
         peak: the highest learning rate.
@@ -171,7 +200,7 @@ class SlantedTriangular(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
-        cut = max(1.0, self.total_steps * self.cut_frac)
+        cut = float(max(1, int(self.total_steps * self.cut_frac)))  # the paper's floor(T * cut_frac)
         rising = step / cut
         falling = 1.0 - (step - cut) / max(1.0, self.total_steps - cut)
         p = ops.clip(ops.where(step < cut, rising, falling), 0.0, 1.0)

@@ -52,7 +52,10 @@ def tune(task, base, output, trials=10, overwrite=False):
             config = task.search_space(hp, base)
             seed_everything(base.seed, backend)
             config, extras = task.prepare(config, preprocessor)
-            return task.compile(task.build_model(config, preprocessor, **extras), config, backend)
+            # per trial: batch_size is tuned
+            steps_per_epoch = len(task.batch_order(config, train, shuffle=True).plan(0))
+            model = task.build_model(config, preprocessor, **extras)
+            return task.compile(model, config, backend, steps_per_epoch)
 
         def fit(self, hp, model, **kwargs):
             config = task.search_space(hp, base)
