@@ -38,7 +38,8 @@ def layer_rates(model, discriminative=1.0, unfreeze_every=0):
             (0: every layer trains from the first step).
 
     Returns:
-        `{variable.path: (factor, start_step)}` for every trainable variable.
+        `{path: (factor, start_step)}` for every trainable variable, its path taken from its
+        layer's name on (so that it matches before and after `load_model`; see `rate_for`).
     """
     if discriminative < 1:
         raise ValueError(f"Expected discriminative >= 1. Received: discriminative={discriminative!r}")
@@ -69,11 +70,15 @@ def rate_for(rates, path):
     return None
 
 
+def _layer_rate(rates, layer):
+    return rate_for(rates, layer.trainable_weights[0].path) or (1.0, 0)
+
+
 def describe_rates(model, rates, steps_per_epoch):
     """One line per layer: its learning-rate factor and the epoch it starts training."""
     lines = []
     for layer in layer_groups(model):
-        factor, start = rate_for(rates, layer.trainable_weights[0].path) or (1.0, 0)
+        factor, start = _layer_rate(rates, layer)
         epoch = start / steps_per_epoch
         lines.append(f"  {layer.name}: x{factor:.4g} of the learning rate, from epoch {epoch:.2f}")
     return "\n".join(lines)
@@ -81,11 +86,7 @@ def describe_rates(model, rates, steps_per_epoch):
 
 def never_trained(model, rates, total_steps):
     """Names of the layers whose start step is not reached within `total_steps`."""
-    return [
-        layer.name
-        for layer in layer_groups(model)
-        if (rate_for(rates, layer.trainable_weights[0].path) or (1.0, 0))[1] >= total_steps
-    ]
+    return [layer.name for layer in layer_groups(model) if _layer_rate(rates, layer)[1] >= total_steps]
 
 
 class LayerRatesMixin:
