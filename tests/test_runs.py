@@ -3,6 +3,7 @@ and never left without a complete run by an interrupted swap."""
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -10,12 +11,25 @@ from rnnlab import runs
 from rnnlab.cli import main
 
 
-def make_run(folder, finished="2026-01-01T00:00:00+00:00", marker="old"):
+def make_run(folder, finished="2026-01-01T00:00:00+00:00", marker="old", replaces=None, status="finished"):
+    """A run folder as rnnlab writes it: run.json with a run id, and only a run's files."""
     folder.mkdir(parents=True)
-    info = {"task": "sentiment", "status": "finished", "created": finished, "finished": finished}
+    info = {"task": "sentiment", "status": status, "run_id": runs.new_run_id(), "created": finished}
+    if status == "finished":
+        info["finished"] = finished
+    if replaces:
+        info["replaces"] = replaces
     (folder / "run.json").write_text(json.dumps(info))
-    (folder / "marker.txt").write_text(marker)
+    (folder / "metrics.json").write_text(json.dumps({"marker": marker}))
     return folder
+
+
+def marker(folder):
+    return json.loads((folder / "metrics.json").read_text())["marker"]
+
+
+def run_id(folder):
+    return json.loads((folder / "run.json").read_text())["run_id"]
 
 
 @pytest.mark.parametrize("content", ["notes.txt", None])
@@ -54,39 +68,74 @@ def test_output_that_is_or_contains_the_working_directory_is_refused(
 
 def test_recover_restores_the_previous_run_when_killed_between_renames(tmp_path):
     output = tmp_path / "run"
-    make_run(tmp_path / "run.old-1a2b", marker="previous")
+    previous = make_run(tmp_path / "previous", marker="previous")
+    aside = runs.aside_path(output, run_id(previous))
+    previous.rename(aside)
     messages = []
     runs.recover(output, log=messages.append)
-    assert (output / "marker.txt").read_text() == "previous"
-    assert not (tmp_path / "run.old-1a2b").exists() and "restored" in messages[0]
+    assert marker(output) == "previous"
+    assert not aside.exists() and "restored" in messages[0]
 
 
 def test_recover_finishes_an_interrupted_swap_with_the_newer_run(tmp_path):
     output = tmp_path / "run"
-    make_run(tmp_path / "run.old-1a2b", marker="previous")  # moved aside, then killed
-    make_run(tmp_path / "run.partial", finished="2026-02-01T00:00:00+00:00", marker="new")
+    previous = make_run(tmp_path / "previous", marker="previous")
+    previous_id = run_id(previous)
+    previous.rename(runs.aside_path(output, previous_id))  # moved aside, then killed
+    make_run(tmp_path / "run.partial", marker="new", replaces=previous_id)
     runs.recover(output, log=lambda _: None)
-    # the previous run comes back first, then the newer finished run replaces it
-    assert (output / "marker.txt").read_text() == "new"
+    assert marker(output) == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-def test_recover_drops_an_older_finished_partial_left_by_an_exchange(tmp_path):
-    output = make_run(tmp_path / "run", finished="2026-02-01T00:00:00+00:00", marker="new")
-    make_run(tmp_path / "run.partial", marker="previous")  # what the exchange left behind
+def test_recover_drops_the_previous_run_left_at_partial_by_an_exchange(tmp_path):
+    previous = make_run(tmp_path / "run.partial", marker="previous")  # what the exchange left behind
+    output = make_run(tmp_path / "run", marker="new", replaces=run_id(previous))
     runs.recover(output, log=lambda _: None)
-    assert (output / "marker.txt").read_text() == "new"
+    assert marker(output) == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-def test_recover_cleans_temporary_folders_of_earlier_versions_and_keeps_unrelated_ones(tmp_path):
-    (tmp_path / "run.partial-x1y2").mkdir()
-    (tmp_path / "run.partial-x1y2" / "model.keras").write_text("half")
-    (tmp_path / "other.partial-zz").mkdir()
+def test_recover_swaps_in_a_finished_run_killed_before_its_swap(tmp_path):
+    output = make_run(tmp_path / "run", marker="previous")
+    make_run(tmp_path / "run.partial", marker="new", finished="2026-02-01T00:00:00+00:00")
+    runs.recover(output, log=lambda _: None)
+    assert marker(output) == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_recover_never_touches_folders_it_cannot_prove_it_made(tmp_path):
+    output = tmp_path / "results"
+    user = {
+        "results.old-keep": "thesis.txt",  # the issue's report: these were deleted
+        "results.partial-mine": "data.csv",
+        "results.old-0123456789abcdef": "notes.txt",
+    }
+    for name, file in user.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / file).write_text("precious")
+    # a folder named like an aside, with a run.json, but not the run id its name says
+    forged = make_run(tmp_path / "results.old-ffffffffffffffff")
+    # a real run moved aside, but no run says it replaced it: kept as well
+    stray = make_run(tmp_path / "stray")
+    stray_aside = runs.aside_path(output, run_id(stray))
+    stray.rename(stray_aside)
+    make_run(output, marker="current")
     messages = []
-    runs.recover(tmp_path / "run", log=messages.append)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.partial-zz"]
-    assert "removed" in messages[0]
+    runs.recover(output, log=messages.append)
+    assert messages == []
+    for name, file in user.items():
+        assert (tmp_path / name / file).read_text() == "precious"
+    assert forged.exists() and stray_aside.exists()
+
+
+def test_recover_with_a_missing_output_restores_nothing_foreign(tmp_path):
+    output = tmp_path / "results"
+    user = tmp_path / "results.old-x"
+    (user / "run").mkdir(parents=True)  # earlier versions kept the run in old/run: not any more
+    (user / "run" / "mine.txt").write_text("precious")
+    runs.recover(output, log=lambda _: None)
+    assert not output.exists() and (user / "run" / "mine.txt").read_text() == "precious"
 
 
 @pytest.mark.parametrize("exchange", [True, False])
@@ -94,23 +143,101 @@ def test_swap_replaces_a_run_and_always_leaves_a_complete_one(tmp_path, monkeypa
     output = make_run(tmp_path / "run", marker="previous")
     new = make_run(tmp_path / "run.partial", finished="2026-03-01T00:00:00+00:00", marker="new")
     real_replace = os.replace
-    calls = []
 
     def killed_after_first_rename(src, dst):
-        calls.append((src, dst))
         real_replace(src, dst)
-        if len(calls) == 1:
-            raise KeyboardInterrupt  # killed between the renames
+        if Path(src) == output:
+            raise KeyboardInterrupt  # killed between the renames of the two folders
+
+    def killed_before_cleaning_up(folder):
+        raise KeyboardInterrupt
 
     monkeypatch.setattr(runs.os, "replace", killed_after_first_rename)
+    monkeypatch.setattr(runs, "remove_run", killed_before_cleaning_up)
     with pytest.raises(KeyboardInterrupt):
         runs.swap_into_place(new, output, exchange=exchange)
-    monkeypatch.setattr(runs.os, "replace", real_replace)
+    monkeypatch.undo()
     if exchange:
-        assert (output / "marker.txt").read_text() == "new"  # the exchange itself was atomic
+        assert marker(output) == "new"  # the exchange itself was atomic
     runs.recover(output, log=lambda _: None)
-    assert (output / "marker.txt").read_text() == "new"
+    assert marker(output) == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_swap_refuses_to_replace_a_run_holding_foreign_files(tmp_path):
+    output = make_run(tmp_path / "run")
+    (output / "thesis.txt").write_text("precious")
+    new = make_run(tmp_path / "run.partial", marker="new")
+    with pytest.raises(runs.RunFolderError, match=r"thesis\.txt"):
+        runs.swap_into_place(new, output)
+    assert (output / "thesis.txt").read_text() == "precious" and new.exists()
+
+
+@pytest.mark.parametrize(
+    "run_json, files, message",
+    [
+        ({"task": "sentiment"}, ["notes.txt"], "has no run id"),
+        ({"task": "lm", "status": "training"}, [], "has no run id"),
+        (
+            {"task": "sentiment", "status": "finished", "run_id": "0" * 32},
+            ["data.csv", "model.keras"],
+            "data.csv",
+        ),
+    ],
+)
+def test_overwrite_needs_proof_that_the_folder_is_a_run(
+    tmp_path, small_imdb, capsys, run_json, files, message
+):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "run.json").write_text(json.dumps(run_json))
+    for name in files:
+        (target / name).write_text("precious")
+    assert main(["train", "sentiment", "--limit", "20", "--output", str(target), "--overwrite"]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in target.iterdir()) == sorted(["run.json", *files])
+    assert not (tmp_path / "mine.partial").exists()
+
+
+def test_a_foreign_partial_folder_is_never_discarded(tmp_path, small_imdb, capsys):
+    partial = tmp_path / "out.partial"
+    partial.mkdir()
+    (partial / "run.json").write_text(json.dumps({"task": "sentiment", "status": "training"}))
+    (partial / "mine.txt").write_text("precious")
+    assert (
+        main(["train", "sentiment", "--limit", "20", "--output", str(tmp_path / "out"), "--overwrite"]) == 2
+    )
+    assert "cannot prove it is its own partial run" in capsys.readouterr().err
+    assert sorted(p.name for p in partial.iterdir()) == ["mine.txt", "run.json"]
+
+
+def test_a_training_that_fails_before_its_first_checkpoint_leaves_nothing(tmp_path, monkeypatch, capsys):
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    (datasets / "aclImdb_v1_text.tar.gz").write_bytes(b"not a tar file")
+    monkeypatch.setenv("RNNLAB_DATASETS", str(datasets))
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
+    mine = tmp_path / "o" / "results.old-keep"
+    mine.mkdir(parents=True)
+    (mine / "thesis.txt").write_text("thesis")
+    output = tmp_path / "o" / "results"
+    assert main(["train", "sentiment", "--limit", "50", "--epochs", "1", "--output", str(output)]) == 2
+    assert "removed" not in capsys.readouterr().out
+    assert sorted(p.name for p in output.parent.iterdir()) == ["results.old-keep"]
+    assert (mine / "thesis.txt").read_text() == "thesis"
+
+
+@pytest.mark.parametrize("output", ["", "  "])
+def test_an_empty_output_is_refused(small_imdb, capsys, output):
+    assert main(["train", "sentiment", "--limit", "20", "--output", output]) == 2
+    assert "--output is empty" in capsys.readouterr().err
+
+
+def test_an_output_inside_the_datasets_folder_is_refused(tmp_path, small_imdb, capsys):
+    output = small_imdb / "runs" / "article"
+    assert main(["train", "sentiment", "--limit", "20", "--output", str(output)]) == 2
+    assert "never writes to" in capsys.readouterr().err
+    assert not (small_imdb / "runs").exists()
 
 
 def test_an_interrupted_run_needs_resume_or_overwrite(tmp_path):
@@ -127,6 +254,8 @@ def test_an_interrupted_run_needs_resume_or_overwrite(tmp_path):
 
 def test_two_processes_never_write_the_same_run(tmp_path):
     first = runs.RunWriter(tmp_path / "run", "sentiment", log=lambda _: None)
+    info = json.loads((first.folder / "run.json").read_text())
+    assert runs.RUN_ID.fullmatch(info["run_id"]) and info["pid"] == os.getpid()
     with pytest.raises(runs.RunFolderError, match="Another rnnlab process is writing"):
         runs.RunWriter(tmp_path / "run", "sentiment", resume=True, log=lambda _: None)
     first.finish()

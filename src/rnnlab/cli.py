@@ -209,8 +209,8 @@ def _train(args):
 
     task = get_task(args.task)
     config, given = _config_from_args(task, args)
-    output = args.output or f"runs/{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if args.resume and not args.output:
+    output = f"runs/{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
+    if args.resume and args.output is None:
         raise ValueError("--resume needs --output: the run folder to continue.")
     train_task(task, config, output, overwrite=args.overwrite, resume=args.resume, fields_given=given)
 
@@ -243,7 +243,7 @@ def _tune(args):
 
     task = get_task(args.task)
     config, _ = _config_from_args(task, args)
-    output = args.output or f"runs/tune-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    output = f"runs/tune-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
     tune(task, config, output, trials=args.trials, overwrite=args.overwrite)
 
 

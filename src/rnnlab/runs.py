@@ -1,11 +1,12 @@
 """Run folders and what every result records: command, commit, versions, machine.
 
-A run folder is recognised by its `run.json` (task, rnnlab version, status,
-created/finished times). A run is written into `OUTPUT.partial` (its
-checkpoints too, so `--resume` finds them) and swapped into place only when
-complete; the swap never leaves `OUTPUT` without a complete run, and leftovers
-of an interrupted swap are repaired by the next run (`recover`). rnnlab only
-ever replaces or deletes folders it recognises as its own runs.
+A run folder is recognised by its `run.json` (task, run id, rnnlab version,
+status, created/finished times, pid, host). A run is written into
+`OUTPUT.partial` (its checkpoints too, so `--resume` finds them) and swapped
+into place only when complete; the swap never leaves `OUTPUT` without a
+complete run, and leftovers of an interrupted swap are repaired by the next run
+(`recover`). rnnlab replaces or deletes only folders it can prove it made
+(`owned_run`: the run id it wrote, and no file a run does not contain).
 """
 
 import contextlib
@@ -17,8 +18,10 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -111,9 +114,34 @@ def provenance(backend):
 
 
 RUN_FILE = "run.json"
+LOCK_FILE = ".lock"
 PARTIAL_SUFFIX = ".partial"
 OLD_MARK = ".old-"
 LEGACY_SENTIMENT_FILES = ("model.keras", "preprocessor.json", "config.toml")  # runs made before run.json
+# What a run folder (finished or partial) may hold: what `rnnlab train`, `rnnlab tune` and
+# `rnnlab evaluate` write there. A folder with anything else is not provably a run, and rnnlab
+# never deletes or replaces it.
+RUN_ENTRIES = frozenset(
+    {
+        RUN_FILE,
+        LOCK_FILE,
+        "checkpoints",
+        "preprocessor.json",
+        "config.toml",
+        "model.keras",
+        "metrics.json",
+        "learning_curve.png",
+        "best.toml",  # rnnlab tune
+        "tuning.json",
+        "trials.csv",
+        "trials.md",
+        "tuner",
+    }
+)
+CHECKPOINT_ENTRIES = re.compile(
+    r"step-\d{10}|\.tmp-[0-9a-f]{8}|best\.weights\.h5|\.best-[0-9a-f]{8}\.weights\.h5"
+)
+RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class RunFolderError(ValueError):
@@ -134,10 +162,7 @@ def read_run_file(folder):
     path = Path(folder) / RUN_FILE
     if not path.is_file():
         return None
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunFolderError(f"{path} is not valid JSON ({error}); expected rnnlab's run record.") from None
+    info = read_json_file(path, "rnnlab's run record", error=RunFolderError)
     if not isinstance(info, dict) or not isinstance(info.get("task"), str):
         raise RunFolderError(
             f"{path} is not an rnnlab run record: expected a JSON object with a 'task' name. "
@@ -146,12 +171,110 @@ def read_run_file(folder):
     return info
 
 
+def read_json_file(path, what, error=ValueError, max_bytes=512 * 2**20):
+    """The JSON value in `path`; any failure is an `error` naming the file and `what` was expected.
+
+    Nesting deeper than Python's recursion limit, bytes that are not UTF-8 and files that
+    are not regular files (a FIFO, a device) are errors too, never a traceback or a hang.
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise OSError(f"not a regular file ({describe_path(path)})")
+        if path.stat().st_size > max_bytes:
+            raise OSError(f"{path.stat().st_size:,} bytes, more than {max_bytes:,}")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise error(f"{path} is not valid JSON (nested too deeply); expected {what}.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
+        raise error(f"{path} is not valid JSON ({problem}); expected {what}.") from None
+
+
+def describe_path(path):
+    """What is at `path`, in words: 'a folder', 'a FIFO', 'a character device', 'nothing', ..."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "nothing (no such file)"
+    kinds = (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
 def is_run(folder):
     """Whether `folder` is a run folder written by rnnlab (it holds a valid `run.json`)."""
     try:
         return Path(folder).is_dir() and read_run_file(folder) is not None
     except RunFolderError:
         return False
+
+
+def new_run_id():
+    """A unique id for a new run (recorded in its `run.json`)."""
+    return secrets.token_hex(16)
+
+
+def _is_run_entry(name):
+    if name in RUN_ENTRIES or name.startswith("evaluation") and name.endswith(".json"):
+        return True
+    # a temp file of `atomic_path` (NAME.XXXXXXXX.tmp.SUFFIX) that a kill left behind
+    base, _, rest = name.partition(".")
+    return ".tmp" in rest and any(entry.startswith(base) for entry in RUN_ENTRIES | {"evaluation"})
+
+
+def foreign_entries(folder):
+    """The names in `folder` (and in its `checkpoints/`) that no rnnlab run contains."""
+    folder = Path(folder)
+    foreign = [p.name for p in folder.iterdir() if not _is_run_entry(p.name)]
+    checkpoints = folder / "checkpoints"
+    if checkpoints.is_dir() and not checkpoints.is_symlink():
+        foreign += [
+            f"checkpoints/{p.name}" for p in checkpoints.iterdir() if not CHECKPOINT_ENTRIES.fullmatch(p.name)
+        ]
+    return sorted(foreign)
+
+
+def owned_run(folder):
+    """`run.json` of `folder` when rnnlab can prove it made the folder: a real folder (not a
+    link) whose `run.json` holds the run id rnnlab wrote, with nothing in it that a run does
+    not contain. Only such folders are ever replaced or deleted.
+
+    Raises:
+        RunFolderError: saying what is missing, or naming the foreign files.
+    """
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        raise RunFolderError(f"{folder} is {describe_path(folder)} (or a link), not a run folder.")
+    info = read_run_file(folder)
+    if info is None:
+        raise RunFolderError(f"{folder} is not an rnnlab run folder (no {RUN_FILE}).")
+    if not isinstance(info.get("run_id"), str) or not RUN_ID.fullmatch(info["run_id"]):
+        raise RunFolderError(
+            f"{folder / RUN_FILE} has no run id: the folder was made by an older rnnlab or by hand, "
+            "so rnnlab cannot prove it is its own run and will not delete or replace it. "
+            "Remove it yourself or choose another --output."
+        )
+    foreign = foreign_entries(folder)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise RunFolderError(
+            f"{folder} holds files that no rnnlab run contains ({shown}); rnnlab will not delete or "
+            "replace it. Move those files away or choose another --output."
+        )
+    return info
+
+
+def _owned_or_none(folder):
+    try:
+        return owned_run(folder)
+    except RunFolderError:
+        return None
 
 
 def open_run(folder):
@@ -173,7 +296,8 @@ def open_run(folder):
         )
     if not folder.is_dir():
         raise RunFolderError(
-            f"{folder} is a file, not a run folder. Expected a folder written by `rnnlab train`."
+            f"{folder} is {describe_path(folder)}, not a run folder. "
+            "Expected a folder written by `rnnlab train`."
         )
     info = read_run_file(folder)
     if info is None:
@@ -195,13 +319,17 @@ def _contains(folder, path):
 def check_output(output, overwrite=False):
     """Refuses an `--output` that training must not write, before training starts.
 
-    Refused: the working directory or any folder containing it; a path under a
-    plain file; an existing file; an existing folder that is not an rnnlab run
-    (even with `overwrite`); an existing run without `overwrite`.
+    Refused: an empty path; the working directory or any folder containing it; a path
+    under a plain file; an existing file; an existing folder that rnnlab cannot prove is
+    its own run (`owned_run`; even with `overwrite`); an existing run without `overwrite`.
 
     Raises:
         RunFolderError: saying what was received and what is expected.
     """
+    if not str(output).strip():
+        raise RunFolderError(
+            "--output is empty. Expected a folder to write the run to, e.g. --output runs/NAME."
+        )
     output = Path(output)
     resolved = output.resolve()
     if _contains(resolved, Path.cwd().resolve()):
@@ -212,6 +340,7 @@ def check_output(output, overwrite=False):
     for parent in resolved.parents:
         if parent.exists() and not parent.is_dir():
             raise RunFolderError(f"--output {output} is under {parent}, which is a file, not a folder.")
+    _check_not_in_datasets(resolved)
     if output.is_symlink() or (output.exists() and not output.is_dir()):
         raise RunFolderError(
             f"--output {output} is a file (or link), not a run folder; rnnlab will not replace it."
@@ -225,6 +354,19 @@ def check_output(output, overwrite=False):
         if not overwrite:
             raise RunFolderError(
                 f"Output folder {output} already exists. Choose another --output or pass --overwrite."
+            )
+        owned_run(output)
+
+
+def _check_not_in_datasets(resolved):
+    """Refuses a path inside a folder of the dataset search path (those are never written)."""
+    from rnnlab.datasets.storage import search_path
+
+    for folder in search_path():
+        if _contains(Path(folder).resolve(), resolved):
+            raise RunFolderError(
+                f"{resolved} is inside {folder}, a folder of RNNLAB_DATASETS, which rnnlab never writes to. "
+                "Choose a folder outside it."
             )
 
 
@@ -245,56 +387,75 @@ def rename_exchange(a, b):
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _finished_at(folder):
-    try:
-        info = read_run_file(folder)
-    except RunFolderError:
-        return None
-    return info.get("finished") if info and info.get("status") == "finished" else None
+def remove_run(folder):
+    """Deletes a run folder that rnnlab can prove it made (`owned_run`), `run.json` last, so
+    that a kill midway leaves a folder that is still provably a run.
+
+    Raises:
+        RunFolderError: the folder is not provably rnnlab's (nothing is deleted).
+    """
+    folder = Path(folder)
+    owned_run(folder)
+    for entry in folder.iterdir():
+        if entry.name == RUN_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    (folder / RUN_FILE).unlink()
+    folder.rmdir()
 
 
-def _remove_run(folder):
-    """Deletes a folder that rnnlab made (a run, a partial run or an emptied swap folder)."""
-    shutil.rmtree(folder, ignore_errors=False)
+def aside_path(output, run_id):
+    """Where a swap moves the previous run of `output` (named by that run's id)."""
+    output = Path(output)
+    return output.with_name(f"{output.name}{OLD_MARK}{run_id[:16]}")
 
 
 def recover(output, log=print):
-    """Repairs what an interrupted swap or run left beside `output`, and says so.
+    """Repairs what an interrupted swap left beside `output`, and says so.
 
-    - `OUTPUT.old-*` (the previous run, moved aside during a swap): restored to
-      `OUTPUT` if `OUTPUT` is missing, deleted otherwise;
-    - `OUTPUT.partial` holding a finished run: the newer of it and `OUTPUT`
-      ends at `OUTPUT`, the older is deleted;
-    - `OUTPUT.partial-*` (temporary folders of earlier rnnlab versions): deleted.
+    Only folders that rnnlab can prove it made are touched (`owned_run`): a run whose
+    id the swap recorded (`replaces` in the new run's `run.json`). Anything else,
+    whatever its name, is left as it is.
+
+    - the previous run left at `OUTPUT.partial` by an exchange: deleted;
+    - a finished run at `OUTPUT.partial` not yet swapped in: swapped in;
+    - the previous run moved aside (`OUTPUT.old-ID`): restored to `OUTPUT` if `OUTPUT`
+      is missing, deleted if the run at `OUTPUT` replaced it.
     An unfinished `OUTPUT.partial` (an interrupted training) is kept for `--resume`.
     """
-    output = Path(output)
-    parent = output.parent if output.parent.exists() else None
-    if parent is None:
+    if not str(output).strip():
         return
-    for old in sorted(parent.glob(glob_escape(output.name) + OLD_MARK + "*")):
-        run = old / "run" if (old / "run").is_dir() else old  # earlier versions kept the run in old/run
-        if not output.exists() and (is_run(run) or run.name == "run"):
-            os.replace(run, output)
-            log(f"rnnlab: restored the previous run to {output} from an interrupted swap ({old.name})")
-            if old.exists():
-                _remove_run(old)
-        else:
-            _remove_run(old)
-            log(f"rnnlab: removed {old}, left by an interrupted swap")
-    for legacy in sorted(parent.glob(glob_escape(output.name) + ".partial-*")):
-        _remove_run(legacy)
-        log(f"rnnlab: removed {legacy}, an incomplete run left by an interrupted process")
+    output = Path(output)
+    if not output.parent.is_dir():
+        return
     partial = partial_path(output)
-    new_time = _finished_at(partial) if partial.is_dir() else None
-    if new_time is not None:
-        old_time = _finished_at(output) if output.exists() else None
-        if output.exists() and old_time is not None and old_time >= new_time:
-            _remove_run(partial)
-            log(f"rnnlab: removed {partial}, the previous run left by an interrupted swap")
-        else:
-            swap_into_place(partial, output)
-            log(f"rnnlab: completed the interrupted swap of the finished run into {output}")
+    current, pending = _owned_or_none(output), _owned_or_none(partial)
+    if current and pending and current.get("replaces") == pending["run_id"]:
+        remove_run(partial)  # the exchange had put the previous run there
+        log(f"rnnlab: removed {partial}, the previous run left by an interrupted swap")
+        pending = None
+    finished = pending is not None and pending.get("status") == "finished"
+    if finished and not output.exists():
+        os.replace(partial, output)
+        log(f"rnnlab: completed the interrupted swap of the finished run into {output}")
+        current, pending, finished = pending, None, False
+    for aside in sorted(output.parent.glob(glob_escape(output.name) + OLD_MARK + "*")):
+        info = _owned_or_none(aside)
+        if info is None or aside != aside_path(output, info["run_id"]):
+            continue  # not provably the previous run of this output: never touched
+        if not output.exists():
+            os.replace(aside, output)
+            log(f"rnnlab: restored the previous run to {output} from an interrupted swap ({aside.name})")
+            current = info
+        elif any(run and run.get("replaces") == info["run_id"] for run in (current, pending)):
+            remove_run(aside)
+            log(f"rnnlab: removed {aside}, the previous run left by an interrupted swap")
+    if finished and current is not None:
+        swap_into_place(partial, output)
+        log(f"rnnlab: completed the interrupted swap of the finished run into {output}")
 
 
 def glob_escape(name):
@@ -311,23 +472,27 @@ def partial_path(output):
 def swap_into_place(new, output, exchange=True):
     """Moves the finished run `new` to `output`; `output` always holds a complete run.
 
-    With `exchange` (and a Linux file system that supports it) the two folders
-    swap atomically; otherwise the previous run is moved aside first, and a
-    kill between the two renames is repaired by `recover`.
+    The previous run at `output` must be provably rnnlab's (`owned_run`); its id is
+    recorded in the new run's `run.json` (`replaces`) first, which is how `recover` knows
+    what it may delete after a kill. With `exchange` (and a Linux file system that
+    supports it) the two folders swap atomically; otherwise the previous run is moved
+    aside first (`aside_path`), and a kill between the two renames is repaired by `recover`.
     """
+    new, output = Path(new), Path(output)
     os.chmod(new, 0o777 & ~umask())
     if not output.exists():
         os.replace(new, output)
         return
+    previous = owned_run(output)
+    info = read_run_file(new)
+    write_json(new / RUN_FILE, {**info, "replaces": previous["run_id"]})
     if exchange and rename_exchange(new, output):  # `new` now holds the previous run
-        old = output.with_name(output.name + OLD_MARK + secrets.token_hex(4))
-        os.replace(new, old)
-        _remove_run(old)
+        remove_run(new)
         return
-    old = output.with_name(output.name + OLD_MARK + secrets.token_hex(4))
-    os.replace(output, old)  # a kill here is repaired by `recover` (the newer finished run wins)
+    aside = aside_path(output, previous["run_id"])
+    os.replace(output, aside)  # a kill here is repaired by `recover`
     os.replace(new, output)
-    _remove_run(old)
+    remove_run(aside)
 
 
 class RunWriter:
@@ -349,47 +514,56 @@ class RunWriter:
     """
 
     def __init__(self, output, task, overwrite=False, resume=False, log=print):
+        check_output(output, overwrite=overwrite or resume)
         self.output = Path(output)
         self.task = task
-        check_output(self.output, overwrite=overwrite or resume)
         self.output.parent.mkdir(parents=True, exist_ok=True)
         recover(self.output, log=log)
         self.folder = partial_path(self.output)
         self.resumed = False
-        if self.folder.exists():
-            info = read_run_file(self.folder) if self.folder.is_dir() else None
-            if info is None:
+        if self.folder.exists() or self.folder.is_symlink():
+            try:
+                info = owned_run(self.folder)
+            except RunFolderError as error:
                 raise RunFolderError(
-                    f"{self.folder} exists and is not an rnnlab partial run; rnnlab will not touch it. "
-                    "Move it away or choose another --output."
-                )
+                    f"{self.folder} exists and rnnlab cannot prove it is its own partial run, so it will not "
+                    f"touch it: {error}"
+                ) from None
             self._lock()
             if resume:
                 if info["task"] != task:
+                    self._unlock()
                     raise RunFolderError(
                         f"{self.folder} is an interrupted {info['task']!r} run, not {task!r}: cannot resume."
                     )
                 self.resumed = True
                 log(f"rnnlab: resuming the interrupted run in {self.folder}")
                 return
+            self._unlock()
             if not overwrite:
-                self._unlock()
                 raise RunFolderError(
                     f"An interrupted run is at {self.folder}. Continue it with --resume, "
                     "or discard it with --overwrite."
                 )
-            self._unlock()
-            _remove_run(self.folder)
+            remove_run(self.folder)
             log(f"rnnlab: discarded the interrupted run in {self.folder} (--overwrite)")
         elif resume:
             log(f"rnnlab: no interrupted run at {self.folder}; starting a new one")
         self.folder.mkdir()
         self._lock()
-        self.info = {"task": task, "status": "training", "created": now(), "rnnlab_version": _version()}
+        self.info = {
+            "task": task,
+            "status": "training",
+            "run_id": new_run_id(),
+            "created": now(),
+            "pid": os.getpid(),
+            "host": platform.node(),
+            "rnnlab_version": _version(),
+        }
         write_json(self.folder / RUN_FILE, self.info)
 
     def _lock(self):
-        self._lock_file = open(self.folder / ".lock", "a+")  # noqa: SIM115  (held while training)
+        self._lock_file = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115  (held while training)
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -407,11 +581,18 @@ class RunWriter:
         if not self._lock_file.closed:
             self._unlock()
 
+    def discard(self):
+        """Deletes the partial run this writer made (a training that failed before its first
+        checkpoint: nothing to resume)."""
+        self.close()
+        if self.folder.exists():
+            remove_run(self.folder)
+
     def finish(self, extra=None):
         """Marks the run finished and swaps it into `output`; returns `output`."""
         info = {**self.info, **(extra or {}), "status": "finished", "finished": now()}
         write_json(self.folder / RUN_FILE, info)
-        lock = self.folder / ".lock"
+        lock = self.folder / LOCK_FILE
         self._unlock()
         lock.unlink(missing_ok=True)
         swap_into_place(self.folder, self.output)

@@ -499,6 +499,12 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
     except KeyboardInterrupt as interrupt:
         code = 143 if isinstance(interrupt, _Terminated) or _STOP.get("signal") == signal.SIGTERM else 130
         raise TrainingInterrupted(_interrupted_message(task, writer, output), code) from None
+    except Exception:
+        # A failure before the first checkpoint (bad data, a bad setting) leaves nothing to
+        # resume: the partial run goes, so that the next run is not told of an interruption.
+        if not writer.resumed and _latest_checkpoint(writer) is None:
+            writer.discard()
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -519,10 +525,14 @@ def _check_stop():
         raise _Terminated() if _STOP["signal"] == signal.SIGTERM else KeyboardInterrupt()
 
 
-def _interrupted_message(task, writer, output):
+def _latest_checkpoint(writer):
     from rnnlab.tasks.checkpoints import Checkpoints
 
-    latest = Checkpoints(writer.folder / "checkpoints", log=lambda *_: None).latest()
+    return Checkpoints(writer.folder / "checkpoints", log=lambda *_: None).latest()
+
+
+def _interrupted_message(task, writer, output):
+    latest = _latest_checkpoint(writer)
     where = f"checkpoint {latest}" if latest else f"no checkpoint yet (run folder {writer.folder})"
     return f"Interrupted: {where}. Resume with: rnnlab train {task.name} --output {output} --resume"
 
