@@ -188,6 +188,15 @@ def build_parser():
         default=None,
         help="access token every request must carry (default: $RNNLAB_TOKEN); required off loopback",
     )
+    serve.add_argument(
+        "--read-timeout", type=float, default=15.0, metavar="SECONDS",
+        help="seconds for a whole request to arrive; slower or silent connections get 408 and are closed "
+        "(default: 15)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--keep-alive-timeout", type=float, default=5.0, metavar="SECONDS",
+        help="seconds an idle connection stays open after a response (default: 5)",
+    )  # fmt: skip
     _add_backend(serve)
 
     for name in TASKS:
@@ -307,7 +316,14 @@ def _serve(args):
 
     if args.backend:
         backends.select(args.backend)
-    serve(args.run_dirs, host=args.host, port=args.port, token=args.token)
+    serve(
+        args.run_dirs,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        read_timeout=args.read_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+    )
 
 
 COMMANDS = {
@@ -323,13 +339,17 @@ COMMANDS = {
 
 
 def main(argv=None):
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra:  # inputs after options: `rnnlab predict RUN --explain "text"`
-        if args.command != "predict" or any(e.startswith("-") for e in extra):
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        args.texts = [*args.texts, *extra]
-    from rnnlab.tasks.base import TrainingInterrupted
+    try:
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # inputs after options: `rnnlab predict RUN --explain "text"`
+            if args.command != "predict" or any(e.startswith("-") for e in extra):
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            args.texts = [*args.texts, *extra]
+        from rnnlab.tasks.base import TrainingInterrupted
+    except KeyboardInterrupt:  # Ctrl-C while starting
+        print("\nrnnlab: interrupted", file=sys.stderr)
+        return 130
 
     try:
         command = getattr(args, "func", None) or COMMANDS[args.command]
@@ -340,6 +360,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("\nrnnlab: interrupted", file=sys.stderr)
         return 130
+    except RecursionError:  # a reader that does not name its file: still one line
+        message = "the input is nested too deeply to read (Python's recursion limit)"
+        print(f"rnnlab: error: {message}", file=sys.stderr)
+        return 2
     except USER_ERRORS as error:
         if isinstance(error, OSError) and error.filename and error.strerror:
             error = f"{error.strerror}: {error.filename}"

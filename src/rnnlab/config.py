@@ -25,6 +25,8 @@ import types
 import typing
 from pathlib import Path
 
+from rnnlab.io import describe_path
+
 
 def option(default, help, *, choices=None, min=None, max=None, min_exclusive=False, max_exclusive=False):
     """A config field with its help text and checks.
@@ -111,12 +113,16 @@ def load_toml(path, config_cls):
             names the file, the key, what it received and what is valid.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would block the read, a folder cannot be read
+        raise ValueError(f"Config file {path} is {describe_path(path)}. Expected a TOML file.")
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"Config file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, IsADirectoryError) as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"Config file {path} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ValueError(f"Config file {path} is not valid TOML: nested too deeply.") from None
     fields = {field.name: field for field in dataclasses.fields(config_cls)}
     for key, value in values.items():
         if key not in fields:

@@ -1,8 +1,10 @@
 """Writing files so that nothing is ever half-written: a temp file in the same
-folder, renamed into place only when complete, with the usual permissions."""
+folder, renamed into place only when complete, with the usual permissions; and
+saying in words what is at a path (a FIFO or a device is never read as a file)."""
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -41,3 +43,26 @@ def atomic_write(path, data):
         mode = "w" if isinstance(data, str) else "wb"
         with open(tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
             f.write(data)
+
+
+def describe_path(path):
+    """What is at `path`, in words (following links): 'a regular file', 'a folder',
+    'a FIFO (named pipe)', 'a character device', ..., or 'nothing (no such file)'.
+
+    Example:
+    >>> describe_path("/dev/null")
+    'a character device'
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "nothing (no such file)"
+    kinds = (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")

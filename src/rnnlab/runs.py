@@ -21,12 +21,11 @@ import platform
 import re
 import secrets
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
-from rnnlab.io import atomic_write, umask
+from rnnlab.io import atomic_write, describe_path, umask
 
 PACKAGES = ("rnnlab", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy")
 
@@ -45,13 +44,9 @@ def read_preprocessor_config(path, kind, what):
         what: how messages name it, e.g. 'speech' or 'language-model'.
 
     Raises:
-        ValueError: unreadable, not JSON, not an object, or another kind.
+        ValueError: unreadable, not JSON (or nested too deeply), not an object, or another kind.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Cannot read a {what} preprocessor from {path}: {error}") from None
+    config = read_json_file(path, f"a {what} preprocessor")
     if not isinstance(config, dict) or config.get("kind") != kind:
         raise ValueError(f"{path} is not a {what} preprocessor (expected a JSON object of kind {kind!r}).")
     return config
@@ -188,23 +183,6 @@ def read_json_file(path, what, error=ValueError, max_bytes=512 * 2**20):
         raise error(f"{path} is not valid JSON (nested too deeply); expected {what}.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
         raise error(f"{path} is not valid JSON ({problem}); expected {what}.") from None
-
-
-def describe_path(path):
-    """What is at `path`, in words: 'a folder', 'a FIFO', 'a character device', 'nothing', ..."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return "nothing (no such file)"
-    kinds = (
-        (stat.S_ISREG, "a regular file"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def is_run(folder):

@@ -56,15 +56,62 @@ def check_model_file(path):
             if damaged is not None:
                 raise ValueError(f"{invalid} ({damaged} inside it is damaged: CRC mismatch).")
             config = archive.read("config.json")
+            weights_bytes = sum(archive.getinfo(name).file_size for name in names & set(WEIGHT_MEMBERS))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
         raise ValueError(
             f"{invalid} ({_first_line(error)}; a .keras file is a zip archive: this one is truncated, "
             "empty or overwritten)."
         ) from error
     try:
-        json.loads(config)
+        parsed = json.loads(config)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{invalid} (its config.json is not valid JSON: {_first_line(error)}).") from error
+    except RecursionError:
+        raise ValueError(f"{invalid} (its config.json is nested too deeply to be a model's).") from None
+    floor = parameter_floor(parsed)
+    if 4 * floor > weights_bytes + 2**20:  # Keras would allocate them all before reading any weight
+        raise ValueError(
+            f"{invalid} (its config.json asks for at least {floor:,} parameters, {4 * floor:,} bytes, but "
+            f"its weights file holds {weights_bytes:,} bytes; the config was edited)."
+        )
+
+
+def parameter_floor(config):
+    """A lower bound on the float parameters a saved model's `config.json` asks for: each
+    embedding's `input_dim * output_dim`, and each layer's `units` times its input size
+    (when its `build_config` says it). Keras allocates every variable when it rebuilds
+    a model, before it reads a weight, so a config edited to ask for 10**12 rows would
+    exhaust memory first; comparing this floor with the size of the weights refuses it.
+
+    Example:
+    >>> parameter_floor({"class_name": "Embedding", "config": {"input_dim": 10, "output_dim": 2}})
+    20
+    """
+    total, stack = 0, [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        layer = node.get("config")
+        if "class_name" not in node or not isinstance(layer, dict):
+            continue
+        sizes = [layer.get(key) for key in ("input_dim", "output_dim", "units")]
+        input_dim, output_dim, units = (
+            v if isinstance(v, int) and not isinstance(v, bool) else 0 for v in sizes
+        )
+        total += max(0, input_dim) * max(0, output_dim)
+        shape = (
+            (node.get("build_config") or {}).get("input_shape")
+            if isinstance(node.get("build_config"), dict)
+            else None
+        )
+        last = shape[-1] if isinstance(shape, list) and shape and isinstance(shape[-1], int) else 1
+        total += max(0, units) * max(1, last)
+    return total
 
 
 def load_model(path, compile=True):
@@ -97,7 +144,12 @@ def load_model(path, compile=True):
 
     try:
         return keras.saving.load_model(path, compile=compile)
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) as error:
+    except MemoryError:
+        raise ValueError(
+            f"{path} asks for more memory than this machine has (was its config.json edited?)."
+        ) from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError, RuntimeError) as error:
+        # RuntimeError: e.g. JAX failing to allocate a layer of 10**12 rows from an edited config
         raise ValueError(
             f"{path} is not a valid Keras model file (Keras could not rebuild the model from its "
             f"config.json and weights: {_first_line(error)})."

@@ -42,6 +42,8 @@ def test_health_and_models_list_every_task(client):
     assert models["limits"]["max_text_chars"] == Limits().max_text_chars
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/sentiment", "/v1/translate", "/v1/transcribe", "/v1/generate", "/health"} <= set(paths)
+    # no page that would load Swagger's or ReDoc's scripts from a CDN
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
 
 
 def test_page_is_served_with_every_section(client):
@@ -124,6 +126,10 @@ def test_generation_with_a_seed_equals_the_predictor(client, predictors):
         ("/v1/sentiment", {"txt": "a film"}, "text: Field required"),
         ("/v1/sentiment", {"text": 3}, "text: Input should be a valid string"),
         ("/v1/sentiment", ["a film"], "valid dictionary"),
+        ("/v1/sentiment", {"text": ""}, "at least 1 character"),
+        ("/v1/sentiment", {"text": " \n\t"}, "should match pattern"),
+        ("/v1/sentiment", {"text": "a film", "explain": "yes"}, "explain: Input should be a valid boolean"),
+        ("/v1/generate", {"prompt": "a", "length": "30"}, "length: Input should be a valid integer"),
         ("/v1/translate", {"text": ""}, "at least 1 character"),
         ("/v1/translate", {"text": "ein Hund", "beam_size": 17}, "less than or equal to 16"),
         ("/v1/generate", {"prompt": "a", "length": 1001}, "less than or equal to 1000"),
@@ -248,6 +254,7 @@ def test_head_requests_and_trusted_hosts(predictors):
         assert client.get("/health").json()["tasks"] == ["sentiment"]
         rebound = client.get("/health", headers={"host": "attacker.example"})  # DNS rebinding
         assert rebound.status_code == 400
+        assert rebound.json()["error"].startswith("invalid Host header 'attacker.example'")
 
 
 def test_the_batcher_fails_every_request_of_a_broken_call_and_recovers():

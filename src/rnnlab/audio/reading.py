@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.errors import InputError
+from rnnlab.io import describe_path
 from rnnlab.optional import require
 
 MAX_SECONDS = 60.0  # default cap on one input's duration
@@ -64,7 +65,7 @@ def read_audio(source, sample_rate=8000, max_seconds=MAX_SECONDS, name=None):
             if path.is_dir():
                 raise AudioError(f"Expected a sound file. Received: {name} (a folder)")
             if not path.is_file():
-                raise AudioError(f"Expected a sound file. Received: {name} (no such file)")
+                raise AudioError(f"Expected a sound file. Received: {name} ({describe_path(path)})")
             size = path.stat().st_size
         except OSError as error:  # e.g. a name too long for the file system
             raise AudioError(f"Expected a sound file. Received: {name[:200]} ({error.strerror})") from None

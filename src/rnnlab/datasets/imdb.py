@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.datasets import storage
-from rnnlab.io import atomic_write
+from rnnlab.io import atomic_write, describe_path
 from rnnlab.text.words import WordTokenizer, rank_words
 
 OFFICIAL = storage.RemoteFile(
@@ -76,6 +76,11 @@ def _read_folder(folder):
                 for entry in os.scandir(sub):
                     if entry.is_symlink():
                         storage.check_inside(folder, entry.path)
+                    if not entry.is_file():  # a FIFO would block the read for ever
+                        raise storage.DatasetError(
+                            f"{entry.path} is {describe_path(entry.path)}. Expected only review files "
+                            f"(regular files) in {sub}."
+                        )
                     yield f"aclImdb/{split}/{label}/{entry.name}", Path(entry.path).read_bytes()
             except OSError as error:
                 raise storage.DatasetError(f"Cannot read {sub}: {error}") from error

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rnnlab.io import atomic_path, umask
+from rnnlab.io import atomic_path, describe_path, umask
 
 
 class DatasetError(Exception):
@@ -226,6 +226,11 @@ def find(names, subdir=""):
         for name in names:
             candidate = folder / subdir / name
             if candidate.exists():
+                if not (candidate.is_file() or candidate.is_dir()):  # a FIFO would block the read for ever
+                    raise DatasetError(
+                        f"{candidate} is {describe_path(candidate)}. Expected the dataset file or folder "
+                        f"{name} there (a regular file or folder): remove it or change RNNLAB_DATASETS."
+                    )
                 return candidate
     return None
 

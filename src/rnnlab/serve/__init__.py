@@ -2,7 +2,9 @@
 
 One endpoint per task found in the run folders (`/v1/sentiment`, `/v1/translate`,
 `/v1/transcribe`, `/v1/generate`), plus `/health`, `/v1/models`, the OpenAPI
-docs (`/docs`) and one page at `/`. Models are loaded once, at start.
+schema (`/openapi.json`; no `/docs` page, whose scripts would come from a CDN) and one
+page at `/`. Models are loaded once, at start; every connection has deadlines
+(`rnnlab.serve.server`).
 Needs the `serve` extra (FastAPI, uvicorn, python-multipart).
 
 Example:

@@ -1,6 +1,6 @@
 """The FastAPI app: runs loaded once, request limits, the access token, errors, the page.
 
-Errors are JSON `{"error": message}`: 401 (token), 413 (body too large), 415
+Errors are JSON `{"error": message}`: 400 (a `Host` not served), 401 (token), 413 (body too large), 415
 (wrong content type), 422 (invalid JSON, a value out of range, input the model
 cannot use, with what was received and what is expected), and 500 for a model
 failure, whose response carries only an id; the traceback goes to the log.
@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -21,10 +22,10 @@ from pathlib import Path
 
 from rnnlab.errors import InputError
 from rnnlab.optional import require
+from rnnlab.serve.server import KEEP_ALIVE_TIMEOUT, READ_TIMEOUT, check_timeouts, server_config
 
 LOG = logging.getLogger("rnnlab.serve")
 TOKEN_ENV = "RNNLAB_TOKEN"  # the access token, when --token is not given
-MAX_CONNECTIONS = 512  # open connections and tasks uvicorn accepts before answering 503
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ def create_app(models, token=None, limits=None, allowed_hosts=None):
     limits = limits or Limits()
     served = _load(models)
     app = fastapi.FastAPI(
+        docs_url=None,  # Swagger's and ReDoc's pages load scripts from a CDN; /openapi.json stays
+        redoc_url=None,
         title="rnnlab",
         description="Recurrent neural networks trained with rnnlab: " + ", ".join(sorted(served)),
         version=_version(),
@@ -177,11 +180,8 @@ def create_app(models, token=None, limits=None, allowed_hosts=None):
         LOG.error("request %s %s failed (id %s)", request.method, request.url.path, error_id, exc_info=error)
         return JSONResponse(status_code=500, content={"error": "internal error", "id": error_id})
 
-    app.add_middleware(Guard, token=token, max_body_bytes=limits.max_body_bytes)
-    if allowed_hosts:  # outermost: a page elsewhere cannot reach a loopback server by DNS rebinding
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    # The Host check comes first: a page elsewhere cannot reach a loopback server by DNS rebinding.
+    app.add_middleware(Guard, token=token, max_body_bytes=limits.max_body_bytes, allowed_hosts=allowed_hosts)
     return app
 
 
@@ -208,12 +208,14 @@ def _version():
 
 
 class Guard:
-    """ASGI middleware: the access token and the body-size cap, before any endpoint runs."""
+    """ASGI middleware: the `Host` header, the access token and the body-size cap, before any
+    endpoint runs; every refusal is a JSON `{"error": ...}`."""
 
-    def __init__(self, app, token=None, max_body_bytes=Limits.max_body_bytes):
+    def __init__(self, app, token=None, max_body_bytes=Limits.max_body_bytes, allowed_hosts=None):
         self.app = app
         self.token = token.encode() if token else None
         self.max_body_bytes = max_body_bytes
+        self.allowed_hosts = set(allowed_hosts) if allowed_hosts else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":  # no endpoint speaks it; refuse rather than pass unchecked
@@ -221,6 +223,12 @@ class Guard:
         if scope["type"] != "http":  # lifespan
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or ())
+        if self.allowed_hosts is not None:
+            host = _host_name(headers.get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed_hosts:
+                expected = ", ".join(sorted(self.allowed_hosts))
+                message = f"invalid Host header {host[:60]!r}: expected one of {expected}"
+                return await _send_error(send, 400, message)
         if self.token is not None and not self._authorized(scope, headers):
             return await _send_error(send, 401, "missing or wrong token: send 'Authorization: Bearer TOKEN'")
         declared = headers.get(b"content-length")
@@ -272,6 +280,13 @@ class Guard:
         return hmac.compare_digest(given, self.token)
 
 
+def _host_name(host):
+    """The name in a `Host` header, without the port ('[::1]:8000' -> '[::1]')."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.split(":", 1)[0]
+
+
 async def _send_error(send, status, message):
     body = json.dumps({"error": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -289,7 +304,16 @@ def is_loopback(host):
         return False
 
 
-def serve(models, host="127.0.0.1", port=8000, token=None, limits=None, log_level="info"):
+def serve(
+    models,
+    host="127.0.0.1",
+    port=8000,
+    token=None,
+    limits=None,
+    log_level="info",
+    read_timeout=READ_TIMEOUT,
+    keep_alive_timeout=KEEP_ALIVE_TIMEOUT,
+):
     """Loads the runs and serves them with uvicorn until interrupted.
 
     Args:
@@ -297,9 +321,12 @@ def serve(models, host="127.0.0.1", port=8000, token=None, limits=None, log_leve
         host: interface to bind; anything but loopback requires a token.
         port: TCP port.
         token: access token (default: the `RNNLAB_TOKEN` environment variable, if set).
+        read_timeout: seconds for a whole request to arrive (slow or silent clients are closed).
+        keep_alive_timeout: seconds an idle connection stays open after a response.
 
     Raises:
-        ValueError: a non-loopback host without a token.
+        ValueError: a non-loopback host without a token, or a port that is taken (checked
+            before any model loads).
     """
     uvicorn = require("uvicorn", "rnnlab serve")
     token = token or os.environ.get(TOKEN_ENV) or None
@@ -310,11 +337,27 @@ def serve(models, host="127.0.0.1", port=8000, token=None, limits=None, log_leve
         )
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"Expected a port in 0..65535. Received: {port!r}")
+    check_timeouts(read_timeout, keep_alive_timeout)
+    _check_port_free(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     loopback_names = ["127.0.0.1", "localhost", "::1", "[::1]"]
     allowed_hosts = loopback_names if is_loopback(host) and not token else None
     app = create_app(models, token=token, limits=limits, allowed_hosts=allowed_hosts)
-    uvicorn.run(
-        app, host=host, port=port, log_level=log_level, access_log=False,
-        limit_concurrency=MAX_CONNECTIONS,  # beyond it: 503 at once, not an ever-longer queue
-    )  # fmt: skip
+    config = server_config(
+        app, host, port, log_level=log_level, read_timeout=read_timeout, keep_alive_timeout=keep_alive_timeout
+    )
+    uvicorn.Server(config).run()
+
+
+def _check_port_free(host, port):
+    """Raises ValueError when `port` on `host` cannot be bound (in use, or not allowed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ValueError(
+                f"Cannot listen on {host}:{port}: {error.strerror or error}. "
+                "Expected a free port: choose another with --port."
+            ) from None

@@ -27,14 +27,17 @@ def require_json(request: Request):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+    # A misspelt field is an error, not ignored; no coercion ("yes" is not a bool, "3" not a number).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def add_sentiment(app, model, limits):
     predictor = model.predictor
 
     class SentimentRequest(Strict):
-        text: str = Field(max_length=limits.max_text_chars, description="a review, in English")
+        text: str = Field(
+            min_length=1, max_length=limits.max_text_chars, pattern=r"\S", description="a review, in English"
+        )
         explain: bool = Field(False, description="add each token's contribution (occlusion)")
 
     class SentimentResponse(BaseModel):

@@ -9,13 +9,12 @@ last `maxlen` indices and are padded at the front (Keras' `pad_sequences`
 defaults).
 """
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rnnlab.data.batches import pad as pad_front
-from rnnlab.runs import write_json
+from rnnlab.runs import read_json_file, write_json
 from rnnlab.text.vocabulary import DEFAULT_RESERVED
 from rnnlab.text.words import WordTokenizer
 
@@ -217,11 +216,7 @@ def load_preprocessor(path):
         ValueError: a missing file, invalid JSON, or JSON of the wrong shape;
             the message names the file and what was expected.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Cannot read a sentiment preprocessor from {path}: {error}") from None
+    config = read_json_file(path, "a sentiment preprocessor")
     if not isinstance(config, dict):
         raise ValueError(
             f"Cannot read a sentiment preprocessor from {path}: expected a JSON object. "
