@@ -85,3 +85,52 @@ def test_ctrl_c_while_the_command_starts_is_one_line(delay):
     assert "Traceback" not in err
     # 130: our line; 2: the run was already found missing; -2: Python had not started its handler
     assert process.returncode in (130, 2, -signal.SIGINT), (process.returncode, err)
+
+
+@pytest.fixture
+def tiny_run(tmp_path, small_imdb):
+    run = tmp_path / "run"
+    assert (
+        main(["train", "sentiment", "--limit", "20", "--epochs", "1", "--units", "4", "--output", str(run)])
+        == 0
+    )
+    return run
+
+
+def _predict(run, stdin):
+    return subprocess.run(
+        [sys.executable, "-m", "rnnlab", "predict", str(run)], input=stdin, capture_output=True, timeout=300
+    )
+
+
+def test_predict_never_echoes_control_bytes_to_the_terminal(tiny_run):
+    done = _predict(tiny_run, b"a fine film\x1b[2J\x07\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "a fine film\\x1b[2J\\x07" in out
+
+
+def test_predict_names_the_stdin_line_that_is_not_utf8(tiny_run):
+    done = _predict(tiny_run, b"a fine film\n\xff\xfe bad\n")
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "stdin line 2 is not UTF-8 text (byte 0xff at position 0)" in err and "Traceback" not in err
+
+
+def test_a_review_file_that_is_not_utf8_is_named(tmp_path, monkeypatch, cache):
+    import random
+
+    from helpers import write_small_imdb
+    from rnnlab.datasets import DatasetError, imdb
+
+    root = tmp_path / "datasets"
+    write_small_imdb(root / "aclImdb", random.Random(0))
+    (root / "aclImdb" / "train" / "neg" / "98_1.txt").write_bytes(b"caf\xe9 latin-1")
+    monkeypatch.setenv("RNNLAB_DATASETS", str(root))
+    imdb.forget_loaded()
+    try:
+        with pytest.raises(DatasetError, match=r"aclImdb/train/neg/98_1\.txt is not UTF-8 text \(byte 0xe9"):
+            imdb.load_texts("train")
+    finally:
+        imdb.forget_loaded()

@@ -240,11 +240,27 @@ def _predict(args):
 
     if not args.texts and sys.stdin.isatty():
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    texts = args.texts or _stdin_lines()
     if not texts:
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
     predictor = load_predictor(args.run_dir, backend=args.backend)
     predictor.task.predict_command(predictor, texts, args)
+
+
+def _stdin_lines():
+    """The non-blank lines of stdin, read as UTF-8; a line that is not is an error naming it."""
+    lines = []
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"stdin line {number} is not UTF-8 text (byte {raw[error.start]:#04x} at position "
+                f"{error.start}). Expected one UTF-8 input per line."
+            ) from None
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+    return lines
 
 
 def _tune(args):

@@ -104,7 +104,15 @@ def _iter_reviews(source, splits):
             continue
         split, label, review_id, _ = match.groups()
         split = "unsup" if label == "unsup" else split
-        yield split, {"pos": 1, "neg": 0, "unsup": -1}[label], int(review_id), data.decode("utf-8")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise storage.DatasetError(
+                f"{source}: {name} is not UTF-8 text (byte {data[error.start]:#04x} at position "
+                f"{error.start}). "
+                "Expected the reviews as the official archive has them (UTF-8)."
+            ) from None
+        yield split, {"pos": 1, "neg": 0, "unsup": -1}[label], int(review_id), text
 
 
 def _send_reviews(source, splits, connection, batch_size=500):

@@ -23,6 +23,7 @@ from rnnlab.errors import InputError
 from rnnlab.runs import write_text
 from rnnlab.tasks.base import predict_padded
 from rnnlab.tasks.sentiment.preprocessor import START
+from rnnlab.text.printable import printable
 
 
 @dataclass
@@ -126,6 +127,7 @@ def to_terminal(explanation):
     scale = _scale(explanation)
     words = []
     for token, value in zip(explanation.tokens, explanation.contributions, strict=True):
+        token = printable(token)
         strength = int(255 * min(1.0, abs(value) / scale))
         if abs(value) < 0.05 * scale:
             words.append(token)

@@ -18,6 +18,7 @@ from rnnlab.errors import InputError
 from rnnlab.tasks.base import Predictor, Task, predict_padded
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
+from rnnlab.text.printable import printable
 
 LABELS = ("negative", "positive")
 SEARCH_SPACE = {
@@ -246,7 +247,7 @@ class SentimentTask(Task):
                 print(f"Wrote {args.html}")
             return
         for text, prediction in zip(texts, predictor.predict(texts), strict=True):
-            print(f"{prediction.label}\t{prediction.probability:.4f}\t{text}")
+            print(f"{prediction.label}\t{prediction.probability:.4f}\t{printable(text)}")
             if prediction.known_words == 0:
                 print(
                     f"rnnlab: warning: none of the words of {text[:40]!r} is in the model's vocabulary "

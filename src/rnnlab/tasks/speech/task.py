@@ -18,6 +18,7 @@ from rnnlab.errors import InputError
 from rnnlab.tasks.base import Predictor, Task
 from rnnlab.tasks.speech.config import SpeechConfig
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
+from rnnlab.text.printable import printable
 
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
 BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 2048)
@@ -312,7 +313,7 @@ class Transcription:
 
 
 def _result_line(result, source):
-    name = source if isinstance(source, str) else "audio"
+    name = printable(source) if isinstance(source, str) else "audio"
     if result.probability is None:
         return f"{result.text}\t{name}"
     return f"{result.text}\t{result.probability:.4f}\t{name}"

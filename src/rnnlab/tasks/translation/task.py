@@ -24,6 +24,7 @@ from rnnlab.tasks.translation.preprocessor import (
     TranslationPreprocessor,
     load_preprocessor,
 )
+from rnnlab.text.printable import printable
 
 SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens (to 64), then geometrically
 SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
@@ -166,7 +167,7 @@ class TranslationTask(Task):
 
     def predict_command(self, predictor, inputs, args):
         for sentence, result in zip(inputs, predictor.translate(inputs), strict=True):
-            print(f"{result.text}\t{sentence}")
+            print(f"{printable(result.text)}\t{printable(sentence)}")
             _warn_unknown(result, sentence)
 
     def add_commands(self, commands):
