@@ -134,3 +134,21 @@ def test_a_review_file_that_is_not_utf8_is_named(tmp_path, monkeypatch, cache):
             imdb.load_texts("train")
     finally:
         imdb.forget_loaded()
+
+
+def test_a_model_too_big_for_memory_is_refused_before_the_data_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path / "nothing-here"))  # loading would fail differently
+    args = [
+        "train",
+        "sentiment",
+        "--units",
+        "100000",
+        "--embedding-dim",
+        "100000",
+        "--output",
+        str(tmp_path / "o"),
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "need at least" in err and "GiB" in err and "Expected smaller --units" in err
+    assert not (tmp_path / "o.partial").exists()

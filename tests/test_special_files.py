@@ -69,3 +69,12 @@ def test_audio_that_is_a_fifo_or_a_device_says_what_it_is(tmp_path, kind, no_han
         path, expected = "/dev/zero", r"/dev/zero \(a character device\)"
     with pytest.raises(AudioError, match=f"Expected a sound file. Received: .*{expected}"):
         read_audio(path)
+
+
+def test_a_cache_inside_the_datasets_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path / "datasets"))
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "datasets" / "cache"))
+    with pytest.raises(DatasetError, match="is inside .*datasets, a folder of RNNLAB_DATASETS"):
+        storage.cache_dir()
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
+    assert storage.cache_dir() == tmp_path / "cache"

@@ -69,8 +69,21 @@ def search_path():
 
 
 def cache_dir():
-    """Writable cache folder: `RNNLAB_CACHE` or `~/.cache/rnnlab`."""
-    return Path(os.environ.get("RNNLAB_CACHE", "~/.cache/rnnlab")).expanduser()
+    """Writable cache folder: `RNNLAB_CACHE` or `~/.cache/rnnlab`.
+
+    Raises:
+        DatasetError: the cache is inside a folder of `RNNLAB_DATASETS` (never written to).
+    """
+    cache = Path(os.environ.get("RNNLAB_CACHE", "~/.cache/rnnlab")).expanduser()
+    resolved = cache.resolve()
+    for folder in search_path():
+        inside = folder.resolve()
+        if resolved == inside or inside in resolved.parents:
+            raise DatasetError(
+                f"RNNLAB_CACHE={cache} is inside {folder}, a folder of RNNLAB_DATASETS, which rnnlab "
+                "never writes to. Expected a cache folder outside it."
+            )
+    return cache
 
 
 def sha256_of(path, chunk_size=1 << 20, algorithm="sha256"):

@@ -239,6 +239,26 @@ class Task:
         return configs.resolve(self.config_cls, path)
 
 
+BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
+
+
+def check_memory(config):
+    """Refuses, before any data is read, settings whose parameters alone cannot fit in memory.
+
+    Raises:
+        ValueError: naming the estimate and the machine's memory.
+    """
+    need = config.parameter_floor() * BYTES_PER_PARAMETER
+    have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if need > have:
+        raise ValueError(
+            f"These settings need at least {need / 2**30:,.1f} GiB for the model's parameters alone "
+            f"(weights, gradients and Adam's moments: {config.parameter_floor():,} parameters or more), "
+            f"more than this machine's {have / 2**30:,.1f} GiB of memory. Expected smaller --units, "
+            "--embedding-dim or vocabulary."
+        )
+
+
 def seed_everything(seed, backend):
     """Seeds Python, NumPy and the backend; deterministic ops on TensorFlow."""
     import keras
@@ -415,6 +435,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
         The metrics dict also written to `output/metrics.json`.
     """
     backend = backends.select(config.backend)
+    check_memory(config)
     start = time.perf_counter()
     if resume:
         runs.recover(output, log=log)  # e.g. a kill right after the finished run was swapped in

@@ -90,6 +90,11 @@ class TrainConfig:
                 f"lr_schedule={self.lr_schedule!r}"
             )
 
+    def parameter_floor(self):
+        """A lower bound on the model's parameters from these settings alone (before any data
+        is read), so that a model that cannot fit in memory is refused at once; 0 = unknown."""
+        return 0
+
     def steps_per_execution_for(self, backend):
         """`steps_per_execution`, or the backend's default when unset."""
         return self.steps_per_execution or STEPS_PER_EXECUTION[backend]

@@ -60,6 +60,10 @@ class LMConfig(TrainConfig):
     def level(self):
         return LEVELS[self.corpus]
 
+    def parameter_floor(self):
+        """Each recurrent layer's `units**2` recurrent kernel (the vocabulary comes from the data)."""
+        return self.num_layers * self.units**2 + (self.max_vocab or 0) * self.embedding_dim
+
     def __post_init__(self):
         super().__post_init__()
         if self.stateful and self.data_parallel:

@@ -89,6 +89,10 @@ class SentimentConfig(TrainConfig):
         max=100_000.0,
     )
 
+    def parameter_floor(self):
+        """Embedding rows times width, plus each recurrent layer's `units**2` recurrent kernel."""
+        return self.max_features * self.embedding_dim + self.num_layers * self.units**2
+
     def __post_init__(self):
         super().__post_init__()
         if self.init_from and (self.bidirectional or self.embeddings):

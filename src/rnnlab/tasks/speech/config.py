@@ -81,6 +81,10 @@ class SpeechConfig(TrainConfig):
     lm_weight: float = option(0.5, "weight of the language model's log-probability", min=0.0, max=100.0)
     insertion_bonus: float = option(0.0, "score added per digit in beam search", min=-100.0, max=100.0)
 
+    def parameter_floor(self):
+        """Each recurrent layer's `units**2` recurrent kernel."""
+        return self.num_layers * self.units**2
+
     def __post_init__(self):
         if self.frame_stack is None:
             self.frame_stack = 1 if self.mode == "digits" else 3

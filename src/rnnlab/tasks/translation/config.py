@@ -55,6 +55,13 @@ class TranslationConfig(TrainConfig):
     )
     length_penalty: float = option(0.6, "beam search length normalisation exponent", min=0.0, max=10.0)
 
+    def parameter_floor(self):
+        """Both embeddings, the output layer and the recurrent kernels (encoder and decoder)."""
+        return (
+            self.vocab_size * (2 * self.embedding_dim + self.units)
+            + (self.encoder_layers + 1) * self.units**2
+        )
+
     def __post_init__(self):
         super().__post_init__()
         if self.src == self.tgt:
