@@ -52,8 +52,9 @@ def test_a_fifo_among_the_reviews_is_an_error_naming_it(tmp_path, monkeypatch, c
 
 
 def test_a_fifo_in_place_of_a_dataset_file_is_an_error(tmp_path, monkeypatch, cache, no_hang):
-    os.mkfifo(tmp_path / "tinyshakespeare.txt")
-    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path))
+    (tmp_path / "datasets").mkdir()
+    os.mkfifo(tmp_path / "datasets" / "tinyshakespeare.txt")
+    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path / "datasets"))
     with pytest.raises(DatasetError, match="tinyshakespeare.txt is a FIFO .*Expected the dataset file"):
         storage.find(["tinyshakespeare.txt"])
 
