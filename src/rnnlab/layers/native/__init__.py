@@ -4,6 +4,8 @@ The C++ source is compiled on first use with the machine's C++ compiler
 against the XLA FFI headers that ship with jaxlib, and cached under
 `RNNLAB_CACHE` (default `~/.cache/rnnlab`) by a hash of the source, the
 flags, jaxlib's version and the CPU, so later processes only load it.
+`RNNLAB_NATIVE_FLAGS` adds compiler flags, e.g. `-mno-avx512f` to build and
+test the AVX2 code on a CPU that has AVX-512.
 `RNNLAB_NATIVE=0` turns the native path off; where it cannot be built
 (no compiler, another platform) `FastRNN` uses its portable loop and
 `build_error()` says why.
@@ -27,6 +29,11 @@ from rnnlab.io import atomic_path
 
 SOURCE = Path(__file__).with_name("rnn_loops.cc")
 FLAGS = ["-O3", "-march=native", "-std=c++17", "-fPIC", "-shared", "-fno-math-errno"]
+
+
+def flags():
+    """The compiler flags: `FLAGS`, then any in `RNNLAB_NATIVE_FLAGS`."""
+    return [*FLAGS, *os.environ.get("RNNLAB_NATIVE_FLAGS", "").split()]
 TARGETS = {
     "rnnlab_simple_forward": "RnnlabSimpleForward",
     "rnnlab_simple_backward": "RnnlabSimpleBackward",
@@ -66,7 +73,7 @@ def library_path(cache=None):
     key = hashlib.sha256()
     for part in (
         SOURCE.read_bytes(),
-        " ".join(FLAGS).encode(),
+        " ".join(flags()).encode(),
         jaxlib.__version__.encode(),
         _cpu_signature().encode(),
     ):
@@ -90,7 +97,7 @@ def build(cache=None):
     if compiler is None:
         raise NativeBuildError("no C++ compiler found (looked for $CXX, g++, c++, clang++)")
     with atomic_path(path) as tmp:
-        command = [compiler, *FLAGS, "-I", jax.ffi.include_dir(), str(SOURCE), "-o", tmp]
+        command = [compiler, *flags(), "-I", jax.ffi.include_dir(), str(SOURCE), "-o", tmp]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise NativeBuildError(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
