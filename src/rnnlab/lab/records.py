@@ -33,5 +33,5 @@ def written_by(path, field, value):
     its own records), so rnnlab may replace it; anything unreadable is not."""
     try:
         return json.loads(Path(path).read_text()).get(field) == value
-    except (ValueError, OSError, AttributeError):
+    except (ValueError, OSError, AttributeError, RecursionError):
         return False
