@@ -290,3 +290,16 @@ def test_an_unfinished_or_foreign_folder_is_not_a_run(tmp_path):
         runs.open_run(tmp_path / "run")
     with pytest.raises(runs.RunFolderError, match="unfinished run"):
         runs.open_run(writer.folder)
+
+
+def test_a_real_run_is_provably_rnnlabs_and_overwrite_replaces_it(tmp_path, small_imdb):
+    output = tmp_path / "run"
+    args = ["train", "sentiment", "--limit", "20", "--epochs", "1", "--units", "4", "--output", str(output)]
+    assert main(args) == 0
+    assert main(["evaluate", str(output)]) == 0  # evaluation.json joins the run
+    first = runs.owned_run(output)
+    assert runs.foreign_entries(output) == []
+    assert main([*args, "--overwrite"]) == 0
+    second = runs.owned_run(output)
+    assert second["run_id"] != first["run_id"] and second["replaces"] == first["run_id"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "datasets", "run"]
