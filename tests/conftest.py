@@ -19,9 +19,10 @@ from rnnlab.datasets import imdb, storage  # noqa: E402
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """A private, empty cache folder."""
-    folder = tmp_path / "cache"
+def cache(tmp_path_factory, monkeypatch):
+    """A private, empty cache folder (outside `tmp_path`, which tests use as a datasets folder:
+    rnnlab refuses a cache inside one)."""
+    folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("RNNLAB_CACHE", str(folder))
     return folder
 

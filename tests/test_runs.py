@@ -302,4 +302,4 @@ def test_a_real_run_is_provably_rnnlabs_and_overwrite_replaces_it(tmp_path, smal
     assert main([*args, "--overwrite"]) == 0
     second = runs.owned_run(output)
     assert second["run_id"] != first["run_id"] and second["replaces"] == first["run_id"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "datasets", "run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "run"]
