@@ -250,9 +250,10 @@ def _predict(args):
 def _stdin_lines():
     """The non-blank lines of stdin, read as UTF-8; a line that is not is an error naming it."""
     lines = []
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
+    stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, so that bad bytes can be named
+    for number, raw in enumerate(stream, start=1):
         try:
-            line = raw.decode("utf-8")
+            line = raw if isinstance(raw, str) else raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise ValueError(
                 f"stdin line {number} is not UTF-8 text (byte {raw[error.start]:#04x} at position "

@@ -143,7 +143,8 @@ def test_bad_arguments_exit_2_with_a_message(small_imdb, tmp_path, capsys):
 def test_missing_dataset_is_a_clear_error(tmp_path, monkeypatch, capsys, cache):
     from rnnlab.datasets import imdb, storage
 
-    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path))
+    (tmp_path / "datasets").mkdir()
+    monkeypatch.setenv("RNNLAB_DATASETS", str(tmp_path / "datasets"))
     monkeypatch.setattr(
         storage, "download", lambda *a: (_ for _ in ()).throw(storage.DatasetNotFoundError("offline"))
     )

@@ -43,11 +43,11 @@ def test_a_preprocessor_that_disagrees_with_the_run_is_an_error(run, capsys, cha
     [
         ("[1, 2, 3]", "expected a JSON object. Received: list"),
         ('"word"', "expected a JSON object. Received: str"),
-        ("{broken", "Cannot read a sentiment preprocessor"),
+        ("{broken", "is not valid JSON"),
         ('{"kind": "letters"}', "expected kind in"),
         ('{"kind": "word", "maxlen": 20}', "KeyError"),
         ('{"kind": "subword", "maxlen": 20, "tokenizer": "not a tokenizer"}', "Cannot read a sentiment"),
-        ("", "Cannot read a sentiment preprocessor"),
+        ("", "is not valid JSON"),
     ],
 )
 def test_malformed_preprocessor_json_is_a_clear_error(run, capsys, content, message):
