@@ -34,6 +34,8 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-fPIC", "-shared", "-fno-math-er
 def flags():
     """The compiler flags: `FLAGS`, then any in `RNNLAB_NATIVE_FLAGS`."""
     return [*FLAGS, *os.environ.get("RNNLAB_NATIVE_FLAGS", "").split()]
+
+
 TARGETS = {
     "rnnlab_simple_forward": "RnnlabSimpleForward",
     "rnnlab_simple_backward": "RnnlabSimpleBackward",
