@@ -30,6 +30,8 @@ def test_every_check_has_a_reference_that_a_change_of_seed_would_fail():
     references = reproduce.load_reference()
     assert set(references) == set(reproduce.CHECKS)
     for name, reference in references.items():
+        arguments, _ = reproduce.CHECKS[name]
+        assert reference["command"] == "rnnlab train " + " ".join(arguments) + " --seed 0", name  # re-record
         assert reference["val_loss"] == reference["seed_curves"]["0"]
         for seed in ("1", "2"):  # the check tells another seed's curve from the recorded one
             other = reference["seed_curves"][seed]
