@@ -1,8 +1,10 @@
 """Writing files so that nothing is ever half-written: a temp file in the same
 folder, renamed into place only when complete, with the usual permissions; and
-saying in words what is at a path (a FIFO or a device is never read as a file)."""
+saying in words what is at a path (a FIFO or a device is never read as a file);
+reading JSON with one clear error for anything wrong with it."""
 
 import contextlib
+import json
 import os
 import stat
 import tempfile
@@ -66,3 +68,23 @@ def describe_path(path):
         (stat.S_ISSOCK, "a socket"),
     )
     return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def read_json_file(path, what, error=ValueError, max_bytes=512 * 2**20):
+    """The JSON value in `path`; any failure is an `error` naming the file and `what` was expected.
+
+    Nesting deeper than Python's recursion limit, bytes that are not UTF-8 and files that
+    are not regular files (a FIFO, a device) are errors too, never a traceback or a hang.
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise OSError(f"not a regular file ({describe_path(path)})")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise OSError(f"{size:,} bytes, more than {max_bytes:,}")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise error(f"{path} is not valid JSON (nested too deeply); expected {what}.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
+        raise error(f"{path} is not valid JSON ({problem}); expected {what}.") from None

@@ -25,7 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rnnlab.io import atomic_write, describe_path, umask
+from rnnlab.datasets.storage import datasets_folder_of
+from rnnlab.io import atomic_write, describe_path, read_json_file, umask
 
 PACKAGES = ("rnnlab", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy")
 
@@ -166,25 +167,6 @@ def read_run_file(folder):
     return info
 
 
-def read_json_file(path, what, error=ValueError, max_bytes=512 * 2**20):
-    """The JSON value in `path`; any failure is an `error` naming the file and `what` was expected.
-
-    Nesting deeper than Python's recursion limit, bytes that are not UTF-8 and files that
-    are not regular files (a FIFO, a device) are errors too, never a traceback or a hang.
-    """
-    path = Path(path)
-    try:
-        if not path.is_file():
-            raise OSError(f"not a regular file ({describe_path(path)})")
-        if path.stat().st_size > max_bytes:
-            raise OSError(f"{path.stat().st_size:,} bytes, more than {max_bytes:,}")
-        return json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise error(f"{path} is not valid JSON (nested too deeply); expected {what}.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
-        raise error(f"{path} is not valid JSON ({problem}); expected {what}.") from None
-
-
 def is_run(folder):
     """Whether `folder` is a run folder written by rnnlab (it holds a valid `run.json`)."""
     try:
@@ -318,7 +300,12 @@ def check_output(output, overwrite=False):
     for parent in resolved.parents:
         if parent.exists() and not parent.is_dir():
             raise RunFolderError(f"--output {output} is under {parent}, which is a file, not a folder.")
-    _check_not_in_datasets(resolved)
+    datasets = datasets_folder_of(resolved)
+    if datasets is not None:
+        raise RunFolderError(
+            f"{resolved} is inside {datasets}, a folder of RNNLAB_DATASETS, which rnnlab never writes to. "
+            "Choose a folder outside it."
+        )
     if output.is_symlink() or (output.exists() and not output.is_dir()):
         raise RunFolderError(
             f"--output {output} is a file (or link), not a run folder; rnnlab will not replace it."
@@ -334,18 +321,6 @@ def check_output(output, overwrite=False):
                 f"Output folder {output} already exists. Choose another --output or pass --overwrite."
             )
         owned_run(output)
-
-
-def _check_not_in_datasets(resolved):
-    """Refuses a path inside a folder of the dataset search path (those are never written)."""
-    from rnnlab.datasets.storage import search_path
-
-    for folder in search_path():
-        if _contains(Path(folder).resolve(), resolved):
-            raise RunFolderError(
-                f"{resolved} is inside {folder}, a folder of RNNLAB_DATASETS, which rnnlab never writes to. "
-                "Choose a folder outside it."
-            )
 
 
 def rename_exchange(a, b):

@@ -104,11 +104,8 @@ def parameter_floor(config):
             v if isinstance(v, int) and not isinstance(v, bool) else 0 for v in sizes
         )
         total += max(0, input_dim) * max(0, output_dim)
-        shape = (
-            (node.get("build_config") or {}).get("input_shape")
-            if isinstance(node.get("build_config"), dict)
-            else None
-        )
+        build = node.get("build_config")
+        shape = build.get("input_shape") if isinstance(build, dict) else None
         last = shape[-1] if isinstance(shape, list) and shape and isinstance(shape[-1], int) else 1
         total += max(0, units) * max(1, last)
     return total

@@ -75,15 +75,23 @@ def cache_dir():
         DatasetError: the cache is inside a folder of `RNNLAB_DATASETS` (never written to).
     """
     cache = Path(os.environ.get("RNNLAB_CACHE", "~/.cache/rnnlab")).expanduser()
-    resolved = cache.resolve()
+    folder = datasets_folder_of(cache)
+    if folder is not None:
+        raise DatasetError(
+            f"RNNLAB_CACHE={cache} is inside {folder}, a folder of RNNLAB_DATASETS, which rnnlab "
+            "never writes to. Expected a cache folder outside it."
+        )
+    return cache
+
+
+def datasets_folder_of(path):
+    """The folder of `RNNLAB_DATASETS` that holds `path` (or is it), else None."""
+    resolved = Path(path).resolve()
     for folder in search_path():
         inside = folder.resolve()
         if resolved == inside or inside in resolved.parents:
-            raise DatasetError(
-                f"RNNLAB_CACHE={cache} is inside {folder}, a folder of RNNLAB_DATASETS, which rnnlab "
-                "never writes to. Expected a cache folder outside it."
-            )
-    return cache
+            return folder
+    return None
 
 
 def sha256_of(path, chunk_size=1 << 20, algorithm="sha256"):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnlab.data.batches import pad as pad_front
-from rnnlab.runs import read_json_file, write_json
+from rnnlab.io import read_json_file
+from rnnlab.runs import write_json
 from rnnlab.text.vocabulary import DEFAULT_RESERVED
 from rnnlab.text.words import WordTokenizer
 
