@@ -1,4 +1,9 @@
-"""Small data in the real formats, written by the tests themselves."""
+"""Small data in the real formats, written by the tests themselves; a server run in a thread."""
+
+import contextlib
+import socket
+import threading
+import time
 
 POSITIVE = ["wonderful", "great", "brilliant", "loved", "superb", "moving", "best"]
 NEGATIVE = ["awful", "boring", "terrible", "hated", "worst", "dull", "waste"]
@@ -66,3 +71,29 @@ def to_numpy(tensor):
     from keras import ops
 
     return ops.convert_to_numpy(tensor)
+
+
+def free_port():
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running(config):
+    """Runs `uvicorn.Server(config)` in a thread until the block ends."""
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        assert time.time() < deadline, "the server did not start in 30 s"
+        time.sleep(0.05)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

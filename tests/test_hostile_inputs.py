@@ -118,22 +118,12 @@ def test_predict_names_the_stdin_line_that_is_not_utf8(tiny_run):
     assert "stdin line 2 is not UTF-8 text (byte 0xff at position 0)" in err and "Traceback" not in err
 
 
-def test_a_review_file_that_is_not_utf8_is_named(tmp_path, monkeypatch, cache):
-    import random
-
-    from helpers import write_small_imdb
+def test_a_review_file_that_is_not_utf8_is_named(small_imdb):
     from rnnlab.datasets import DatasetError, imdb
 
-    root = tmp_path / "datasets"
-    write_small_imdb(root / "aclImdb", random.Random(0))
-    (root / "aclImdb" / "train" / "neg" / "98_1.txt").write_bytes(b"caf\xe9 latin-1")
-    monkeypatch.setenv("RNNLAB_DATASETS", str(root))
-    imdb.forget_loaded()
-    try:
-        with pytest.raises(DatasetError, match=r"aclImdb/train/neg/98_1\.txt is not UTF-8 text \(byte 0xe9"):
-            imdb.load_texts("train")
-    finally:
-        imdb.forget_loaded()
+    (small_imdb / "aclImdb" / "train" / "neg" / "98_1.txt").write_bytes(b"caf\xe9 latin-1")
+    with pytest.raises(DatasetError, match=r"aclImdb/train/neg/98_1\.txt is not UTF-8 text \(byte 0xe9"):
+        imdb.load_texts("train")
 
 
 def test_a_model_too_big_for_memory_is_refused_before_the_data_loads(tmp_path, monkeypatch, capsys):

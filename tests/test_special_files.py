@@ -2,12 +2,10 @@
 never a hang (a FIFO blocks a read until something writes to it)."""
 
 import os
-import random
 import signal
 
 import pytest
 
-from helpers import write_small_imdb
 from rnnlab.audio.reading import AudioError, read_audio
 from rnnlab.datasets import DatasetError, imdb, storage
 from rnnlab.io import describe_path
@@ -37,18 +35,10 @@ def test_describe_path_names_what_is_there(tmp_path):
     assert describe_path(tmp_path / "missing") == "nothing (no such file)"
 
 
-def test_a_fifo_among_the_reviews_is_an_error_naming_it(tmp_path, monkeypatch, cache, no_hang):
-    root = tmp_path / "datasets"
-    write_small_imdb(root / "aclImdb", random.Random(0))
-    fifo = root / "aclImdb" / "train" / "pos" / "99_10.txt"
-    os.mkfifo(fifo)
-    monkeypatch.setenv("RNNLAB_DATASETS", str(root))
-    imdb.forget_loaded()
-    try:
-        with pytest.raises(DatasetError, match=r"99_10\.txt is a FIFO \(named pipe\)\. Expected only review"):
-            imdb.load_texts("train")
-    finally:
-        imdb.forget_loaded()
+def test_a_fifo_among_the_reviews_is_an_error_naming_it(small_imdb, no_hang):
+    os.mkfifo(small_imdb / "aclImdb" / "train" / "pos" / "99_10.txt")
+    with pytest.raises(DatasetError, match=r"99_10\.txt is a FIFO \(named pipe\)\. Expected only review"):
+        imdb.load_texts("train")
 
 
 def test_a_fifo_in_place_of_a_dataset_file_is_an_error(tmp_path, monkeypatch, cache, no_hang):

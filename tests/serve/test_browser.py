@@ -4,12 +4,11 @@ against `rnnlab serve`'s app on a loopback port. Saves a screenshot in `test-art
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from helpers import free_port, running
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -37,20 +36,9 @@ def _chromium():
 
 @pytest.fixture
 def server(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        assert time.time() < deadline, "the server did not start in 30 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    port = free_port()
+    with running(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_the_page_classifies_translates_transcribes_and_generates(server, predictors, fsdd_wavs, tmp_path):

@@ -3,7 +3,6 @@ deadline, and the server keeps answering; the Host check answers JSON; a busy po
 reported before any model loads."""
 
 import socket
-import threading
 import time
 
 import pytest
@@ -11,14 +10,9 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
+from helpers import free_port, running  # noqa: E402
 from rnnlab.serve.app import Guard, serve  # noqa: E402
 from rnnlab.serve.server import server_config  # noqa: E402
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _tiny_app():
@@ -35,19 +29,11 @@ def _tiny_app():
 
 @pytest.fixture
 def server():
-    port = _free_port()
+    port = free_port()
     config = server_config(_tiny_app(), "127.0.0.1", port, log_level="warning", read_timeout=1.0,
                            keep_alive_timeout=1.0)  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        assert time.time() < deadline, "the server did not start in 30 s"
-        time.sleep(0.05)
-    yield port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running(config):
+        yield port
 
 
 def _get_health(port):
