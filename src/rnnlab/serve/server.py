@@ -51,11 +51,9 @@ def deadline_protocol(read_timeout=READ_TIMEOUT):
 
         def _timed_out(self):
             self._deadline = None
-            if self.transport.is_closing():
-                return
-            if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
+            if not self.transport.is_closing():  # armed only while no response is under way
                 self.transport.write(response)
-            self.transport.close()
+                self.transport.close()
 
         def connection_made(self, transport):
             super().connection_made(transport)

@@ -248,12 +248,13 @@ def check_memory(config):
     Raises:
         ValueError: naming the estimate and the machine's memory.
     """
-    need = config.parameter_floor() * BYTES_PER_PARAMETER
+    floor = config.parameter_floor()
+    need = floor * BYTES_PER_PARAMETER
     have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     if need > have:
         raise ValueError(
             f"These settings need at least {need / 2**30:,.1f} GiB for the model's parameters alone "
-            f"(weights, gradients and Adam's moments: {config.parameter_floor():,} parameters or more), "
+            f"(weights, gradients and Adam's moments: {floor:,} parameters or more), "
             f"more than this machine's {have / 2**30:,.1f} GiB of memory. Expected smaller --units, "
             "--embedding-dim or vocabulary."
         )
