@@ -20,7 +20,7 @@ import numpy as np
 def score(model, task, config, examples):
     from rnnlab.data.batches import epoch_batches
 
-    data = epoch_batches(examples, task.batch_order(config, examples, shuffle=False), 0)
+    data = epoch_batches(examples, task.batching(config).order(examples, config.batch_size, config.seed), 0)
     return float(model.evaluate(data, verbose=0, return_dict=True)["cross_entropy"])
 
 
@@ -28,21 +28,25 @@ def measure(run, batches, warm):
     import keras
 
     from rnnlab.data.batches import epoch_batches
-    from rnnlab.tasks.base import load_model, open_run
+    from rnnlab.tasks.base import load_run, load_run_model
     from rnnlab.tasks.lm.task import reset_states
 
-    task, config, folder = open_run(run)
+    task, config, folder = load_run(run)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     # the whole corpus for every run (stage 1 was trained on a part of it)
-    train, valid = task.train_and_validation(dataclasses.replace(config, limit=None), preprocessor)
+    whole = dataclasses.replace(config, limit=None)
+    train, valid = (
+        task.examples(whole, "train", preprocessor),
+        task.examples(whole, "validation", preprocessor),
+    )
     first = train.subset(np.arange(batches * config.batch_size))
-    model = load_model(folder)
+    model = load_run_model(folder)
     loss, metrics = task.loss_and_metrics(config)
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss=loss, metrics=metrics)
     reset_states(model)
     evaluated = score(model, task, config, first)
     reset_states(model)
-    order = task.batch_order(config, first, shuffle=False)
+    order = task.batching(config).order(first, config.batch_size, config.seed)
     trained = model.fit(epoch_batches(first, order, 0), epochs=1, verbose=0, shuffle=False)
     reset_states(model)
     cold = score(model, task, config, valid)

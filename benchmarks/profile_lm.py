@@ -24,6 +24,7 @@ from rnnlab.bench.workloads import LMWorkload  # noqa: E402
 from rnnlab.losses import SequenceCrossEntropy  # noqa: E402
 from rnnlab.tasks import get_task  # noqa: E402
 from rnnlab.tasks.lm.config import LMConfig  # noqa: E402
+from rnnlab.training.setup import compiled_model  # noqa: E402
 
 VARIANTS = {  # name -> (vocabulary, compiled as the task compiles it)
     "task: loss + exact metric, vocab 10000": (10_000, True),
@@ -38,10 +39,10 @@ def measure(vocab, as_task, seconds, windows):
                       embedding_dim=workload.embedding_dim, units=workload.units, dropout=0.2,
                       optimizer="sgd", learning_rate=1.0, clipnorm=0.25)  # fmt: skip
     task = get_task("lm")
-    model = task.build_model(config, range(vocab))
     if as_task:
-        model = task.compile(model, config, "jax")
+        model = compiled_model(task, config, range(vocab), None, "jax", steps=1)
     else:
+        model = task.build_model(config, range(vocab))
         optimizer = keras.optimizers.SGD(1.0, clipnorm=0.25)
         model.compile(optimizer, SequenceCrossEntropy(), steps_per_execution=32)
     return _time_windows(_keras_batches(model, workload, _lm_data), workload.per_batch, seconds, windows)

@@ -1,19 +1,18 @@
 """Reproduction checks: short, fixed-seed versions of the recorded recipes, whose
 per-epoch validation losses are recorded once and then compared on every change.
 
-    python benchmarks/reproduce.py --record [--checks NAME ...]   # seeds 0, 1, 2: reference + tolerance
+    python benchmarks/reproduce.py --record [--checks NAME ...]   # seeds 0, 1, 2: the reference
     python benchmarks/reproduce.py [--checks NAME ...] [--output results/reproduce/check.json]
 
-A training run is deterministic on one machine (same commit, same seed: the same
-bits), but a change of CPU, of kernel path (AVX2 or AVX-512) or of summation
-order perturbs it at the level of float rounding, and training amplifies such
-perturbations: the longer the run, the larger the drift (a full translation run
-ends several BLEU apart). The checks are kept short, where rounding-level drift
-is still far below the spread between seeds. `--record` trains each check with
-seeds 0, 1 and 2 and keeps seed 0's curve as the reference; the tolerance is a
-quarter of the mean seed-to-seed range of the validation loss, so a change that
-moves a curve by that much (a broken dropout mask, a wrong gradient, another
-learning-rate schedule) fails until the record is consciously re-made.
+A training run is deterministic on one machine (same commit, same seed: the same bits), but
+another machine is another draw: the same commit and seed on two hosts of the same CPU model
+part at the first epoch by as much as two seeds do (`results/reproduce/machine-drift.json`),
+because training amplifies float-rounding differences in the compiled kernels. So a check asks
+whether this checkout's seed-0 curve is a draw from the recorded distribution: at every epoch
+it must lie within the mean of the recorded seeds 0, 1 and 2 plus or minus three of their
+standard deviations. A change that shifts the distribution by more than that (a broken dropout
+mask, a wrong gradient, another learning-rate schedule, a slower first epoch) fails until the
+record is consciously re-made with `--record`; smaller shifts need more seeds to see.
 
 The checks marked `ci` run in the default test suite (`tests/test_reproduce.py`);
 the others are `slow` tests and run here.
@@ -35,7 +34,7 @@ from rnnlab.runs import write_json  # noqa: E402
 
 REFERENCE = ROOT / "results" / "reproduce" / "reference.json"
 SEEDS = (0, 1, 2)
-TOLERANCE_SHARE = 0.25  # of the mean seed-to-seed range
+SPREAD = 3.0  # standard deviations of the recorded seeds a reproduced epoch may be off their mean
 
 # name: (arguments of `rnnlab train`, runs in the default test suite)
 CHECKS = {
@@ -86,21 +85,18 @@ def train_history(arguments, seed, folder):
 
 
 def record(name):
-    """Seed 0's validation-loss curve and a tolerance from seeds 0, 1 and 2."""
+    """The validation-loss curves of seeds 0, 1 and 2 and the band a reproduction must stay in."""
     arguments, _ = CHECKS[name]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         metrics = [train_history(arguments, seed, folder) for seed in SEEDS]
     curves = [m["history"]["val_loss"] for m in metrics]
-    ranges = [max(values) - min(values) for values in zip(*curves, strict=True)]
     reference = metrics[0]
     return {
         "command": "rnnlab train " + " ".join(arguments) + " --seed 0",
         "val_loss": curves[0],
         "seed_curves": {str(seed): curve for seed, curve in zip(SEEDS, curves, strict=True)},
-        "seed_range_by_epoch": ranges,
-        "tolerance": TOLERANCE_SHARE * statistics.fmean(ranges),
-        "tolerance_rule": f"{TOLERANCE_SHARE} x the mean over epochs of the range of seeds {list(SEEDS)}",
+        **band(curves),
         "wall_time_s": round(time.perf_counter() - start, 1),
         "git_commit": reference["git_commit"],
         "backend": reference["backend"],
@@ -109,21 +105,44 @@ def record(name):
     }
 
 
+def band(curves):
+    """Per epoch, the seeds' mean and the tolerance around it (`SPREAD` standard deviations)."""
+    by_epoch = list(zip(*curves, strict=True))
+    return {
+        "seed_mean_by_epoch": [statistics.fmean(values) for values in by_epoch],
+        "tolerance_by_epoch": [SPREAD * statistics.stdev(values) for values in by_epoch],
+        "tolerance_rule": f"per epoch: the mean of seeds {list(SEEDS)} +- {SPREAD:g} standard deviations",
+    }
+
+
+def within(curve, reference):
+    """`(passed, largest excess)`: whether every epoch of `curve` lies in the reference's band;
+    the excess is the largest distance from the mean in tolerances (above 1 fails)."""
+    means, tolerances = reference["seed_mean_by_epoch"], reference["tolerance_by_epoch"]
+    if len(curve) != len(means):
+        return False, float("inf")
+    excess = max(
+        abs(value - mean) / tolerance for value, mean, tolerance in zip(curve, means, tolerances, strict=True)
+    )
+    return excess <= 1.0, excess
+
+
 def compare(name, reference, folder):
-    """`(passed, report)`: this checkout's seed-0 curve against the recorded one."""
+    """`(passed, report)`: this checkout's seed-0 curve against the recorded band."""
     arguments, _ = CHECKS[name]
     metrics = train_history(arguments, 0, folder)
     curve = metrics["history"]["val_loss"]
-    worst = max(abs(a - b) for a, b in zip(curve, reference["val_loss"], strict=True))
+    passed, excess = within(curve, reference)
     report = {
         "val_loss": curve,
-        "reference": reference["val_loss"],
-        "largest_difference": worst,
-        "tolerance": reference["tolerance"],
+        "seed_mean_by_epoch": reference["seed_mean_by_epoch"],
+        "tolerance_by_epoch": reference["tolerance_by_epoch"],
+        "largest_excess": excess,
+        "recorded_seed_0": reference["val_loss"],
         "git_commit": metrics["git_commit"],
         "machine": metrics["machine"],
     }
-    return len(curve) == len(reference["val_loss"]) and worst <= reference["tolerance"], report
+    return passed, report
 
 
 def load_reference(path=REFERENCE):
@@ -143,9 +162,8 @@ def main():
         for name in args.checks:
             references[name] = record(name)
             write_json(REFERENCE, references)  # after each check: a long recording keeps what it has
-            print(
-                f"{name}: tolerance {references[name]['tolerance']:.4f}, curve {references[name]['val_loss']}"
-            )
+            band_of = references[name]
+            print(f"{name}: band {band_of['seed_mean_by_epoch']} +- {band_of['tolerance_by_epoch']}")
         return 0
     failed, reports = [], {}
     with tempfile.TemporaryDirectory() as folder:
@@ -156,8 +174,7 @@ def main():
                 continue
             passed, reports[name] = compare(name, references[name], folder)
             verdict = "ok" if passed else "FAILED"
-            worst, tolerance = reports[name]["largest_difference"], reports[name]["tolerance"]
-            print(f"{name}: {verdict}, largest difference {worst:.5f} (tolerance {tolerance:.5f})")
+            print(f"{name}: {verdict}, furthest epoch at {reports[name]['largest_excess']:.2f} tolerances")
             if not passed:
                 failed.append(name)
     if args.output:

@@ -2,7 +2,7 @@
 
 Each case is a request to one endpoint: a JSON value (often an object with the endpoint's
 own fields holding values of any type), a random content type, raw bytes, or for
-`/v1/transcribe` generated sound files (random rates, channels, lengths, samples with
+`/v1/speech` generated sound files (random rates, channels, lengths, samples with
 NaN and huge values). Any 500, crash or unbounded memory growth fails.
 
 The server runs in a process of its own (`rnnlab.serve.serve` on loopback), so its memory
@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 ALLOWED = {200, 413, 415, 422}  # never 500
 FIELDS = {
-    "/v1/sentiment": ["text", "explain"],
-    "/v1/translate": ["text", "beam_size"],
-    "/v1/generate": ["prompt", "length", "temperature", "top_k", "seed"],
+    "/v1/sentiment": ["input", "explain"],
+    "/v1/translation": ["input", "beam_size"],
+    "/v1/lm": ["input", "length", "temperature", "top_k", "seed"],
 }
 CONTENT_TYPES = [
     "application/json", "application/json; charset=utf-8", "text/plain", "",
@@ -112,12 +112,12 @@ def requests():
         )
     )
     raw = st.tuples(
-        st.sampled_from([*FIELDS, "/v1/transcribe"]), st.binary(max_size=2000), st.sampled_from(CONTENT_TYPES)
+        st.sampled_from([*FIELDS, "/v1/speech"]), st.binary(max_size=2000), st.sampled_from(CONTENT_TYPES)
     ).map(lambda t: ("POST", t[0], {"content": t[1], "headers": {"content-type": t[2]} if t[2] else {}}))
     uploads = st.tuples(sound_files(), st.booleans(), st.text(max_size=30)).map(
         lambda t: (
             "POST",
-            "/v1/transcribe",
+            "/v1/speech",
             {"files": {"file": (t[2] or "a.wav", t[0])}}
             if t[1]
             else {"content": t[0], "headers": {"content-type": "audio/wav"}},

@@ -84,7 +84,7 @@ async def drive(url, texts, requests, rate, max_in_flight):
 
     latencies, errors = [], []
     gate = asyncio.Semaphore(max_in_flight)
-    bodies = [json.dumps({"text": text}).encode() for text in texts]
+    bodies = [json.dumps({"input": text}).encode() for text in texts]
     headers = {"content-type": "application/json"}
     connector = aiohttp.TCPConnector(limit=max_in_flight)
     timeout = aiohttp.ClientTimeout(total=30)

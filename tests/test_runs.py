@@ -303,3 +303,10 @@ def test_a_real_run_is_provably_rnnlabs_and_overwrite_replaces_it(tmp_path, smal
     second = runs.owned_run(output)
     assert second["run_id"] != first["run_id"] and second["replaces"] == first["run_id"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "run"]
+
+
+def test_a_run_of_an_older_rnnlab_says_to_retrain(tmp_path):
+    for name in ("model.keras", "preprocessor.json", "config.toml"):
+        (tmp_path / name).write_text("x")
+    with pytest.raises(runs.RunFolderError, match="made by an older rnnlab .no run.json.; retrain it"):
+        runs.open_run(tmp_path)

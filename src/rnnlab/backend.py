@@ -58,3 +58,10 @@ def select(backend=None):
             )
     os.environ["KERAS_BACKEND"] = backend
     return backend
+
+
+def add_backend_argument(
+    parser, help="Keras backend (default: KERAS_BACKEND, else the one the run was trained on)"
+):
+    """Adds `--backend {jax,tensorflow,torch}` (default None) to an argparse parser."""
+    parser.add_argument("--backend", choices=BACKENDS, default=None, help=help)

@@ -16,6 +16,8 @@ backend is chosen (`--backend` or `KERAS_BACKEND`, default jax).
 """
 
 import argparse
+import dataclasses
+import json
 import sys
 import time
 
@@ -25,15 +27,6 @@ from rnnlab.datasets import DatasetError
 from rnnlab.tasks import TASKS, get_task
 
 USER_ERRORS = (ValueError, DatasetError, OSError, ImportError)  # OSError: FileExists, Permission, ...
-
-
-def _add_backend(parser):
-    parser.add_argument(
-        "--backend",
-        choices=backends.BACKENDS,
-        default=None,
-        help="Keras backend (default: KERAS_BACKEND, else the one the run was trained on)",
-    )
 
 
 def _add_task_parsers(commands, verb, help_text, extra):
@@ -83,14 +76,17 @@ def build_parser():
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
     for field, task in _evaluation_fields().items():  # e.g. translation's --beam-size
         configs.add_arguments(evaluate, task.config_cls, only=(field,))
-    _add_backend(evaluate)
+    backends.add_backend_argument(evaluate)
 
     predict = commands.add_parser("predict", help="predict with a saved run")
     predict.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
     predict.add_argument(
         "texts", nargs="*", metavar="INPUT", help="inputs (e.g. texts); none reads one per line from stdin"
     )
-    _add_backend(predict)
+    predict.add_argument("--json", action="store_true", help="print one JSON record per input")
+    backends.add_backend_argument(predict)
+    for options_cls, field in _predict_options():  # each task's options, e.g. --beam-size, --temperature
+        configs.add_arguments(predict, options_cls, only=(field.name,))
     for name in TASKS:
         get_task(name).add_predict_arguments(predict)
 
@@ -165,7 +161,7 @@ def build_parser():
     gradients.add_argument("--lengths", nargs="+", type=int, metavar="T", help="sequence lengths / delays")
     gradients.add_argument("--epochs", type=int, help="training epochs per model")
     gradients.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
-    _add_backend(gradients)
+    backends.add_backend_argument(gradients)
     states = experiments.add_parser(
         "states", help="inside a trained model: sentiment word by word, language-model units over text"
     )
@@ -178,7 +174,7 @@ def build_parser():
         "--chars", type=int, default=20_000, help="lm: held-out characters to read (default: 20000)"
     )
     states.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
-    _add_backend(states)
+    backends.add_backend_argument(states)
     serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
     serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
@@ -197,7 +193,7 @@ def build_parser():
         "--keep-alive-timeout", type=float, default=5.0, metavar="SECONDS",
         help="seconds an idle connection stays open after a response (default: 5)",
     )  # fmt: skip
-    _add_backend(serve)
+    backends.add_backend_argument(serve)
 
     for name in TASKS:
         get_task(name).add_commands(commands)
@@ -214,10 +210,11 @@ def _config_from_args(task, args):
 
 
 def _train(args):
-    from rnnlab.tasks.base import train_task
-
     task = get_task(args.task)
     config, given = _config_from_args(task, args)
+    backends.select(config.backend)  # before the trainer imports Keras
+    from rnnlab.training.trainer import train_task
+
     output = f"runs/{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
     if args.resume and args.output is None:
         raise ValueError("--resume needs --output: the run folder to continue.")
@@ -225,7 +222,7 @@ def _train(args):
 
 
 def _evaluate(args):
-    from rnnlab.tasks.base import evaluate_run
+    from rnnlab.training.evaluation import evaluate_run
 
     settings = {f: getattr(args, f) for f in _evaluation_fields() if getattr(args, f) is not None}
     result = evaluate_run(args.run_dir, backend=args.backend, settings=settings)
@@ -235,16 +232,33 @@ def _evaluate(args):
     )
 
 
+def _predict_options():
+    """`(options class, field)` of every task's `predict` options, once per name."""
+    fields = {}
+    for name in TASKS:
+        options_cls = get_task(name).predictor_cls.options_cls
+        for field in dataclasses.fields(options_cls) if options_cls else ():
+            fields.setdefault(field.name, (options_cls, field))
+    return list(fields.values())
+
+
 def _predict(args):
     from rnnlab.tasks.base import load_predictor
 
     if not args.texts and sys.stdin.isatty():
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    texts = args.texts or _stdin_lines()
-    if not texts:
+    inputs = args.texts or _stdin_lines()
+    if not inputs:
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
     predictor = load_predictor(args.run_dir, backend=args.backend)
-    predictor.task.predict_command(predictor, texts, args)
+    names = [field.name for _, field in _predict_options()]
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    records = predictor.predict(inputs, **vars(predictor.options(**given) or {}))
+    for source, record in zip(inputs, records, strict=True):
+        print(json.dumps(record, ensure_ascii=False) if args.json else predictor.line(record, source))
+        for warning in predictor.warnings(record, source):
+            print(f"rnnlab: warning: {warning}", file=sys.stderr)
+    predictor.task.report(predictor, records, inputs, args)
 
 
 def _stdin_lines():
@@ -265,10 +279,11 @@ def _stdin_lines():
 
 
 def _tune(args):
-    from rnnlab.tasks.tuning import tune
-
     task = get_task(args.task)
     config, _ = _config_from_args(task, args)
+    backends.select(config.backend)  # before the tuner imports Keras
+    from rnnlab.training.tuning import tune
+
     output = f"runs/tune-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
     tune(task, config, output, trials=args.trials, overwrite=args.overwrite)
 
@@ -363,7 +378,7 @@ def main(argv=None):
             if args.command != "predict" or any(e.startswith("-") for e in extra):
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
             args.texts = [*args.texts, *extra]
-        from rnnlab.tasks.base import TrainingInterrupted
+        from rnnlab.training.signals import TrainingInterrupted
     except KeyboardInterrupt:  # Ctrl-C while starting
         print("\nrnnlab: interrupted", file=sys.stderr)
         return 130

@@ -42,7 +42,7 @@ def option(default, help, *, choices=None, min=None, max=None, min_exclusive=Fal
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def _field_type(field):
+def field_type(field):
     """The scalar type of a field: `int` for `int | None`, etc."""
     kind = field.type
     if isinstance(kind, str):  # postponed annotations
@@ -52,7 +52,7 @@ def _field_type(field):
     return kind
 
 
-def _optional(field):
+def is_optional(field):
     kind = field.type
     return typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in typing.get_args(kind)
 
@@ -66,10 +66,10 @@ def validate(config):
     for field in dataclasses.fields(config):
         name, value, meta = field.name, getattr(config, field.name), field.metadata
         if value is None:
-            if _optional(field):
+            if is_optional(field):
                 continue
             raise ValueError(f"Expected a value for {name}. Received: {name}=None")
-        kind = _field_type(field)
+        kind = field_type(field)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
             object.__setattr__(config, name, value)
@@ -94,7 +94,7 @@ def add_arguments(parser, config_cls, skip=(), only=None):
     for field in dataclasses.fields(config_cls):
         if field.name in skip or (only is not None and field.name not in only):
             continue
-        kind = _field_type(field)
+        kind = field_type(field)
         flag = "--" + field.name.replace("_", "-")
         help_text = f"{field.metadata.get('help', '')} (default: {field.default})"
         if kind is bool:
@@ -127,7 +127,7 @@ def load_toml(path, config_cls):
     for key, value in values.items():
         if key not in fields:
             raise ValueError(f"Unknown key {key!r} in {path}. Expected keys: {', '.join(sorted(fields))}")
-        kind = _field_type(fields[key])
+        kind = field_type(fields[key])
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             values[key] = float(value)

@@ -113,7 +113,7 @@ RUN_FILE = "run.json"
 LOCK_FILE = ".lock"
 PARTIAL_SUFFIX = ".partial"
 OLD_MARK = ".old-"
-LEGACY_SENTIMENT_FILES = ("model.keras", "preprocessor.json", "config.toml")  # runs made before run.json
+MODEL_FILES = ("model.keras", "preprocessor.json", "config.toml")  # a run's files that `run.json` vouches for
 # What a run folder (finished or partial) may hold: what `rnnlab train`, `rnnlab tune` and
 # `rnnlab evaluate` write there. A folder with anything else is not provably a run, and rnnlab
 # never deletes or replaces it.
@@ -240,9 +240,6 @@ def _owned_or_none(folder):
 def open_run(folder):
     """Checks `folder` is a finished run and returns `(folder, run_info)`.
 
-    Runs made before `run.json` existed (sentiment only) are recognised by
-    their files.
-
     Raises:
         RunFolderError: missing folder, not a run, or an unfinished run.
     """
@@ -261,8 +258,8 @@ def open_run(folder):
         )
     info = read_run_file(folder)
     if info is None:
-        if all((folder / name).is_file() for name in LEGACY_SENTIMENT_FILES):
-            return folder, {"task": "sentiment", "status": "finished", "legacy": True}
+        if all((folder / name).is_file() for name in MODEL_FILES):  # a run of rnnlab before run.json
+            raise RunFolderError(f"{folder} was made by an older rnnlab (no {RUN_FILE}); retrain it.")
         raise RunFolderError(
             f"{folder} is not an rnnlab run folder (no {RUN_FILE}). "
             f"Expected a folder written by `rnnlab train TASK --output DIR`.{hint}"

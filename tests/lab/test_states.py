@@ -95,7 +95,7 @@ def test_sentiment_trace_ends_at_the_prediction_and_steps_like_the_model(sentime
     tokens, _ = predictor.preprocessor.tokens_and_ids(REVIEW)
     assert trace.tokens == ["[START]", *tokens]
     assert trace.probabilities.shape == (len(tokens) + 1,)
-    assert trace.probabilities[-1] == pytest.approx(predictor.predict([REVIEW])[0].probability, abs=1e-6)
+    assert trace.probabilities[-1] == pytest.approx(predictor.classify([REVIEW])[0].probability, abs=1e-6)
     # A masked SimpleRNN with its last state answers sigmoid(W h_t + b): so does each prefix.
     kernel, bias = predictor.model.get_layer("output").get_weights()
     h = trace.layers[-1].states["h"][0]

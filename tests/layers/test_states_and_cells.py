@@ -2,8 +2,6 @@
 loop too), gradients through the states, the cell step by step, which configurations run
 natively, configurations and saved models."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,7 +11,6 @@ from helpers import masked_inputs, to_numpy
 from rnnlab.cells import LAYER_NAMES
 
 NAMES = LAYER_NAMES
-DATA = Path(__file__).parent / "saved_models"  # saved by the earlier FastRNN (commit c840df0)
 
 
 def _states(cell, batch=4, units=6):
@@ -268,15 +265,3 @@ def test_fast_rnn_makes_the_named_layer():
     assert isinstance(FastRNN(4, "gru"), GRU)  # cell as the second positional argument
     with pytest.raises(ValueError, match="Expected cell in"):
         FastRNN(4, cell="rnn")
-
-
-def test_model_saved_by_earlier_fast_rnn_loads():
-    """A model saved by rnnlab's FastRNN before it became Keras' layers (weights kept on
-    the layer, config keys units/cell/native/...) loads, with the same predictions."""
-    import keras
-
-    model = keras.saving.load_model(DATA / "fast_rnn_v1.keras")
-    saved = np.load(DATA / "fast_rnn_v1.npz")
-    assert [type(layer).__name__ for layer in model.layers[2:4]] == ["FastRNN", "FastRNN"]
-    assert isinstance(model.layers[2], rnnlab.layers.LSTM) and isinstance(model.layers[3], rnnlab.layers.GRU)
-    np.testing.assert_allclose(to_numpy(model(saved["x"])), saved["y"], atol=1e-6)

@@ -96,9 +96,10 @@ def test_l1_l2_penalties_enter_the_loss(fast_layers):
 
 def test_clipnorm_and_optimizer_reach_keras(small_imdb):
     from rnnlab.tasks.sentiment import TASK, SentimentConfig
+    from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(optimizer="rmsprop", clipnorm=1.5, learning_rate=0.01)
-    model = TASK.compile(TASK.build_model(config, type("P", (), {"vocab_size": 50})()), config, "jax")
+    model = compiled_model(TASK, config, type("P", (), {"vocab_size": 50})(), None, "jax", steps=1)
     assert type(model.optimizer).__name__ == "RMSprop"
     assert model.optimizer.clipnorm == 1.5
     assert float(np.asarray(model.optimizer.learning_rate)) == pytest.approx(0.01)

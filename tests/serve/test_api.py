@@ -35,13 +35,15 @@ def test_health_and_models_list_every_task(client):
     }
     models = client.get("/v1/models").json()
     endpoints = {m["task"]: m["endpoint"] for m in models["models"]}
-    assert endpoints == {
-        "sentiment": "/v1/sentiment", "translation": "/v1/translate",
-        "speech": "/v1/transcribe", "lm": "/v1/generate",
-    }  # fmt: skip
-    assert models["limits"]["max_text_chars"] == Limits().max_text_chars
+    assert endpoints == {name: f"/v1/{name}" for name in ("sentiment", "translation", "speech", "lm")}
+    assert models["limits"]["max_input_chars"] == Limits().max_input_chars
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/sentiment", "/v1/translate", "/v1/transcribe", "/v1/generate", "/health"} <= set(paths)
+    assert {"/v1/sentiment", "/v1/translation", "/v1/speech", "/v1/lm", "/health"} <= set(paths)
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schema["TranslationRequest"]["properties"]) == {
+        "input",
+        "beam_size",
+    }  # the predictor's options
     # no page that would load Swagger's or ReDoc's scripts from a CDN
     assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
 
@@ -54,17 +56,17 @@ def test_page_is_served_with_every_section(client):
 
 
 def test_sentiment_equals_the_predictor(client, predictors):
-    expected = predictors["sentiment"].predict(REVIEWS)
+    expected = predictors["sentiment"].classify(REVIEWS)
     for text, want in zip(REVIEWS, expected, strict=True):
-        got = client.post("/v1/sentiment", json={"text": text}).json()
+        got = client.post("/v1/sentiment", json={"input": text}).json()
         assert got["label"] == want.label and got["known_words"] == want.known_words
         assert got["probability"] == pytest.approx(want.probability, abs=1e-6)
-        assert got["tokens"] is None
+        assert "tokens" not in got
 
 
 def test_sentiment_explanation_equals_occlusion(client, predictors):
     want = predictors["sentiment"].explain([REVIEWS[0]])[0]
-    got = client.post("/v1/sentiment", json={"text": REVIEWS[0], "explain": True}).json()
+    got = client.post("/v1/sentiment", json={"input": REVIEWS[0], "explain": True}).json()
     assert got["tokens"] == list(want.tokens)
     np.testing.assert_allclose(got["contributions"], want.contributions, atol=1e-6)
 
@@ -73,13 +75,13 @@ def test_concurrent_sentiment_requests_are_batched_with_the_same_answers(app, pr
     import httpx
 
     texts = [f"{REVIEWS[i % 2]} {'really ' * (i % 7)}" for i in range(48)]
-    expected = [p.probability for p in predictors["sentiment"].predict(texts)]
-    batcher = app.state.sentiment_batcher
+    expected = [p.probability for p in predictors["sentiment"].classify(texts)]
+    batcher = app.state.batchers["sentiment"]
 
     async def run():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            replies = await asyncio.gather(*(http.post("/v1/sentiment", json={"text": t}) for t in texts))
+            replies = await asyncio.gather(*(http.post("/v1/sentiment", json={"input": t}) for t in texts))
         return [r.json()["probability"] for r in replies]
 
     before = len(batcher.batch_sizes)
@@ -92,7 +94,7 @@ def test_concurrent_sentiment_requests_are_batched_with_the_same_answers(app, pr
 def test_translation_equals_the_predictor_with_attention(client, predictors):
     sentence = "Ein Mann fährt Fahrrad."
     want = predictors["translation"].translate([sentence], beam_size=2)[0]
-    got = client.post("/v1/translate", json={"text": sentence, "beam_size": 2}).json()
+    got = client.post("/v1/translation", json={"input": sentence, "beam_size": 2}).json()
     assert got["translation"] == want.text and got["target_tokens"] == list(want.target_tokens)
     assert got["source_tokens"] == list(want.source_tokens)
     if want.attention is not None and len(want.target_tokens):
@@ -103,10 +105,8 @@ def test_translation_equals_the_predictor_with_attention(client, predictors):
 def test_transcription_of_an_upload_and_of_a_raw_wav_equal_the_predictor(client, predictors, fsdd_wavs):
     path = Path(fsdd_wavs[0])
     want = predictors["speech"].transcribe([str(path)])[0]
-    uploaded = client.post("/v1/transcribe", files={"file": ("../../etc/passwd", path.read_bytes())}).json()
-    raw = client.post(
-        "/v1/transcribe", content=path.read_bytes(), headers={"content-type": "audio/wav"}
-    ).json()
+    uploaded = client.post("/v1/speech", files={"file": ("../../etc/passwd", path.read_bytes())}).json()
+    raw = client.post("/v1/speech", content=path.read_bytes(), headers={"content-type": "audio/wav"}).json()
     for got in (uploaded, raw):
         assert got["text"] == want.text
         assert got["probability"] == pytest.approx(want.probability, abs=1e-6)
@@ -115,26 +115,26 @@ def test_transcription_of_an_upload_and_of_a_raw_wav_equal_the_predictor(client,
 
 def test_generation_with_a_seed_equals_the_predictor(client, predictors):
     want = predictors["lm"].generate("this movie", length=20, temperature=0.8, seed=3)
-    request = {"prompt": "this movie", "length": 20, "temperature": 0.8, "seed": 3}
-    assert client.post("/v1/generate", json=request).json()["text"] == want
+    request = {"input": "this movie", "length": 20, "temperature": 0.8, "seed": 3}
+    assert client.post("/v1/lm", json=request).json()["text"] == want
 
 
 @pytest.mark.parametrize(
     "path, body, fragment",
     [
-        ("/v1/sentiment", {"text": "x" * 20_001}, "at most 20000 characters"),
-        ("/v1/sentiment", {"txt": "a film"}, "text: Field required"),
-        ("/v1/sentiment", {"text": 3}, "text: Input should be a valid string"),
+        ("/v1/sentiment", {"input": "x" * 20_001}, "at most 20000 characters"),
+        ("/v1/sentiment", {"txt": "a film"}, "input: Field required"),
+        ("/v1/sentiment", {"input": 3}, "input: Input should be a valid string"),
         ("/v1/sentiment", ["a film"], "valid dictionary"),
-        ("/v1/sentiment", {"text": ""}, "at least 1 character"),
-        ("/v1/sentiment", {"text": " \n\t"}, "should match pattern"),
-        ("/v1/sentiment", {"text": "a film", "explain": "yes"}, "explain: Input should be a valid boolean"),
-        ("/v1/generate", {"prompt": "a", "length": "30"}, "length: Input should be a valid integer"),
-        ("/v1/translate", {"text": ""}, "at least 1 character"),
-        ("/v1/translate", {"text": "ein Hund", "beam_size": 17}, "less than or equal to 16"),
-        ("/v1/generate", {"prompt": "a", "length": 1001}, "less than or equal to 1000"),
-        ("/v1/generate", {"prompt": "a", "temperature": 0}, "greater than 0"),
-        ("/v1/generate", {"prompt": "a", "seed": -1}, "greater than or equal to 0"),
+        ("/v1/sentiment", {"input": ""}, "at least 1 character"),
+        ("/v1/sentiment", {"input": " \n\t"}, "should match pattern"),
+        ("/v1/sentiment", {"input": "a film", "explain": "yes"}, "explain: Input should be a valid boolean"),
+        ("/v1/lm", {"input": "a", "length": "30"}, "length: Input should be a valid integer"),
+        ("/v1/translation", {"input": ""}, "at least 1 character"),
+        ("/v1/translation", {"input": "ein Hund", "beam_size": 17}, "less than or equal to 16"),
+        ("/v1/lm", {"input": "a", "length": 1001}, "less than or equal to 1000"),
+        ("/v1/lm", {"input": "a", "temperature": 0}, "greater than 0"),
+        ("/v1/lm", {"input": "a", "seed": -1}, "greater than or equal to 0"),
     ],
 )
 def test_out_of_range_values_are_422_with_what_is_expected(client, path, body, fragment):
@@ -144,34 +144,50 @@ def test_out_of_range_values_are_422_with_what_is_expected(client, path, body, f
 
 
 def test_invalid_json_is_422(client):
-    reply = client.post("/v1/sentiment", content=b'{"text": ', headers={"content-type": "application/json"})
+    reply = client.post("/v1/sentiment", content=b'{"input": ', headers={"content-type": "application/json"})
     assert reply.status_code == 422 and "invalid JSON at character" in reply.json()["error"]
 
 
-@pytest.mark.parametrize("path", ["/v1/sentiment", "/v1/translate", "/v1/generate"])
+@pytest.mark.parametrize("path", ["/v1/sentiment", "/v1/translation", "/v1/lm"])
 def test_a_body_that_is_not_declared_json_is_415(client, path):
-    reply = client.post(path, content=b'{"text": "a"}', headers={"content-type": "text/plain"})
+    reply = client.post(path, content=b'{"input": "a"}', headers={"content-type": "text/plain"})
     assert reply.status_code == 415
     assert reply.json()["error"] == "Expected Content-Type: application/json. Received: text/plain"
 
 
 def test_transcription_errors(client):
-    form = client.post("/v1/transcribe", files={"other": ("a.wav", _wav(1))})
+    form = client.post("/v1/speech", files={"other": ("a.wav", _wav(1))})
     assert form.status_code == 422 and "form field 'file'" in form.json()["error"]
-    wrong_type = client.post("/v1/transcribe", content=_wav(1), headers={"content-type": "text/plain"})
+    wrong_type = client.post("/v1/speech", content=_wav(1), headers={"content-type": "text/plain"})
     assert wrong_type.status_code == 415
-    not_audio = client.post("/v1/transcribe", files={"file": ("a.wav", b"RIFF....not a wav at all")})
+    not_audio = client.post("/v1/speech", files={"file": ("a.wav", b"RIFF....not a wav at all")})
     assert not_audio.status_code == 422 and "the audio" in not_audio.json()["error"]
-    empty = client.post("/v1/transcribe", content=b"", headers={"content-type": "audio/wav"})
+    empty = client.post("/v1/speech", content=b"", headers={"content-type": "audio/wav"})
     assert empty.status_code == 422 and "empty" in empty.json()["error"]
-    too_long = client.post("/v1/transcribe", files={"file": ("long.wav", _wav(11))})  # digits: 10 s
+    too_long = client.post("/v1/speech", files={"file": ("long.wav", _wav(11))})  # digits: 10 s
     assert too_long.status_code == 422 and "at most 10 s" in too_long.json()["error"]
+    options = {"content": _wav(1), "headers": {"content-type": "audio/wav"}}
+    zero_beam = client.post(
+        "/v1/speech?beam_size=0", **options
+    )  # the predictor's options, as query parameters
+    assert zero_beam.status_code == 422 and "beam_size" in zero_beam.json()["error"]
+    digits_beam = client.post("/v1/speech?beam_size=4", **options)  # a digits run has no beam search
+    assert digits_beam.status_code == 422 and "digit strings" in digits_beam.json()["error"]
+
+
+def test_the_server_code_names_no_task():
+    from rnnlab.tasks import TASKS
+
+    for path in (Path(__file__).parents[2] / "src" / "rnnlab" / "serve").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name in TASKS:
+            assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)
 
 
 def test_bodies_over_the_cap_are_413_declared_or_chunked(predictors):
     app = create_app([predictors["sentiment"]], limits=Limits(max_body_bytes=1000))
     with TestClient(app) as client:
-        body = json.dumps({"text": "a" * 2000}).encode()
+        body = json.dumps({"input": "a" * 2000}).encode()
         declared = client.post("/v1/sentiment", content=body, headers={"content-type": "application/json"})
         assert declared.status_code == 413
         assert declared.json()["error"] == (
@@ -179,13 +195,13 @@ def test_bodies_over_the_cap_are_413_declared_or_chunked(predictors):
         )
         chunked = client.post(
             "/v1/sentiment",
-            content=iter([b'{"text": "', b"a" * 1500, b'"}']),
+            content=iter([b'{"input": "', b"a" * 1500, b'"}']),
             headers={"content-type": "application/json"},
         )
         assert chunked.status_code == 413
         small = client.post(
             "/v1/sentiment",
-            content=iter([b'{"text": ', b'"a film"}']),
+            content=iter([b'{"input": ', b'"a film"}']),
             headers={"content-type": "application/json"},
         )
         assert small.status_code == 200 and small.json()["label"] in ("positive", "negative")
@@ -199,7 +215,7 @@ def test_a_model_failure_is_500_with_an_id_and_no_traceback(predictors, monkeypa
 
     monkeypatch.setattr(predictors["translation"], "translate", broken)
     with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR):
-        reply = client.post("/v1/translate", json={"text": "ein Hund"})
+        reply = client.post("/v1/translation", json={"input": "ein Hund"})
     assert reply.status_code == 500
     body = reply.json()
     assert body["error"] == "internal error" and len(body["id"]) == 12
@@ -216,9 +232,11 @@ def test_the_token_is_checked_on_every_request(predictors):
         assert client.get("/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert client.get("/?token=s3cret").status_code == 200
         assert client.get("/health?token=s3cret").status_code == 401  # the query form is for the page only
-        refused = client.post("/v1/sentiment", json={"text": "a film"})
+        refused = client.post("/v1/sentiment", json={"input": "a film"})
         assert refused.status_code == 401 and "token" in refused.json()["error"]
-        ok = client.post("/v1/sentiment", json={"text": "a film"}, headers={"Authorization": "Bearer s3cret"})
+        ok = client.post(
+            "/v1/sentiment", json={"input": "a film"}, headers={"Authorization": "Bearer s3cret"}
+        )
         assert ok.status_code == 200
 
 

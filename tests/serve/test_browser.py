@@ -44,7 +44,7 @@ def server(app):
 def test_the_page_classifies_translates_transcribes_and_generates(server, predictors, fsdd_wavs, tmp_path):
     sync_api, chromium = _chromium()
     review = "A wonderful film with a moving story and great acting."
-    verdict = predictors["sentiment"].predict([review])[0]
+    verdict = predictors["sentiment"].classify([review])[0]
     translation = predictors["translation"].translate(["Ein Mann fährt Fahrrad."])[0]
     digit = predictors["speech"].transcribe([fsdd_wavs[0]])[0]
     artifacts = Path(os.environ.get("RNNLAB_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))

@@ -98,17 +98,22 @@ def test_train_evaluate_predict(name, request, tmp_path, capsys):
 
     predictor = load_predictor(run)
     inputs = _inputs(request, name)
-    assert len(predictor.predict(inputs)) == len(inputs)
+    records = predictor.predict(inputs)
+    assert len(records) == len(inputs) and all(isinstance(record, dict) for record in records)
+    assert json.loads(json.dumps(records)) == records  # JSON-able as they are
     capsys.readouterr()
     assert main(["predict", str(run), *inputs]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == len(inputs)
+    assert main(["predict", str(run), "--json", *inputs]) == 0
+    assert [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()] == records
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_resume_after_an_interruption_gives_the_uninterrupted_weights(name, request, tmp_path, monkeypatch):
     from rnnlab import config as configs
-    from rnnlab.tasks import checkpoints
-    from rnnlab.tasks.base import TrainingInterrupted, train_task
+    from rnnlab.training import checkpoints
+    from rnnlab.training.signals import TrainingInterrupted
+    from rnnlab.training.trainer import train_task
 
     _data(request, name)
     task = get_task(name)

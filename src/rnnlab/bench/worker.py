@@ -151,6 +151,7 @@ def lm_keras_runner(peer, workload):
     if peer.startswith("rnnlab"):
         from rnnlab.tasks import get_task
         from rnnlab.tasks.lm.config import LMConfig
+        from rnnlab.training.setup import compiled_model
 
         config = LMConfig(
             corpus="ptb",
@@ -169,7 +170,7 @@ def lm_keras_runner(peer, workload):
         )
         task = get_task("lm")
         # The task builds from a fitted preprocessor, of which the model only needs the length.
-        model = task.compile(task.build_model(config, range(workload.vocab_size)), config, "jax")
+        model = compiled_model(task, config, range(workload.vocab_size), None, "jax", steps=1)
     else:  # Keras' own layers and loss
         from rnnlab.models.language_model import build_language_model
 
@@ -299,11 +300,11 @@ def rnnlab_model(config, vocab_size):
     from types import SimpleNamespace
 
     from rnnlab.tasks import get_task
+    from rnnlab.training.setup import compiled_model
 
     task = get_task("sentiment")
     # The task builds from a fitted preprocessor, of which the model only needs the vocabulary size.
-    model = task.build_model(config, SimpleNamespace(vocab_size=vocab_size))
-    return task.compile(model, config, "jax")
+    return compiled_model(task, config, SimpleNamespace(vocab_size=vocab_size), None, "jax", steps=1)
 
 
 def seq2seq_keras_runner(peer, workload):
@@ -315,6 +316,7 @@ def seq2seq_keras_runner(peer, workload):
 
         from rnnlab.tasks import get_task
         from rnnlab.tasks.translation.config import TranslationConfig
+        from rnnlab.training.setup import compiled_model
 
         config = TranslationConfig(
             cell=workload.cell,
@@ -327,8 +329,8 @@ def seq2seq_keras_runner(peer, workload):
             fast_layers=peer == "rnnlab",
         )
         task = get_task("translation")
-        model = task.build_model(config, SimpleNamespace(source_vocab=vocab, target_vocab=vocab))
-        model = task.compile(model, config, "jax")
+        vocabularies = SimpleNamespace(source_vocab=vocab, target_vocab=vocab)
+        model = compiled_model(task, config, vocabularies, None, "jax", steps=1)
     else:  # Keras' own layers and loss, compiled as the Keras guides do
         from rnnlab.models.seq2seq import build_seq2seq
 

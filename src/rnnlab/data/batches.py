@@ -246,6 +246,37 @@ class BatchOrder:
         return batches
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How a task batches its examples (a task's `batching(config)` declares it).
+
+    Args:
+        fixed_length: pad every batch to this length (None: to its longest example).
+        bucket_boundaries: batch examples of similar length, padded to their bucket (None: no buckets).
+        shuffle: a new seeded order every training epoch (False: the examples' order, e.g. for
+            stateful streams).
+
+    Example:
+    >>> Batching(fixed_length=100).order(Examples([[1, 2], [3]], [0, 1]), 2, seed=0).plan(0)[0][0]
+    100
+    """
+
+    fixed_length: int | None = None
+    bucket_boundaries: tuple | None = None
+    shuffle: bool = True
+
+    def order(self, examples, batch_size, seed, shuffle=False):
+        """The `BatchOrder` of `examples`; `shuffle` for training (if this batching shuffles)."""
+        return BatchOrder(
+            examples.lengths(),
+            batch_size,
+            shuffle=shuffle and self.shuffle,
+            seed=seed,
+            fixed_length=None if self.bucket_boundaries else self.fixed_length,
+            bucket_boundaries=self.bucket_boundaries,
+        )
+
+
 def epoch_batches(examples, order, epoch, start=0, advance=False):
     """A `keras.utils.PyDataset` of `order.plan(epoch)[start:]`.
 

@@ -101,7 +101,7 @@ def build_model(problem, variant, units, features, seed):
     `adding`, class logits at every step for `copy`."""
     import keras
 
-    from rnnlab.cells import recurrent_layer
+    from rnnlab.models.recurrent import recurrent_layer
 
     sequences = problem == "copy"
     options = {"return_sequences": sequences, "name": "rnn"}

@@ -258,22 +258,8 @@ class _NativeLoop:
         return config
 
     def load_own_variables(self, store):
-        # Layers saved by the earlier FastRNN (its own layer) kept kernel, recurrent_kernel and bias
-        # on the layer itself; they now live on the cell, as in Keras.
         if not len(store.keys()) and self._tracked_states():
             return  # saved by Keras' own stateful layer, which keeps no states: they start at zero
-        if len(store.keys()) == 3 and not self._trainable_variables:
-            cell = self.cell
-            for i, v in enumerate(cell._trainable_variables + cell._non_trainable_variables):
-                v.assign(store[str(i)])
-
-            def load_cell_once(store):  # the file has nothing under the cell's path: skip it, once
-                vars(cell).pop("load_own_variables")
-                if len(store.keys()):
-                    cell.load_own_variables(store)
-
-            object.__setattr__(cell, "load_own_variables", load_cell_once)
-            return
         super().load_own_variables(store)
 
 
@@ -439,7 +425,9 @@ class FastRNN:
     def from_config(cls, config):
         return cls(**config)
 
-    def get_config(self):  # never called: FastRNN(...) returns a SimpleRNN, LSTM or GRU
+    def get_config(self):
+        """Keras registers only classes with `get_config`; a layer made here is a SimpleRNN, LSTM
+        or GRU, whose own `get_config` is the one saved."""
         raise NotImplementedError
 
 

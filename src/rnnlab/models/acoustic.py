@@ -14,7 +14,8 @@ Example:
 (2, 10)
 """
 
-from rnnlab.cells import check_cell, recurrent_layer
+from rnnlab.cells import check_cell
+from rnnlab.models.recurrent import recurrent_layer
 
 OUTPUTS = ("digit", "ctc")
 

@@ -7,7 +7,8 @@ model. With the defaults it is exactly the article's model:
     Embedding(10000, 32) -> SimpleRNN(64) -> Dense(1, sigmoid)
 """
 
-from rnnlab.cells import check_cell, recurrent_layer
+from rnnlab.cells import check_cell
+from rnnlab.models.recurrent import recurrent_layer
 
 POOLINGS = ("last", "mean", "concat")
 

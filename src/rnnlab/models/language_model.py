@@ -16,7 +16,8 @@ Example:
 
 import numpy as np
 
-from rnnlab.cells import check_cell, recurrent_layer
+from rnnlab.cells import check_cell
+from rnnlab.models.recurrent import recurrent_layer
 
 
 def build_language_model(

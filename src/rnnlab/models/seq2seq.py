@@ -29,8 +29,9 @@ Example:
 
 import numpy as np
 
-from rnnlab.cells import check_cell, recurrent_layer
+from rnnlab.cells import check_cell
 from rnnlab.models.predict import predict_rows
+from rnnlab.models.recurrent import recurrent_layer
 
 ATTENTIONS = ("none", "luong", "bahdanau")
 

@@ -34,24 +34,26 @@ class Limits:
 
     Args:
         max_body_bytes: request body (a 30-second 16-bit WAV at 16 kHz is about 1 MB).
-        max_text_chars: a review to classify (IMDb's longest is about 14,000 characters).
-        max_sentence_chars: a sentence to translate.
-        max_prompt_chars: a prompt to continue.
-        max_generate_length: tokens generated per request.
-        max_beam_size: beam width for translation.
-        max_batch: sentiment requests answered together by one model call.
+        max_input_chars: a text input (IMDb's longest review is about 14,000 characters); a run's
+            predictor may accept less (a sentence to translate: 2,000).
+        max_generate_length: tokens generated per request (the `length` option).
+        max_beam_size: beam width (the `beam_size` option).
+        max_batch: requests answered together by one model call (for predictors that batch).
 
     Audio longer than the speech run accepts (10 s for digits, 30 s for digit
     strings) is refused by the run's preprocessor.
     """
 
     max_body_bytes: int = 2_000_000
-    max_text_chars: int = 20_000
-    max_sentence_chars: int = 1_000
-    max_prompt_chars: int = 2_000
+    max_input_chars: int = 20_000
     max_generate_length: int = 1_000
     max_beam_size: int = 16
     max_batch: int = 64
+
+    @property
+    def option_caps(self):
+        """Server caps on predictor options, by option name."""
+        return {"length": self.max_generate_length, "beam_size": self.max_beam_size}
 
 
 class ServedModel:
@@ -133,13 +135,8 @@ def create_app(models, token=None, limits=None, allowed_hosts=None):
     )
     app.state.served = served
     app.state.limits = limits
-    mounted = {}
-    for name, model in served.items():
-        add_routes = routes.ROUTES.get(name)
-        if add_routes is None:
-            LOG.warning("rnnlab serve has no endpoint for %r runs; %s is not served", name, model.name)
-            continue
-        mounted[name] = add_routes(app, model, limits)
+    app.state.batchers = {}
+    mounted = {name: routes.add_route(app, model, limits) for name, model in served.items()}
 
     @app.api_route("/health", methods=["GET", "HEAD"])
     def health():

@@ -18,7 +18,7 @@ class MicroBatcher:
         max_batch: the most items per call.
 
     Example:
-    >>> batcher = MicroBatcher(predictor.predict, model.call)  # doctest: +SKIP
+    >>> batcher = MicroBatcher(predictor.classify, model.call)  # doctest: +SKIP
     >>> await batcher.submit("a wonderful film")  # doctest: +SKIP
     """
 

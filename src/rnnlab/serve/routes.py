@@ -1,14 +1,22 @@
-"""One endpoint per task. A task that can be served registers its function in `ROUTES`:
-`add(app, model, limits)` adds the endpoint for a `ServedModel` and returns its path."""
+"""One generic endpoint per served run: `POST /v1/<task>` answers with the run's
+`Predictor.predict` record for one input.
 
-from typing import Annotated
+A text task takes JSON `{"input": "...", <option>: value, ...}`; its options are the predictor's
+`options_cls` fields, checked strictly (a misspelt field is an error; "3" is not a number) within
+their bounds and the server's `Limits`. An audio task takes the sound file as a multipart upload
+(field `file`) or the raw body (`audio/wav`), with its options as query parameters. Nothing here
+names a task.
+"""
 
-import numpy as np
+import dataclasses
+from typing import Literal
+
 from fastapi import Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rnnlab import config as configs
 from rnnlab.serve.batching import MicroBatcher
 
 JSON_TYPES = ("application/json",)
@@ -31,94 +39,70 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def add_sentiment(app, model, limits):
+class Lenient(BaseModel):
+    # Query parameters arrive as text: "5" is read as 5; unknown ones are still an error.
+    model_config = ConfigDict(extra="forbid")
+
+
+def option_fields(options_cls, limits):
+    """Pydantic fields of a predictor's options: their types, defaults, bounds (tightened by
+    `limits.option_caps`) and help."""
+    fields = {}
+    for field in dataclasses.fields(options_cls) if options_cls else ():
+        meta = field.metadata
+        bounds = {}
+        if meta.get("min") is not None:
+            bounds["gt" if meta.get("min_exclusive") else "ge"] = meta["min"]
+        high = meta.get("max")
+        cap = limits.option_caps.get(field.name)
+        if cap is not None and (high is None or cap < high):
+            high = cap
+        if high is not None:
+            bounds["lt" if meta.get("max_exclusive") and high == meta.get("max") else "le"] = high
+        annotation = (
+            Literal[meta["choices"]] if meta.get("choices") is not None else configs.field_type(field)
+        )
+        if configs.is_optional(field):
+            annotation = annotation | None
+        fields[field.name] = (annotation, Field(field.default, description=meta.get("help"), **bounds))
+    return fields
+
+
+def add_route(app, model, limits):
+    """Adds `POST /v1/<task>` for a `ServedModel`; returns its path."""
     predictor = model.predictor
-
-    class SentimentRequest(Strict):
-        text: str = Field(
-            min_length=1, max_length=limits.max_text_chars, pattern=r"\S", description="a review, in English"
-        )
-        explain: bool = Field(False, description="add each token's contribution (occlusion)")
-
-    class SentimentResponse(BaseModel):
-        label: str
-        probability: float = Field(description="P(positive)")
-        known_words: int = Field(description="tokens of the text in the run's vocabulary")
-        tokens: list[str] | None = None
-        contributions: list[float] | None = Field(
-            None, description="P(positive) with the token minus P(positive) without it"
-        )
-
+    name = predictor.task.name
+    path = f"/v1/{name}"
+    options = option_fields(predictor.options_cls, limits)
+    title = name.capitalize()
+    if predictor.input_kind == "audio":
+        _add_audio_route(app, model, path, create_model(f"{title}Options", __base__=Lenient, **options))
+        return path
+    request_model = create_model(
+        f"{title}Request",
+        __base__=Strict,
+        input=(str, Field(min_length=1, max_length=limits.max_input_chars, pattern=r"\S",
+                          description=predictor.input_description)),
+        **options,
+    )  # fmt: skip
+    defaults = {field: info[1].default for field, info in options.items()}
     batcher = MicroBatcher(predictor.predict, model.call, max_batch=limits.max_batch)
     predictor.warm_up(limits.max_batch)
 
-    @app.post("/v1/sentiment", response_model=SentimentResponse, dependencies=[Depends(require_json)])
-    async def sentiment(request: SentimentRequest):
-        """Positive or negative, with P(positive); `explain` adds what each word contributed."""
-        if request.explain:
+    async def predict(request: request_model):
+        given = request.model_dump(exclude={"input"})
+        if predictor.batches_requests and given == defaults:  # one model call for the requests queued
+            return await batcher.submit(request.input)
+        return (await model.call(predictor.predict, [request.input], **given))[0]
 
-            def explain(text):
-                return predictor.explain([text])[0], predictor.preprocessor.known_tokens(text)
-
-            explanation, known = await model.call(explain, request.text)
-            return SentimentResponse(
-                label=explanation.label,
-                probability=explanation.probability,
-                known_words=known,
-                tokens=list(explanation.tokens),
-                contributions=[float(c) for c in explanation.contributions],
-            )
-        prediction = await batcher.submit(request.text)
-        return SentimentResponse(
-            label=prediction.label, probability=prediction.probability, known_words=prediction.known_words
-        )
-
-    app.state.sentiment_batcher = batcher
-    return "/v1/sentiment"
+    predict.__doc__ = predictor.__doc__.strip().splitlines()[0]
+    app.post(path, dependencies=[Depends(require_json)], name=name)(predict)
+    app.state.batchers[name] = batcher
+    return path
 
 
-def add_translation(app, model, limits):
+def _add_audio_route(app, model, path, options_model):
     predictor = model.predictor
-
-    class TranslateRequest(Strict):
-        text: str = Field(min_length=1, max_length=limits.max_sentence_chars, description="one sentence")
-        beam_size: int = Field(1, ge=1, le=limits.max_beam_size)
-
-    class TranslateResponse(BaseModel):
-        translation: str
-        source_tokens: list[str]
-        target_tokens: list[str]
-        attention: list[list[float]] | None = Field(
-            None, description="(target token, source token) weights; null without attention"
-        )
-        unknown_words: int
-
-    @app.post("/v1/translate", response_model=TranslateResponse, dependencies=[Depends(require_json)])
-    async def translate(request: TranslateRequest):
-        """The sentence translated, with the attention weights behind each target token."""
-        result = (await model.call(predictor.translate, [request.text], beam_size=request.beam_size))[0]
-        attention = None
-        if result.attention is not None and len(result.target_tokens):
-            attention = np.round(np.asarray(result.attention, dtype=float), 5).tolist()
-        return TranslateResponse(
-            translation=result.text,
-            source_tokens=list(result.source_tokens),
-            target_tokens=list(result.target_tokens),
-            attention=attention,
-            unknown_words=result.unknown,
-        )
-
-    return "/v1/translate"
-
-
-def add_speech(app, model, limits):
-    predictor = model.predictor
-
-    class TranscribeResponse(BaseModel):
-        text: str
-        probability: float | None = Field(None, description="for single digits: P(text)")
-        duration_s: float
-
     upload = {
         "requestBody": {
             "required": True,
@@ -135,9 +119,7 @@ def add_speech(app, model, limits):
         }
     }
 
-    @app.post("/v1/transcribe", response_model=TranscribeResponse, openapi_extra=upload)
-    async def transcribe(request: Request):
-        """A WAV file's digits: a multipart upload (field `file`) or the raw file (`audio/wav`)."""
+    async def predict(request: Request, options: options_model = Depends()):  # noqa: B008  (FastAPI's way)
         media_type = _media_type(request)
         if media_type == "multipart/form-data":
             try:
@@ -153,43 +135,7 @@ def add_speech(app, model, limits):
         else:
             expected = "multipart/form-data (field 'file') or audio/wav"
             raise HTTPException(415, f"Expected Content-Type {expected}. Received: {media_type or 'none'}")
-        result = (await model.call(predictor.transcribe, [data]))[0]
-        rate = predictor.preprocessor.features.sample_rate
-        return TranscribeResponse(
-            text=result.text, probability=result.probability, duration_s=round(len(result.audio) / rate, 3)
-        )
+        return (await model.call(predictor.predict, [data], **options.model_dump()))[0]
 
-    return "/v1/transcribe"
-
-
-def add_lm(app, model, limits):
-    predictor = model.predictor
-
-    class GenerateRequest(Strict):
-        prompt: str = Field(min_length=1, max_length=limits.max_prompt_chars)
-        length: int = Field(200, ge=1, le=limits.max_generate_length, description="tokens to generate")
-        temperature: float = Field(1.0, gt=0, le=10)
-        top_k: int | None = Field(None, ge=1)
-        seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
-
-    class GenerateResponse(BaseModel):
-        text: str = Field(description="the continuation, without the prompt")
-
-    @app.post("/v1/generate", response_model=GenerateResponse, dependencies=[Depends(require_json)])
-    async def generate(request: GenerateRequest):
-        """Text continuing the prompt, sampled from the language model."""
-        text = await model.call(
-            predictor.generate, request.prompt, length=request.length, temperature=request.temperature,
-            top_k=request.top_k, seed=request.seed,
-        )  # fmt: skip
-        return GenerateResponse(text=text)
-
-    return "/v1/generate"
-
-
-ROUTES = {  # task name -> add(app, model, limits)
-    "sentiment": add_sentiment,
-    "translation": add_translation,
-    "speech": add_speech,
-    "lm": add_lm,
-}
+    predict.__doc__ = predictor.__doc__.strip().splitlines()[0]
+    app.post(path, openapi_extra=upload, name=predictor.task.name)(predict)

@@ -108,8 +108,8 @@ def test_generate_is_seeded_and_refuses_bad_settings(char_run, tmp_path, capsys)
     assert main(["generate", str(char_run), "--prompt", "ROMEO: 你好"]) == 0
     assert "never seen in training" in capsys.readouterr().err
     for extra, message in [
-        (["--temperature", "0"], "--temperature > 0"),
-        (["--length", "0"], "1 <= length"),
+        (["--temperature", "0"], "Expected temperature > 0"),
+        (["--length", "0"], "Expected length >= 1"),
         (["--top-k", "0"], "top_k >= 1"),
     ]:
         assert main(["generate", str(char_run), "--prompt", "A", *extra]) == 2
@@ -205,7 +205,7 @@ def test_init_from_starts_from_the_runs_vocabulary_and_weights(imdb_lm, char_run
 
     from rnnlab import config as configs
     from rnnlab.tasks import get_task
-    from rnnlab.tasks.base import load_model
+    from rnnlab.tasks.base import load_run_model
     from rnnlab.tasks.lm.preprocessor import load_preprocessor
 
     task = get_task("lm")
@@ -219,10 +219,11 @@ def test_init_from_starts_from_the_runs_vocabulary_and_weights(imdb_lm, char_run
     text = "a wonderful film, really"
     assert len(preprocessor) == len(source_preprocessor)
     assert list(preprocessor.encode(text)) == list(source_preprocessor.encode(text))
-    config, extras = task.prepare(config, preprocessor)
+    prepared = task.prepare(config, preprocessor)
+    config = prepared.config
     assert "units=8" in capsys.readouterr().out and config.units == 8 and config.embedding_dim == 8
-    model = task.build_model(config, preprocessor, **extras)
-    source = load_model(imdb_lm)
+    model = task.build_model(config, preprocessor, prepared.start)
+    source = load_run_model(imdb_lm)
     for layer in model.layers:
         for got, want in zip(
             layer.trainable_weights, source.get_layer(layer.name).trainable_weights, strict=True

@@ -66,7 +66,7 @@ def test_predict_uses_the_training_preprocessing(trained_run):
     from rnnlab.data.batches import pad
     from rnnlab.datasets import imdb
     from rnnlab.tasks.sentiment import SentimentPredictor
-    from rnnlab.tasks.sentiment.task import load_sequences
+    from rnnlab.tasks.sentiment.reviews import load_sequences
 
     predictor = SentimentPredictor(trained_run)
     config, pre = predictor.config, predictor.preprocessor
@@ -74,7 +74,7 @@ def test_predict_uses_the_training_preprocessing(trained_run):
     model = keras.saving.load_model(trained_run / "model.keras")
     texts, _ = imdb.load_texts("test")
     order = np.random.default_rng([config.seed, True]).permutation(len(texts))[: config.limit]
-    from_texts = [p.probability for p in predictor.predict([texts[i] for i in order])]
+    from_texts = [p.probability for p in predictor.classify([texts[i] for i in order])]
     np.testing.assert_allclose(from_texts, model.predict(x_test, verbose=0)[:, 0], rtol=1e-5)
 
 

@@ -32,7 +32,7 @@ def test_members_score_like_their_predictors_and_the_ensemble_is_their_mean(two_
     texts, labels = imdb.load_texts("test")
     texts, labels = [texts[i] for i in order], labels[order]
     assert 0 < labels.mean() < 1  # a seeded draw holds both classes
-    expected = [np.array([p.probability for p in load_predictor(run).predict(texts)]) for run in two_runs]
+    expected = [np.array([p.probability for p in load_predictor(run).classify(texts)]) for run in two_runs]
     for run, independent in zip(two_runs, expected, strict=True):
         probabilities, scored_labels = ensemble.test_probabilities(run, order)
         np.testing.assert_allclose(probabilities, independent, atol=1e-5)

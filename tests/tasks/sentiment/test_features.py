@@ -29,7 +29,7 @@ def _saved_run(run, split):
 
     from rnnlab.data.batches import pad
     from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
-    from rnnlab.tasks.sentiment.task import load_sequences
+    from rnnlab.tasks.sentiment.reviews import load_sequences
 
     config = configs.resolve(SentimentConfig, run / "config.toml")
     sequences, y = load_sequences(config, split, load_preprocessor(run / "preprocessor.json"))
@@ -82,7 +82,8 @@ def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
 def test_stop_words_are_dropped_in_training_and_prediction(small_imdb):
     from rnnlab.data.batches import pad
     from rnnlab.datasets import imdb
-    from rnnlab.tasks.sentiment.task import load_sequences, make_preprocessor
+    from rnnlab.tasks.sentiment.reviews import load_sequences
+    from rnnlab.tasks.sentiment.task import make_preprocessor
 
     config = SentimentConfig(max_features=40, maxlen=40, stop_words=True)
     pre = make_preprocessor(config)
@@ -219,7 +220,7 @@ def test_fast_layers_run_reloads_for_evaluate_and_predict(small_imdb, tmp_path, 
     from rnnlab.tasks.sentiment import SentimentPredictor
 
     predictor = SentimentPredictor(run)  # the same numbers as the command printed
-    expected = [f"{p.probability:.4f}" for p in predictor.predict(["a wonderful film", "an awful film"])]
+    expected = [f"{p.probability:.4f}" for p in predictor.classify(["a wonderful film", "an awful film"])]
     assert [line.split("\t")[1] for line in lines] == expected
 
 

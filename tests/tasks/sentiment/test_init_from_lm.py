@@ -18,16 +18,17 @@ def numpy(x):
 
 def test_the_classifier_starts_from_the_language_model(imdb_lm):
     from rnnlab.tasks import get_task
-    from rnnlab.tasks.base import load_model
+    from rnnlab.tasks.base import load_run_model
 
     task = get_task("sentiment")
     config = SentimentConfig(init_from=str(imdb_lm), limit=50, maxlen=30, pooling="concat")
     preprocessor = task.make_preprocessor(config)
-    config, extras = task.prepare(config, preprocessor)
+    prepared = task.prepare(config, preprocessor)
+    config = prepared.config
     assert (config.cell, config.embedding_dim, config.units, config.num_layers) == ("lstm", 8, 8, 2)
     assert config.tokenizer == "subword" and config.max_features == preprocessor.vocab_size
-    model = task.build_model(config, preprocessor, **extras)
-    lm = load_model(imdb_lm)
+    model = task.build_model(config, preprocessor, prepared.start)
+    lm = load_run_model(imdb_lm)
     np.testing.assert_array_equal(
         numpy(model.get_layer("embedding").embeddings), numpy(lm.get_layer("embedding").embeddings)
     )
@@ -64,14 +65,14 @@ def test_concat_pooling_skips_masked_steps():
 
 def test_gradual_unfreezing_keeps_the_lower_layers_until_their_turn(imdb_lm, tmp_path):
     from rnnlab.finetuning import LayerwiseAdam
-    from rnnlab.tasks.base import load_model
+    from rnnlab.tasks.base import load_run_model
 
     run = tmp_path / "ulmfit"
     args = ["train", "sentiment", "--init-from", str(imdb_lm), "--limit", "80", "--maxlen", "40",
             "--epochs", "1", "--batch-size", "32", "--unfreeze-every", "0.5", "--discriminative-lr", "2.6",
             "--lr-schedule", "slanted", "--output", str(run)]  # fmt: skip
     assert main(args) == 0  # 64 training reviews: 2 steps; rnn_1 joins at step 1, rnn_0 at step 2
-    model, lm = load_model(run), load_model(imdb_lm)
+    model, lm = load_run_model(run), load_run_model(imdb_lm)
     assert type(model.optimizer) is LayerwiseAdam
 
     def same(name):

@@ -76,7 +76,7 @@ def test_texts_without_known_words_get_a_warning_and_a_count(run, capsys):
     from rnnlab.tasks.sentiment import SentimentPredictor
 
     texts = ["这部电影很好看", "🎬🍿👍", "wonderful film"]
-    predictions = SentimentPredictor(run).predict(texts)
+    predictions = SentimentPredictor(run).classify(texts)
     assert [p.known_words for p in predictions][:2] == [0, 0]
     assert predictions[2].known_words >= 1  # 'film' is among the small data's 40 most frequent words
     capsys.readouterr()

@@ -47,7 +47,7 @@ def test_translate_prints_one_line_per_sentence_and_plots(run, tmp_path, capsys,
     [
         (["   "], "Expected a non-empty sentence"),
         (["x" * 2001], "Expected a sentence of at most 2000 characters. Received: 2001"),
-        (["Ein Hund.", "--beam", "0"], "Expected beam_size >= 1. Received: 0"),
+        (["Ein Hund.", "--beam", "0"], "Expected beam_size >= 1. Received: beam_size=0"),
     ],
 )
 def test_bad_sentences_are_clear_errors(run, capsys, args, message):

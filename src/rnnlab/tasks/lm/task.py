@@ -17,15 +17,19 @@ IMDb: the 25,000 training and 50,000 unlabelled reviews (never the test
 reviews), BPE subwords; a fixed (seed 0) set of 2,000 of them validates.
 """
 
+import dataclasses
 import functools
 import math
 import sys
 
 import numpy as np
 
-from rnnlab.data.batches import BatchOrder, Examples
-from rnnlab.errors import InputError
-from rnnlab.tasks.base import Predictor, Task
+from rnnlab import config as configs
+from rnnlab.backend import add_backend_argument
+from rnnlab.config import option
+from rnnlab.data.batches import Batching, Examples
+from rnnlab.errors import InputError, RunChanged
+from rnnlab.tasks.base import Predictor, Prepared, Task, load_predictor_for
 from rnnlab.tasks.lm.config import LMConfig
 from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
 
@@ -107,7 +111,7 @@ def _starting_run(config):
             f"--init-from {config.init_from}: expected a language-model run. Received: a "
             f"{info.get('task')!r} run"
         )
-    start = TASK.load_config(folder / "config.toml")
+    start = configs.resolve(LMConfig, folder / "config.toml")
     preprocessor = load_preprocessor(folder / "preprocessor.json")
     if preprocessor.level != config.level:
         raise ValueError(
@@ -138,6 +142,7 @@ class LMTask(Task):
 
     name = "lm"
     config_cls = LMConfig
+    validation_from_train = False  # each corpus's own validation text
     monitor = "val_cross_entropy"  # exact per target token, also over a padded last window
     monitor_mode = "min"
 
@@ -150,12 +155,11 @@ class LMTask(Task):
     def prepare(self, config, preprocessor):
         """With `init_from`: the architecture becomes the starting run's, and its weights are loaded."""
         if not config.init_from:
-            return config, {}
-        import dataclasses
+            return Prepared(config)
 
         from keras import ops
 
-        from rnnlab.tasks.base import load_model
+        from rnnlab.tasks.base import load_run_model
 
         folder, start, _ = _starting_run(config)
         keys = ("cell", "embedding_dim", "units", "num_layers", "tie_weights", "max_vocab")
@@ -163,13 +167,13 @@ class LMTask(Task):
         if changed:
             print(f"From {config.init_from}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
             config = dataclasses.replace(config, **changed)
-        model = load_model(folder)
+        model = load_run_model(folder)
         weights = {
             layer.name: [np.array(ops.convert_to_numpy(w)) for w in layer.trainable_weights]
             for layer in model.layers
             if layer.trainable_weights
         }
-        return config, {"init_weights": weights}
+        return Prepared(config, start=weights)
 
     def load_preprocessor(self, path):
         return load_preprocessor(path)
@@ -182,12 +186,9 @@ class LMTask(Task):
             inputs, targets = windows(ids, config.seq_len)
         return Examples(inputs, targets, pad_side="back")
 
-    def batch_order(self, config, examples, shuffle):
-        if config.stateful:  # batch k holds windows k of every stream, in order
-            return BatchOrder(
-                examples.lengths(), config.batch_size, shuffle=False, fixed_length=config.seq_len
-            )
-        return super().batch_order(config, examples, shuffle)
+    def batching(self, config):
+        # stateful: batch k holds windows k of every stream, in order
+        return Batching(fixed_length=config.seq_len, shuffle=not config.stateful)
 
     def callbacks(self, config, model, start_step=0):
         if not config.stateful:
@@ -206,21 +207,11 @@ class LMTask(Task):
         ]
 
     def examples(self, config, split, preprocessor):
-        return self._examples(
-            config, load_streams(config)["train" if split == "train" else "test"], preprocessor
-        )
+        stream = load_streams(config)["valid" if split == "validation" else split]
+        return self._examples(config, stream, preprocessor)
 
-    def train_and_validation(self, config, preprocessor):
-        streams = load_streams(config)
-        return (
-            self._examples(config, streams["train"], preprocessor),
-            self._examples(config, streams["valid"], preprocessor),
-        )
-
-    def sequence_length(self, config):
-        return config.seq_len
-
-    def build_model(self, config, preprocessor, init_weights=None, **_):
+    def build_model(self, config, preprocessor, start=None):
+        """`start`: the starting run's trainable weights by layer name (`init_from`), or None."""
         from rnnlab.models.language_model import build_language_model
 
         model = build_language_model(
@@ -234,8 +225,8 @@ class LMTask(Task):
             fast_layers=config.fast_layers,
             stateful_batch_size=config.batch_size if config.stateful else None,
         )
-        if init_weights is not None:
-            _load_weights(model, init_weights, config.init_from)
+        if start is not None:
+            _load_weights(model, start, config.init_from)
         return model
 
     def loss_and_metrics(self, config):
@@ -273,9 +264,10 @@ class LMTask(Task):
     def check_run(self, config, preprocessor, model, folder):
         found = model.get_layer("embedding").input_dim
         if found != len(preprocessor):
-            raise ValueError(
-                f"{folder}: preprocessor.json has {len(preprocessor)} tokens but the model's embedding has "
-                f"{found} rows; the run folder was changed after training."
+            raise RunChanged(
+                folder,
+                f"preprocessor.json has {len(preprocessor)} tokens but the model's embedding has "
+                f"{found} rows",
             )
 
     def describe(self, metrics):
@@ -292,10 +284,6 @@ class LMTask(Task):
     def predictor_cls(self):
         return LMPredictor
 
-    def predict_command(self, predictor, inputs, args):
-        for prompt, text in zip(inputs, predictor.predict(inputs), strict=True):
-            print(repr(prompt + _joiner(predictor) + text))  # one line per prompt
-
     def add_commands(self, commands):
         parser = commands.add_parser("generate", help="generate text with a language-model run")
         parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train lm`")
@@ -304,7 +292,7 @@ class LMTask(Task):
         parser.add_argument("--temperature", type=float, default=1.0, help="> 0; lower is safer (default: 1)")
         parser.add_argument("--top-k", type=int, default=None, help="sample among the k most likely tokens")
         parser.add_argument("--seed", type=int, default=None, help="seed of the sampling (default: random)")
-        parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"), default=None)
+        add_backend_argument(parser)
         parser.set_defaults(func=generate_command)
 
 
@@ -319,12 +307,27 @@ def reset_states(model):
             layer.reset_state()
 
 
+@dataclasses.dataclass
+class GenerateOptions:
+    """What `LMPredictor.predict` (and `rnnlab predict` on an lm run) takes."""
+
+    length: int = option(200, "tokens to generate", min=1, max=MAX_LENGTH)
+    temperature: float = option(
+        1.0, "sampling temperature; lower is safer", min=0, min_exclusive=True, max=100
+    )
+    top_k: int | None = option(None, "sample among the k most likely tokens (none: all)", min=1)
+    seed: int | None = option(0, "seed of the sampling (none: random)", min=0, max=2**32 - 1)
+
+
 class LMPredictor(Predictor):
     """A language-model run loaded once.
 
     Example:
     >>> LMPredictor("runs/shakespeare").generate("ROMEO:", length=100, seed=0)  # doctest: +SKIP
     """
+
+    options_cls = GenerateOptions
+    input_description = "the prompt to continue"
 
     @functools.cached_property
     def generator(self):
@@ -356,26 +359,26 @@ class LMPredictor(Predictor):
             return self.preprocessor.decode(prompt_ids + ids)[len(self.preprocessor.decode(prompt_ids)) :]
         return self.preprocessor.decode(ids)
 
-    def predict(self, prompts):
-        """200 tokens after each prompt (seed 0)."""
-        return [self.generate(prompt, length=200, seed=0) for prompt in prompts]
+    def predict(self, prompts, length=200, temperature=1.0, top_k=None, seed=0):
+        """`{text}` per prompt: `length` tokens continuing it (without the prompt)."""
+        self.options(length=length, temperature=temperature, top_k=top_k, seed=seed)
+        return [{"text": self.generate(prompt, length, temperature, top_k, seed)} for prompt in prompts]
+
+    def line(self, record, source):
+        return repr(source + _joiner(self) + record["text"])  # one line per prompt
+
+    def warnings(self, record, source):
+        unknown = self.preprocessor.unknown(source)
+        return [f"{unknown} token(s) of the prompt were never seen in training"] if unknown else []
 
 
 def generate_command(args):
-    from rnnlab.tasks.base import load_predictor
-
-    predictor = load_predictor(args.run_dir, backend=args.backend)
-    if not isinstance(predictor, LMPredictor):
-        raise ValueError(
-            f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab generate` needs an lm run."
-        )
-    if not args.temperature > 0:
-        raise ValueError(f"Expected --temperature > 0. Received: {args.temperature}")
-    unknown = predictor.preprocessor.unknown(args.prompt)
-    if unknown:
-        print(
-            f"rnnlab: warning: {unknown} token(s) of the prompt were never seen in training", file=sys.stderr
-        )
+    """`rnnlab generate RUN --prompt TEXT`: `rnnlab predict` for lm runs, printing the prompt and its
+    continuation."""
+    predictor = load_predictor_for(args.run_dir, "lm", "generate", backend=args.backend)
+    predictor.options(length=args.length, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    for warning in predictor.warnings({}, args.prompt):
+        print(f"rnnlab: warning: {warning}", file=sys.stderr)
     text = predictor.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
     print(args.prompt + _joiner(predictor) + text)
     return 0

@@ -2,18 +2,12 @@
 
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor
-from rnnlab.tasks.sentiment.task import TASK, SentimentPredictor, evaluate, explain, predict, train
-
-Config = SentimentConfig
+from rnnlab.tasks.sentiment.task import TASK, SentimentPredictor, explain
 
 __all__ = [
     "TASK",
-    "Config",
     "SentimentConfig",
     "SentimentPredictor",
     "SentimentPreprocessor",
-    "evaluate",
     "explain",
-    "predict",
-    "train",
 ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.backend import BACKENDS
+from rnnlab.backend import add_backend_argument
 from rnnlab.datasets import imdb
 
 COMBINATION = "mean of P(positive)"
@@ -34,7 +34,7 @@ def test_probabilities(run_dir, order, backend=None):
     from rnnlab.data.batches import Examples
     from rnnlab.models.predict import predict_rows
     from rnnlab.tasks.base import load_predictor
-    from rnnlab.tasks.sentiment.task import Reviews
+    from rnnlab.tasks.sentiment.reviews import Reviews
 
     _, info = runs.open_run(run_dir)
     if info["task"] != "sentiment":
@@ -46,7 +46,7 @@ def test_probabilities(run_dir, order, backend=None):
     sequences = predictor.preprocessor.encode_reviews(Reviews("test", order))
     examples = Examples(sequences, labels, pad_side="front")
     probabilities = np.empty(len(order), "float64")
-    for length, indices in task.batch_order(config, examples, shuffle=False).plan(0):
+    for length, indices in task.batching(config).order(examples, config.batch_size, config.seed).plan(0):
         inputs, _ = examples.batch(indices, length)
         probabilities[indices] = predict_rows(model, [inputs])[0][:, 0]
     return probabilities, labels
@@ -90,9 +90,7 @@ def add_command(commands):
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="sentiment run folders (two or more)")
     parser.add_argument("--output", metavar="FILE", help="JSON record to write (with provenance)")
     parser.add_argument("--limit", type=int, help="score this many test reviews (a seeded draw)")
-    parser.add_argument(
-        "--backend", choices=BACKENDS, default=None, help="Keras backend (default: the first run's)"
-    )
+    add_backend_argument(parser, help="Keras backend (default: the first run's)")
     parser.set_defaults(func=_command)
 
 

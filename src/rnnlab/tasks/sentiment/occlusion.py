@@ -39,6 +39,15 @@ class Explanation:
     def label(self):
         return "positive" if self.probability >= 0.5 else "negative"
 
+    def to_record(self):
+        """The JSON-able part a prediction record adds: `tokens` and `contributions`."""
+        return {"tokens": list(self.tokens), "contributions": [float(c) for c in self.contributions]}
+
+    @classmethod
+    def from_record(cls, record, text):
+        """The explanation of `text` from its prediction record (`to_record` fields included)."""
+        return cls(text, record["probability"], record["tokens"], np.asarray(record["contributions"]))
+
     def top(self, k=5):
         """The k tokens that pushed most towards positive, and towards negative."""
         order = np.argsort(self.contributions)

@@ -14,6 +14,7 @@ Example:
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnlab import config as configs
 from rnnlab import runs
 
 
@@ -46,9 +47,9 @@ class PretrainedLM:
         import numpy as np
         from keras import ops
 
-        from rnnlab.tasks.base import load_model
+        from rnnlab.tasks.base import load_run_model
 
-        model = load_model(self.folder)
+        model = load_run_model(self.folder)
         weights = {"embedding": np.asarray(ops.convert_to_numpy(model.get_layer("embedding").embeddings))}
         for depth in range(self.config.num_layers):
             cell = model.get_layer(f"rnn_{depth}").cell
@@ -67,7 +68,7 @@ def load_pretrained_lm(run_dir):
             f"--init-from {run_dir}: expected a language-model run (rnnlab train lm --corpus imdb). "
             f"Received: a {info.get('task')!r} run"
         )
-    config = get_task("lm").load_config(folder / "config.toml")
+    config = configs.resolve(get_task("lm").config_cls, folder / "config.toml")
     preprocessor = load_preprocessor(folder / "preprocessor.json")
     if preprocessor.level != "subword":
         raise ValueError(

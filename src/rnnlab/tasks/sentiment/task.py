@@ -1,6 +1,6 @@
 """IMDb sentiment (article sections 5 and 6.1) as a `Task`: its data,
 preprocessor, model, metrics, predictor and CLI extras. Training, resume,
-evaluation and run folders come from `rnnlab.tasks.base`.
+evaluation and run folders come from `rnnlab.training`.
 
 rnnlab train sentiment --output runs/article
 rnnlab evaluate runs/article
@@ -12,12 +12,14 @@ import sys
 
 import numpy as np
 
-from rnnlab.data.batches import Examples
+from rnnlab.config import option
+from rnnlab.data.batches import DEFAULT_BOUNDARIES, Batching, Examples
 from rnnlab.datasets import imdb
-from rnnlab.errors import InputError
-from rnnlab.tasks.base import Predictor, Task, predict_padded
+from rnnlab.errors import InputError, RunChanged
+from rnnlab.tasks.base import Predictor, Prepared, Task, predict_padded
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
+from rnnlab.tasks.sentiment.reviews import load_sequences
 from rnnlab.text.printable import printable
 
 LABELS = ("negative", "positive")
@@ -52,28 +54,13 @@ def make_preprocessor(config):
     )
 
 
-class Reviews:
-    """One IMDb split in a given order, read lazily as frequency ranks or as texts."""
+@dataclasses.dataclass
+class Start:
+    """What a sentiment model starts from: pretrained word vectors (rows of the embedding)
+    or a pretrained language model's weights, or neither."""
 
-    def __init__(self, split, order):
-        self.split, self.order = split, order
-
-    def ranks(self):
-        ranks, _ = imdb.load_ranks(self.split)
-        return [ranks[i] for i in self.order]
-
-    def texts(self):
-        texts, _ = imdb.load_texts(self.split)
-        return [texts[i] for i in self.order]
-
-
-def load_sequences(config, split, preprocessor):
-    """Unpadded index arrays and labels of 'train' or 'test', in a seeded order, cut to `config.limit`."""
-    _, labels = imdb.load_ranks(split)
-    order = np.random.default_rng([config.seed, split == "test"]).permutation(len(labels))
-    if config.limit is not None:
-        order = order[: config.limit]
-    return preprocessor.encode_reviews(Reviews(split, order)), labels[order].astype("float32")
+    embedding_matrix: np.ndarray | None = None
+    lm_weights: dict | None = None
 
 
 class SentimentTask(Task):
@@ -96,7 +83,7 @@ class SentimentTask(Task):
         if config.init_from:
             return self._prepare_from_lm(config, preprocessor)
         if not config.embeddings:
-            return config, {}
+            return Prepared(config)
         from rnnlab.embeddings import embedding_matrix, load_vectors
 
         vectors = load_vectors(config.embeddings, config.embeddings_format)
@@ -109,7 +96,7 @@ class SentimentTask(Task):
         print(
             f"Pretrained embeddings: {coverage:.1%} of the {preprocessor.vocab_size} vocabulary entries found"
         )
-        return config, {"embedding_matrix": matrix, "metrics": {"embedding_coverage": coverage}}
+        return Prepared(config, Start(embedding_matrix=matrix), {"embedding_coverage": coverage})
 
     def _prepare_from_lm(self, config, preprocessor):
         from rnnlab.tasks.sentiment.pretrained_lm import load_pretrained_lm
@@ -123,14 +110,21 @@ class SentimentTask(Task):
                 + ", ".join(f"{k}={v}" for k, v in changed.items())
             )
             config = dataclasses.replace(config, **changed)
-        return config, {"lm_weights": lm.weights()}
+        return Prepared(config, Start(lm_weights=lm.weights()))
 
     def examples(self, config, split, preprocessor):
         sequences, labels = load_sequences(config, split, preprocessor)
         return Examples(sequences, labels, pad_side="front")
 
-    def build_model(self, config, preprocessor, embedding_matrix=None, lm_weights=None, **_):
+    def batching(self, config):
+        if config.bucket:
+            return Batching(bucket_boundaries=DEFAULT_BOUNDARIES)
+        return Batching(fixed_length=config.maxlen)
+
+    def build_model(self, config, preprocessor, start=None):
         from rnnlab.models import build_classifier
+
+        start = start or Start()
 
         model = build_classifier(
             vocab_size=preprocessor.vocab_size,
@@ -147,14 +141,14 @@ class SentimentTask(Task):
             l1=config.l1,
             l2=config.l2,
             pooling=config.pooling,
-            embedding_matrix=embedding_matrix,
+            embedding_matrix=start.embedding_matrix,
             trainable_embeddings=not config.freeze_embeddings,
             fast_layers=config.fast_layers,
         )
-        if lm_weights is not None:
+        if start.lm_weights is not None:
             from rnnlab.tasks.sentiment.pretrained_lm import copy_into
 
-            copy_into(model, lm_weights, config.num_layers)
+            copy_into(model, start.lm_weights, config.num_layers)
         return model
 
     def layer_rates(self, config, model, steps_per_epoch):
@@ -179,21 +173,24 @@ class SentimentTask(Task):
 
     def check_run(self, config, preprocessor, model, folder):
         if preprocessor.maxlen != config.maxlen:
-            raise ValueError(
-                f"{folder}: preprocessor.json pads to maxlen={preprocessor.maxlen} but config.toml says "
-                f"maxlen={config.maxlen}; the run folder was changed after training."
+            raise RunChanged(
+                folder,
+                f"preprocessor.json pads to maxlen={preprocessor.maxlen} but config.toml says "
+                f"maxlen={config.maxlen}",
             )
         rows = next((layer.input_dim for layer in model.layers if layer.name == "embedding"), None)
         if rows is not None and preprocessor.vocab_size > rows:
-            raise ValueError(
-                f"{folder}: preprocessor.json produces ids up to {preprocessor.vocab_size - 1} but the "
-                f"model's embedding has {rows} rows; the run folder was changed after training."
+            raise RunChanged(
+                folder,
+                f"preprocessor.json produces ids up to {preprocessor.vocab_size - 1} but the model's "
+                f"embedding has {rows} rows",
             )
         expected_len = None if config.bucket else config.maxlen
         if model.input_shape[1] != expected_len:
-            raise ValueError(
-                f"{folder}: the model reads sequences of length {model.input_shape[1]} but config.toml "
-                f"says {expected_len}; the run folder was changed after training."
+            raise RunChanged(
+                folder,
+                f"the model reads sequences of length {model.input_shape[1]} but config.toml says "
+                f"{expected_len}",
             )
 
     def describe(self, metrics):
@@ -224,36 +221,20 @@ class SentimentTask(Task):
     def add_predict_arguments(self, parser):
         group = parser.add_argument_group("sentiment runs")
         group.add_argument(
-            "--explain",
-            action="store_true",
-            help="show which words pushed each prediction up or down (occlusion)",
-        )
-        group.add_argument(
             "--html", metavar="FILE", help="with --explain: also write the coloured texts to FILE"
         )
 
-    def predict_command(self, predictor, texts, args):
+    def report(self, predictor, records, inputs, args):
         if args.html and not args.explain:
             raise ValueError("--html needs --explain.")
-        if args.explain:
+        if args.html:
             from rnnlab.tasks.sentiment import occlusion
 
-            explanations = predictor.explain(texts)
-            for explanation in explanations:
-                print(occlusion.to_terminal(explanation))
-                print()
-            if args.html:
-                occlusion.to_html(explanations, args.html)
-                print(f"Wrote {args.html}")
-            return
-        for text, prediction in zip(texts, predictor.predict(texts), strict=True):
-            print(f"{prediction.label}\t{prediction.probability:.4f}\t{printable(text)}")
-            if prediction.known_words == 0:
-                print(
-                    f"rnnlab: warning: none of the words of {text[:40]!r} is in the model's vocabulary "
-                    "(another language?); its prediction means nothing.",
-                    file=sys.stderr,
-                )
+            explanations = [
+                occlusion.Explanation.from_record(r, text) for r, text in zip(records, inputs, strict=True)
+            ]
+            occlusion.to_html(explanations, args.html)
+            print(f"Wrote {args.html}", file=sys.stderr)
 
     def add_commands(self, commands):
         from rnnlab.tasks.sentiment import ensemble, word_vectors
@@ -277,8 +258,12 @@ class Prediction:
     probability: float
     known_words: int
 
-    def __iter__(self):  # (label, probability), as earlier versions returned
-        return iter((self.label, self.probability))
+
+@dataclasses.dataclass
+class SentimentOptions:
+    """What `SentimentPredictor.predict` (and `rnnlab predict` on a sentiment run) can add."""
+
+    explain: bool = option(False, "add each token's contribution to P(positive) (occlusion)")
 
 
 class SentimentPredictor(Predictor):
@@ -286,11 +271,40 @@ class SentimentPredictor(Predictor):
 
     Example:
     >>> predictor = SentimentPredictor("runs/article")  # doctest: +SKIP
-    >>> predictor.predict(["a wonderful film"])[0].label  # doctest: +SKIP
+    >>> predictor.predict(["a wonderful film"])[0]["label"]  # doctest: +SKIP
     'positive'
     """
 
-    def predict(self, texts):
+    options_cls = SentimentOptions
+    input_description = "a review, in English"
+    batches_requests = True
+
+    def predict(self, texts, explain=False):
+        """`{label, probability, known_words}` per text; with `explain` also `tokens` and
+        `contributions` (P(positive) with the token minus P(positive) without it)."""
+        self.options(explain=explain)
+        records = [dataclasses.asdict(p) for p in self.classify(texts)]
+        if explain:
+            for record, explanation in zip(records, self.explain(texts), strict=True):
+                record.update(explanation.to_record())
+        return records
+
+    def line(self, record, source):
+        if "contributions" in record:
+            from rnnlab.tasks.sentiment import occlusion
+
+            return occlusion.to_terminal(occlusion.Explanation.from_record(record, source)) + "\n"
+        return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}"
+
+    def warnings(self, record, source):
+        if record["known_words"]:
+            return []
+        return [
+            f"none of the words of {source[:40]!r} is in the model's vocabulary (another language?); "
+            "its prediction means nothing."
+        ]
+
+    def classify(self, texts):
         """`Prediction`s for texts (a list of str)."""
         texts = list(texts)
         if not texts:
@@ -308,7 +322,7 @@ class SentimentPredictor(Predictor):
     def warm_up(self, max_batch):
         size = 1
         while True:
-            self.predict([""] * min(size, max_batch))
+            self.classify([""] * min(size, max_batch))
             if size >= max_batch:
                 break
             size *= 2
@@ -326,21 +340,6 @@ class SentimentPredictor(Predictor):
 TASK = SentimentTask()
 
 
-def predict(run_dir, texts, backend=None):
-    """`[(label, probability_positive), ...]` for texts (loads the run each call; prefer a Predictor)."""
-    return [tuple(p) for p in SentimentPredictor(run_dir, backend).predict(texts)]
-
-
 def explain(run_dir, texts, backend=None):
     """Occlusion explanations for texts (see `SentimentPredictor.explain`)."""
     return SentimentPredictor(run_dir, backend).explain(texts)
-
-
-def train(config, output, overwrite=False, resume=False):
-    """Trains a `SentimentConfig` into a run folder (see `rnnlab.tasks.base.train_task`)."""
-    return TASK.train(config, output, overwrite=overwrite, resume=resume)
-
-
-def evaluate(run_dir, backend=None):
-    """Recomputes a run's test metrics (see `rnnlab.tasks.base.evaluate_run`)."""
-    return TASK.evaluate(run_dir, backend)

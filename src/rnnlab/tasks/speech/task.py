@@ -7,15 +7,19 @@ rnnlab transcribe runs/digits 7_theo_12.wav [--plot mfcc.png]
 """
 
 import dataclasses
+import json
 import sys
 
 import numpy as np
 
 from rnnlab.audio.augment import augment
 from rnnlab.audio.features import FeatureSettings
-from rnnlab.data.batches import Examples
-from rnnlab.errors import InputError
-from rnnlab.tasks.base import Predictor, Task
+from rnnlab.backend import add_backend_argument
+from rnnlab.config import option
+from rnnlab.data.batches import Batching, Examples
+from rnnlab.data.split import validation_count
+from rnnlab.errors import InputError, RunChanged
+from rnnlab.tasks.base import Predictor, Task, load_predictor_for
 from rnnlab.tasks.speech.config import SpeechConfig
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
 from rnnlab.text.printable import printable
@@ -56,9 +60,7 @@ def recording_pools(config):
     test = [test[i] for i in np.random.default_rng(TEST_STRINGS_SEED).permutation(len(test))]
     if config.limit is not None and config.mode == "digits":  # strings: limit caps the strings made
         train, test = train[: config.limit], test[: config.limit]
-    n_val = max(1, int(round(len(train) * config.validation_split)))
-    if len(train) - n_val < 1:
-        raise ValueError(f"Expected at least 2 training recordings. Received: {len(train)}")
+    n_val = validation_count(len(train), config.validation_split)
     return train[:-n_val], train[-n_val:], test
 
 
@@ -126,7 +128,7 @@ class SpeechTask(Task):
     config_cls = SpeechConfig
     monitor = "val_loss"
     monitor_mode = "min"
-    extras = ("speech",)
+    validation_from_train = False  # recordings are held out before augmentation (`recording_pools`)
     evaluation_fields = ("beam_size", "lm", "lm_weight", "insertion_bonus")
 
     def make_preprocessor(self, config):
@@ -167,21 +169,13 @@ class SpeechTask(Task):
 
     def examples(self, config, split, preprocessor):
         train, validation, test = recording_pools(config)
-        if split == "test":
-            return self._examples(config, "test", test, preprocessor)
-        return self._examples(config, "train", train + validation, preprocessor)
+        pool = {"train": train, "validation": validation, "test": test}[split]
+        return self._examples(config, "val" if split == "validation" else split, pool, preprocessor)
 
-    def train_and_validation(self, config, preprocessor):
-        train, validation, _ = recording_pools(config)
-        return (
-            self._examples(config, "train", train, preprocessor),
-            self._examples(config, "val", validation, preprocessor),
-        )
+    def batching(self, config):
+        return Batching(bucket_boundaries=BOUNDARIES) if config.bucket else Batching()
 
-    def bucket_boundaries(self, config):
-        return BOUNDARIES
-
-    def build_model(self, config, preprocessor, **_):
+    def build_model(self, config, preprocessor, start=None):
         from rnnlab.models.acoustic import build_acoustic_model
 
         return build_acoustic_model(
@@ -209,7 +203,7 @@ class SpeechTask(Task):
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         metrics = super().evaluate_examples(model, config, examples)
         if config.mode == "digit-strings" and preprocessor is not None:
-            order = self.batch_order(config, examples, shuffle=False)
+            order = self.batching(config).order(examples, config.batch_size, config.seed)
             texts = [None] * len(examples)
             for length, indices in order.plan(0):
                 x, y = examples.batch(indices, length)
@@ -224,11 +218,10 @@ class SpeechTask(Task):
         expected = preprocessor.features.num_features
         found = model.inputs[0].shape[-1]
         if found != expected or preprocessor.mode != config.mode:
-            raise ValueError(
-                f"{folder}: preprocessor.json ({preprocessor.mode}, {expected} features per step) does not "
-                f"match "
-                f"the run (mode {config.mode}, a model reading {found} features); the run folder was changed "
-                "after training."
+            raise RunChanged(
+                folder,
+                f"preprocessor.json ({preprocessor.mode}, {expected} features per step) does not match "
+                f"the run (mode {config.mode}, a model reading {found} features)",
             )
 
     def describe(self, metrics):
@@ -248,10 +241,6 @@ class SpeechTask(Task):
     def predictor_cls(self):
         return SpeechPredictor
 
-    def predict_command(self, predictor, inputs, args):
-        for source, result in zip(inputs, predictor.transcribe(inputs), strict=True):
-            print(_result_line(result, source))
-
     def add_commands(self, commands):
         parser = commands.add_parser("transcribe", help="transcribe sound files with a speech run")
         parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train speech`")
@@ -260,7 +249,8 @@ class SpeechTask(Task):
         parser.add_argument("--lm", choices=("none", "grammar", "ngram"), default=None,
                             help="language model in beam search (default: the run's)")  # fmt: skip
         parser.add_argument("--plot", metavar="FILE", help="spectrogram and outputs of the first file (PNG)")
-        parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"), default=None)
+        parser.add_argument("--json", action="store_true", help="one JSON record per file")
+        add_backend_argument(parser)
         parser.set_defaults(func=transcribe_command)
 
 
@@ -311,12 +301,33 @@ class Transcription:
     probabilities: np.ndarray
     audio: np.ndarray
 
+    def to_record(self, sample_rate):
+        """`{text, probability, duration_s, posteriors}`: posteriors per digit (digits) or per
+        output step, blank first (digit strings), to 4 decimals."""
+        return {
+            "text": self.text,
+            "probability": self.probability,
+            "duration_s": round(len(self.audio) / sample_rate, 3),
+            "posteriors": np.round(np.asarray(self.probabilities, dtype=float), 4).tolist(),
+        }
 
-def _result_line(result, source):
+
+def _result_line(record, source):
     name = printable(source) if isinstance(source, str) else "audio"
-    if result.probability is None:
-        return f"{result.text}\t{name}"
-    return f"{result.text}\t{result.probability:.4f}\t{name}"
+    if record["probability"] is None:
+        return f"{record['text']}\t{name}"
+    return f"{record['text']}\t{record['probability']:.4f}\t{name}"
+
+
+@dataclasses.dataclass
+class SpeechOptions:
+    """What `SpeechPredictor.predict` (and `rnnlab predict` on a speech run) takes: decoding of
+    digit strings (None: the run's)."""
+
+    beam_size: int | None = option(None, "CTC beam width (digit strings)", min=1, max=MAX_BEAM)
+    lm: str | None = option(
+        None, "language model in beam search (digit strings)", choices=("none", "grammar", "ngram")
+    )
 
 
 def padded_frames(steps):
@@ -333,6 +344,19 @@ class SpeechPredictor(Predictor):
     >>> SpeechPredictor("runs/digits").transcribe(["7_theo_12.wav"])[0].text  # doctest: +SKIP
     '7'
     """
+
+    options_cls = SpeechOptions
+    input_kind = "audio"
+    input_description = "a sound file (WAV, FLAC, OGG, ...)"
+
+    def predict(self, sources, beam_size=None, lm=None):
+        """`{text, probability, duration_s, posteriors}` per sound file (path or bytes)."""
+        self.options(beam_size=beam_size, lm=lm)
+        rate = self.preprocessor.features.sample_rate
+        return [result.to_record(rate) for result in self.transcribe(sources, beam_size, lm)]
+
+    def line(self, record, source):
+        return _result_line(record, source)
 
     def transcribe(self, sources, beam_size=None, lm=None):
         """Transcriptions of sound files (paths, or bytes).
@@ -379,22 +403,17 @@ class SpeechPredictor(Predictor):
                 results.append(Transcription(text, None, np.exp(log_softmax(output)), audio))
         return results
 
-    predict = transcribe
-
 
 def transcribe_command(args):
-    from rnnlab.tasks.base import load_predictor
-
-    predictor = load_predictor(args.run_dir, backend=args.backend)
-    if not isinstance(predictor, SpeechPredictor):
-        raise ValueError(
-            f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab transcribe` needs a speech run."
-        )
-    if args.beam is not None and not 1 <= args.beam <= MAX_BEAM:
-        raise ValueError(f"Expected 1 <= --beam <= {MAX_BEAM}. Received: {args.beam}")
+    """`rnnlab transcribe RUN FILE...`: `rnnlab predict` for speech runs, with decoding flags and a
+    plot of the first file (`--plot`)."""
+    predictor = load_predictor_for(args.run_dir, "speech", "transcribe", backend=args.backend)
+    predictor.options(beam_size=args.beam, lm=args.lm)
     results = predictor.transcribe(args.files, beam_size=args.beam, lm=args.lm)
+    rate = predictor.preprocessor.features.sample_rate
     for source, result in zip(args.files, results, strict=True):
-        print(_result_line(result, source))
+        record = result.to_record(rate)
+        print(json.dumps(record) if args.json else _result_line(record, source))
     if args.plot:
         from rnnlab.plots import speech_outputs
 

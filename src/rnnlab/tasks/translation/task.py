@@ -7,14 +7,17 @@ rnnlab translate runs/de-en "Ein Mann fährt Fahrrad." [--beam 5] [--plot attent
 
 import dataclasses
 import functools
+import json
 import math
 import sys
 
 import numpy as np
 
-from rnnlab.data.batches import Examples
-from rnnlab.errors import InputError
-from rnnlab.tasks.base import Predictor, Task
+from rnnlab.backend import add_backend_argument
+from rnnlab.config import option
+from rnnlab.data.batches import Batching, Examples
+from rnnlab.errors import InputError, RunChanged
+from rnnlab.tasks.base import Predictor, Task, load_predictor_for
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.preprocessor import (
     END_ID,
@@ -29,6 +32,7 @@ from rnnlab.text.printable import printable
 SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens (to 64), then geometrically
 SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
 DECODE_BATCH = 128
+MAX_BEAM = 64
 
 
 def load_pairs(config, split):
@@ -60,7 +64,7 @@ class TranslationTask(Task):
     config_cls = TranslationConfig
     monitor = "val_loss"
     monitor_mode = "min"
-    extras = ("text", "translation")
+    validation_from_train = False  # Multi30k's own `val`
     evaluation_fields = ("beam_size", "length_penalty")  # `rnnlab evaluate RUN --beam-size 5`
 
     def make_preprocessor(self, config):
@@ -73,7 +77,7 @@ class TranslationTask(Task):
         return load_preprocessor(path)
 
     def examples(self, config, split, preprocessor):
-        sources, targets = load_pairs(config, split)
+        sources, targets = load_pairs(config, "val" if split == "validation" else split)
         encoded = preprocessor.encode_target(targets)
         inputs = {"source": preprocessor.encode_source(sources), "target_in": [t[:-1] for t in encoded]}
         meta = {"sources": sources, "references": targets}
@@ -81,18 +85,14 @@ class TranslationTask(Task):
         lengths = np.maximum([len(s) for s in inputs["source"]], [len(t) for t in inputs["target_in"]])
         return Examples(inputs, [t[1:] for t in encoded], pad_side="back", meta=meta, lengths_of=lengths)
 
-    def train_and_validation(self, config, preprocessor):
-        return self.examples(config, "train", preprocessor), self.examples(config, "val", preprocessor)
+    def batching(self, config):
+        if config.bucket:
+            # Sentences are short (Multi30k: ~14 subwords): fine buckets waste little on padding;
+            # each (bucket, batch size) is compiled once.
+            return Batching(bucket_boundaries=(8, 12, 16, 20, 24, 28, 32, 40, 48, 64, 96, 128, 256))
+        return Batching(fixed_length=config.max_len)
 
-    def sequence_length(self, config):
-        return config.max_len
-
-    def bucket_boundaries(self, config):
-        # Sentences are short (Multi30k: ~14 subwords): fine buckets waste little on padding;
-        # each (bucket, batch size) is compiled once.
-        return (8, 12, 16, 20, 24, 28, 32, 40, 48, 64, 96, 128, 256)
-
-    def build_model(self, config, preprocessor, **_):
+    def build_model(self, config, preprocessor, start=None):
         from rnnlab.models.seq2seq import build_seq2seq
 
         return build_seq2seq(
@@ -146,9 +146,9 @@ class TranslationTask(Task):
         expected = (preprocessor.source_vocab, preprocessor.target_vocab)
         found = (model.get_layer("source_embedding").input_dim, model.get_layer("target_embedding").input_dim)
         if found != expected:
-            raise ValueError(
-                f"{folder}: preprocessor.json has vocabularies {expected} but the model's embeddings have "
-                f"{found} rows; the run folder was changed after training."
+            raise RunChanged(
+                folder,
+                f"preprocessor.json has vocabularies {expected} but the model's embeddings have {found} rows",
             )
 
     def describe(self, metrics):
@@ -165,11 +165,6 @@ class TranslationTask(Task):
     def predictor_cls(self):
         return TranslationPredictor
 
-    def predict_command(self, predictor, inputs, args):
-        for sentence, result in zip(inputs, predictor.translate(inputs), strict=True):
-            print(f"{printable(result.text)}\t{printable(sentence)}")
-            _warn_unknown(result, sentence)
-
     def add_commands(self, commands):
         parser = commands.add_parser("translate", help="translate sentences with a translation run")
         parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train translation`")
@@ -177,18 +172,10 @@ class TranslationTask(Task):
             "sentences", nargs="*", metavar="SENTENCE", help="sentences; none reads one per line from stdin"
         )
         parser.add_argument("--beam", type=int, default=1, help="beam width (default: 1, greedy)")
+        parser.add_argument("--json", action="store_true", help="one JSON record per sentence")
         parser.add_argument("--plot", metavar="FILE", help="attention heatmap PNG of the (first) sentence")
-        parser.add_argument("--backend", choices=("jax", "tensorflow", "torch"), default=None)
+        add_backend_argument(parser)
         parser.set_defaults(func=translate_command)
-
-
-def _warn_unknown(result, sentence):
-    if result.unknown:
-        print(
-            f"rnnlab: warning: {result.unknown} piece(s) of {sentence[:40]!r} were never seen in training "
-            "(unknown characters?)",
-            file=sys.stderr,
-        )
 
 
 def padded_source_length(steps):
@@ -241,6 +228,25 @@ class Translation:
     attention: object
     unknown: int
 
+    def to_record(self):
+        attention = None
+        if self.attention is not None and len(self.target_tokens):
+            attention = np.round(np.asarray(self.attention, dtype=float), 5).tolist()
+        return {
+            "translation": self.text,
+            "source_tokens": list(self.source_tokens),
+            "target_tokens": list(self.target_tokens),
+            "attention": attention,
+            "unknown_words": self.unknown,
+        }
+
+
+@dataclasses.dataclass
+class TranslationOptions:
+    """What `TranslationPredictor.predict` (and `rnnlab predict` on a translation run) takes."""
+
+    beam_size: int = option(1, "beam width (1: greedy)", min=1, max=MAX_BEAM)
+
 
 class TranslationPredictor(Predictor):
     """A translation run loaded once.
@@ -249,6 +255,26 @@ class TranslationPredictor(Predictor):
     >>> TranslationPredictor("runs/de-en").translate(["Ein Mann fährt Fahrrad."])[0].text  # doctest: +SKIP
     'A man is riding a bike.'
     """
+
+    options_cls = TranslationOptions
+    input_description = "one sentence in the source language"
+
+    def predict(self, sentences, beam_size=1):
+        """`{translation, source_tokens, target_tokens, attention, unknown_words}` per sentence;
+        `attention` is `(target token, source token)` weights, or None without attention."""
+        self.options(beam_size=beam_size)
+        return [translation.to_record() for translation in self.translate(sentences, beam_size)]
+
+    def line(self, record, source):
+        return f"{printable(record['translation'])}\t{printable(source)}"
+
+    def warnings(self, record, source):
+        if not record["unknown_words"]:
+            return []
+        return [
+            f"{record['unknown_words']} piece(s) of {source[:40]!r} were never seen in training "
+            "(unknown characters?)"
+        ]
 
     @functools.cached_property
     def translator(self):
@@ -287,24 +313,21 @@ class TranslationPredictor(Predictor):
             )
         return results
 
-    predict = translate
-
 
 def translate_command(args):
-    from rnnlab.tasks.base import load_predictor
-
+    """`rnnlab translate RUN SENTENCE...`: `rnnlab predict` for translation runs, with `--beam` and
+    an attention heatmap (`--plot`)."""
     if not args.sentences and sys.stdin.isatty():
         raise ValueError("Expected sentences as arguments or one per line on stdin. Received: none.")
     sentences = args.sentences or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    predictor = load_predictor(args.run_dir, backend=args.backend)
-    if not isinstance(predictor, TranslationPredictor):
-        raise ValueError(
-            f"{args.run_dir} is a {predictor.task.name!r} run; `rnnlab translate` needs a translation run."
-        )
+    predictor = load_predictor_for(args.run_dir, "translation", "translate", backend=args.backend)
+    predictor.options(beam_size=args.beam)
     results = predictor.translate(sentences, beam_size=args.beam)
     for sentence, result in zip(sentences, results, strict=True):
-        print(result.text)
-        _warn_unknown(result, sentence)
+        record = result.to_record()
+        print(json.dumps(record, ensure_ascii=False) if args.json else printable(result.text))
+        for warning in predictor.warnings(record, sentence):
+            print(f"rnnlab: warning: {warning}", file=sys.stderr)
     if args.plot:
         first = results[0]
         if first.attention is None and first.target_tokens:

@@ -17,7 +17,9 @@ from rnnlab import backend as backends
 from rnnlab import config as configs
 from rnnlab import runs
 from rnnlab.data.batches import epoch_batches
-from rnnlab.tasks.base import seed_everything
+from rnnlab.optional import require
+from rnnlab.training.setup import compiled_model, seed_everything, steps_per_epoch
+from rnnlab.training.trainer import train_and_validation
 
 
 def tune(task, base, output, trials=10, overwrite=False):
@@ -35,9 +37,7 @@ def tune(task, base, output, trials=10, overwrite=False):
     """
     if not isinstance(trials, int) or trials < 1:
         raise ValueError(f"Expected trials >= 1. Received: trials={trials!r}")
-    backend = backends.select(base.backend)  # before keras_tuner imports Keras
-    from rnnlab.optional import require
-
+    backend = backends.select(base.backend)
     keras_tuner = require("keras_tuner", "rnnlab tune (KerasTuner)")
     probe = keras_tuner.HyperParameters()
     if task.search_space(probe, base) is None:
@@ -45,22 +45,26 @@ def tune(task, base, output, trials=10, overwrite=False):
     writer = runs.RunWriter(output, f"tune-{task.name}", overwrite=overwrite)
     folder = writer.folder
     preprocessor = task.make_preprocessor(base)
-    train, validation = task.train_and_validation(base, preprocessor)
+    train, validation = train_and_validation(task, base, preprocessor)
 
     class TaskHyperModel(keras_tuner.HyperModel):
         def build(self, hp):
             config = task.search_space(hp, base)
             seed_everything(base.seed, backend)
-            config, extras = task.prepare(config, preprocessor)
+            prepared = task.prepare(config, preprocessor)
+            config = prepared.config
             # per trial: batch_size is tuned
-            steps_per_epoch = len(task.batch_order(config, train, shuffle=True).plan(0))
-            model = task.build_model(config, preprocessor, **extras)
-            return task.compile(model, config, backend, steps_per_epoch)
+            return compiled_model(
+                task, config, preprocessor, prepared.start, backend, steps_per_epoch(task, config, train)
+            )
 
         def fit(self, hp, model, **kwargs):
             config = task.search_space(hp, base)
-            order = task.batch_order(config, train, shuffle=True)
-            val_data = epoch_batches(validation, task.batch_order(config, validation, shuffle=False), 0)
+            batching = task.batching(config)
+            order = batching.order(train, config.batch_size, config.seed, shuffle=True)
+            val_data = epoch_batches(
+                validation, batching.order(validation, config.batch_size, config.seed), 0
+            )
             return model.fit(
                 epoch_batches(train, order, 0, advance=True),
                 epochs=config.epochs,

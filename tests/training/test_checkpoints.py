@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rnnlab.tasks.checkpoints import Checkpoints
+from rnnlab.training.checkpoints import Checkpoints
 
 
 def _model(seed):

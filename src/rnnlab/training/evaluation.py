@@ -1,0 +1,54 @@
+"""`rnnlab evaluate RUN`: the test metrics of a saved run, recomputed (optionally with other
+decoding settings) and written to `evaluation*.json`."""
+
+import dataclasses
+
+from rnnlab import backend as backends
+from rnnlab import config as configs
+from rnnlab import runs
+from rnnlab.tasks.base import load_run, load_run_model
+
+
+def evaluate_run(run_dir, backend=None, task=None, settings=None):
+    """Recomputes the test metrics of a saved run and writes `evaluation.json`
+    (`evaluation-NAME-VALUE....json` with `settings`).
+
+    Args:
+        run_dir: a run folder written by `rnnlab train`.
+        backend: Keras backend (default: `KERAS_BACKEND`, else the run's).
+        task: the task the run must be of (None: any).
+        settings: changed evaluation settings, e.g. `{"beam_size": 5}`; only the
+            task's `evaluation_fields`.
+
+    Returns:
+        dict with each test metric (`test_<name>`), `num_test`, the settings and provenance.
+    """
+    found, config, folder = load_run(run_dir, backend)
+    if task is not None and task.name != found.name:
+        raise ValueError(f"{run_dir} is a {found.name!r} run, not {task.name!r}.")
+    task = found
+    settings = dict(settings or {})
+    unknown = sorted(set(settings) - set(task.evaluation_fields))
+    if unknown:
+        allowed = ", ".join(task.evaluation_fields) or "none"
+        raise ValueError(
+            f"{run_dir} is a {task.name!r} run; its evaluation settings are: {allowed}. Received: {unknown}"
+        )
+    if settings:
+        config = dataclasses.replace(config, **settings)
+        configs.validate(config)
+    model = load_run_model(folder)
+    preprocessor = task.load_preprocessor(folder / "preprocessor.json")
+    task.check_run(config, preprocessor, model, folder)
+    test = task.examples(config, "test", preprocessor)
+    metrics = task.evaluate_examples(model, config, test, preprocessor)
+    result = {
+        "task": task.name,
+        **{f"test_{name}": value for name, value in metrics.items()},
+        "num_test": len(test),
+        "settings": settings,
+        **runs.provenance(backends.select(None)),
+    }
+    name = "".join(f"-{key}-{value}" for key, value in sorted(settings.items()))
+    runs.write_json(folder / f"evaluation{name}.json", result)
+    return result

@@ -1,0 +1,177 @@
+"""Training a task: `train_task` writes a run folder, resumable from its checkpoints.
+
+Every task trains through here: seeding, the distribution, the optimizer, the fit loop with
+checkpoints, resume, signals and early stopping, the validation split, the test metrics, the
+run folder and its provenance. A task only declares its parts (`rnnlab.tasks.base.Task`).
+
+Example:
+>>> from rnnlab.tasks import get_task
+>>> task = get_task("sentiment")
+>>> train_task(task, task.config_cls(epochs=1, limit=200), "runs/smoke")  # doctest: +SKIP
+"""
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from rnnlab import backend as backends
+from rnnlab import config as configs
+from rnnlab import plots, runs
+from rnnlab.data.split import hold_out
+from rnnlab.training.checkpoints import Checkpoints
+from rnnlab.training.loop import fit
+from rnnlab.training.setup import check_memory, compiled_model, distribute, seed_everything, steps_per_epoch
+from rnnlab.training.signals import StopSignals, TrainingInterrupted
+
+
+def train_and_validation(task, config, preprocessor):
+    """`(train, validation)` Examples: the task's own validation split, or the last
+    `validation_split` of its training examples (`task.validation_from_train`)."""
+    if task.validation_from_train:
+        return hold_out(task.examples(config, "train", preprocessor), config.validation_split)
+    return task.examples(config, "train", preprocessor), task.examples(config, "validation", preprocessor)
+
+
+def train_task(task, config, output, overwrite=False, resume=False, fields_given=(), log=print):
+    """Trains a task's model and writes a run folder; resumable.
+
+    The run is written into `OUTPUT.partial` with checkpoints (every epoch and
+    every `config.checkpoint_every` steps) and swapped into `output` when
+    complete. Ctrl-C or SIGTERM raise `TrainingInterrupted` with the line to
+    resume.
+
+    Args:
+        task: a `Task`.
+        config: the task's config.
+        output: the run folder to make.
+        overwrite: replace an existing run at `output` (never anything else).
+        resume: continue the interrupted run of `output` (its saved settings).
+        fields_given: config fields set explicitly (they must agree with a resumed run).
+
+    Returns:
+        The metrics dict also written to `output/metrics.json`.
+    """
+    backend = backends.select(config.backend)
+    check_memory(config)
+    start = time.perf_counter()
+    if resume:
+        runs.recover(output, log=log)  # e.g. a kill right after the finished run was swapped in
+        if runs.is_run(output) and not runs.partial_path(output).exists():
+            log(f"{output} is already a finished run; nothing to resume.")
+            return json.loads((Path(output) / "metrics.json").read_text(encoding="utf-8"))
+    writer = runs.RunWriter(output, task.name, overwrite=overwrite, resume=resume, log=log)
+    folder = writer.folder
+    signals = StopSignals()
+    try:
+        with signals:
+            metrics = _train(task, config, writer, backend, signals, fields_given, start, log)
+        log(
+            f"\n{task.describe(metrics)}; best {task.monitor} {metrics[f'best_{task.monitor}']:.4f} "
+            f"at epoch {metrics['best_epoch']}; "
+            f"trained in {metrics['train_wall_time_s']:.1f} s on {backend}. Run saved to {output}"
+        )
+        return metrics
+    except KeyboardInterrupt as interrupt:
+        raise TrainingInterrupted(
+            _interrupted_message(task, folder, output), signals.exit_code(interrupt)
+        ) from None
+    except Exception:
+        # A failure before the first checkpoint (bad data, a bad setting) leaves nothing to
+        # resume: the partial run goes, so that the next run is not told of an interruption.
+        if not writer.resumed and _latest_checkpoint(folder) is None:
+            writer.discard()
+        raise
+    finally:
+        writer.close()
+
+
+def _train(task, config, writer, backend, signals, fields_given, start, log):
+    folder = writer.folder
+    if writer.resumed and (folder / "config.toml").is_file():
+        saved = configs.resolve(task.config_cls, folder / "config.toml")
+        _check_resumed_config(saved, config, fields_given)
+        config = saved
+    if writer.resumed and (folder / "preprocessor.json").is_file():
+        preprocessor = task.load_preprocessor(folder / "preprocessor.json")
+    else:
+        preprocessor = task.make_preprocessor(config)
+        preprocessor.save(folder / "preprocessor.json")
+    prepared = task.prepare(config, preprocessor)
+    config = prepared.config
+    runs.write_text(folder / "config.toml", configs.to_toml(dataclasses.replace(config, backend=backend)))
+    train, validation = train_and_validation(task, config, preprocessor)
+    test = task.examples(config, "test", preprocessor)
+    log(f"{task.name}: {len(train)} train, {len(validation)} validation, {len(test)} test examples")
+
+    seed_everything(config.seed, backend)
+    num_devices = distribute(config, backend, log=log)
+    model = compiled_model(
+        task, config, preprocessor, prepared.start, backend, steps_per_epoch(task, config, train)
+    )
+    if not writer.resumed:
+        model.summary()
+    fit_start = time.perf_counter()
+    state, checkpoints = fit(task, config, model, train, validation, folder, signals, log=log)
+    fit_seconds = time.perf_counter() - fit_start
+    test_metrics = task.evaluate_examples(model, config, test, preprocessor)
+    history = state.history
+    metrics = {
+        "task": task.name,
+        "test": test_metrics,
+        **{f"test_{name}": value for name, value in test_metrics.items()},
+        "monitor": task.monitor,
+        "best_epoch": state.best_epoch,
+        f"best_{task.monitor}": state.best,
+        f"final_{task.monitor}": history[task.monitor][-1],
+        "epochs_run": len(history["loss"]),
+        "history": history,
+        **task.summary_metrics(config, history, state.best_epoch),
+        "num_train": len(train),
+        "num_validation": len(validation),
+        "num_test": len(test),
+        "num_params": int(model.count_params()),
+        "num_devices": num_devices or 1,
+        "resumed": writer.resumed,
+        "train_wall_time_s": round(fit_seconds, 2),
+        "wall_time_s": None,
+        "config": dataclasses.asdict(config),
+        **prepared.metrics,
+        **runs.provenance(backend),
+    }
+    model.save(folder / "model.keras")
+    plots.learning_curve(
+        history,
+        folder / "learning_curve.png",
+        title=task.plot_title(config, len(train)),
+        test_metrics=test_metrics,
+    )
+    metrics["wall_time_s"] = round(time.perf_counter() - start, 2)
+    runs.write_json(folder / "metrics.json", metrics)
+    writer.finish()
+    checkpoints.folder = Path(writer.output) / checkpoints.folder.name  # now inside the finished run
+    checkpoints.remove()
+    return metrics
+
+
+def _check_resumed_config(saved, given, fields_given):
+    """A resumed run keeps its saved settings; flags that contradict them are an error."""
+    for name in fields_given:
+        if name == "backend":
+            continue
+        if getattr(saved, name) != getattr(given, name):
+            raise ValueError(
+                f"--resume continues the interrupted run with its saved settings; received "
+                f"{name}={getattr(given, name)!r} but the run has {name}={getattr(saved, name)!r}. "
+                "Drop the flag, or start a new run."
+            )
+
+
+def _latest_checkpoint(folder):
+    return Checkpoints(folder / "checkpoints", log=lambda *_: None).latest()
+
+
+def _interrupted_message(task, folder, output):
+    latest = _latest_checkpoint(folder)
+    where = f"checkpoint {latest}" if latest else f"no checkpoint yet (run folder {folder})"
+    return f"Interrupted: {where}. Resume with: rnnlab train {task.name} --output {output} --resume"
