@@ -95,7 +95,7 @@ def add_route(app, model, limits):
             return await batcher.submit(request.input)
         return (await model.call(predictor.predict, [request.input], **given))[0]
 
-    predict.__doc__ = predictor.__doc__.strip().splitlines()[0]
+    predict.__doc__ = _summary(predictor)
     app.post(path, dependencies=[Depends(require_json)], name=name)(predict)
     app.state.batchers[name] = batcher
     return path
@@ -137,5 +137,11 @@ def _add_audio_route(app, model, path, options_model):
             raise HTTPException(415, f"Expected Content-Type {expected}. Received: {media_type or 'none'}")
         return (await model.call(predictor.predict, [data], **options.model_dump()))[0]
 
-    predict.__doc__ = predictor.__doc__.strip().splitlines()[0]
+    predict.__doc__ = _summary(predictor)
     app.post(path, openapi_extra=upload, name=predictor.task.name)(predict)
+
+
+def _summary(predictor):
+    """The first line of the predictor's docstring (the endpoint's description)."""
+    lines = (predictor.__doc__ or "").strip().splitlines()
+    return lines[0] if lines else f"Predictions of a {predictor.task.name} run."
