@@ -163,15 +163,15 @@ def build_parser():
     gradients.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
     backends.add_backend_argument(gradients)
     states = experiments.add_parser(
-        "states", help="inside a trained model: sentiment word by word, language-model units over text"
+        "states", help="inside a trained model: its states step by step, as its task's states lab shows them"
     )
-    states.add_argument("run_dir", metavar="RUN_DIR", help="a sentiment or lm run folder")
+    states.add_argument("run_dir", metavar="RUN_DIR", help="a run of a task that has a states lab")
     states.add_argument("--output", required=True, metavar="DIR", help="folder for the JSON and plots")
     states.add_argument(
-        "--text", help="sentiment: the review to read (required); lm: text to read instead of held-out text"
+        "--text", help="the text to read (default: the task's own, e.g. held-out text; some tasks require it)"
     )
     states.add_argument(
-        "--chars", type=int, default=20_000, help="lm: held-out characters to read (default: 20000)"
+        "--chars", type=int, default=20_000, help="characters of the default text to read (default: 20000)"
     )
     states.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
     backends.add_backend_argument(states)

@@ -3,6 +3,7 @@ equals the model's predictions; unit search and text features on known inputs; b
 
 import json
 import shutil
+import types
 
 import keras
 import numpy as np
@@ -12,6 +13,9 @@ from rnnlab.cli import main
 from rnnlab.lab import states
 from rnnlab.layers import GRU as FastGRU
 from rnnlab.layers import LSTM as FastLSTM
+from rnnlab.tasks import get_task
+from rnnlab.tasks.base import implementing
+from rnnlab.tasks.sentiment.states import sentiment_trace
 
 SENTIMENT = "--epochs 1 --units 8 --embedding-dim 8 --max-features 300 --maxlen 40 --limit 200 --mask"
 REVIEW = "A wonderful film with a terrible ending, but I loved the music."
@@ -80,6 +84,15 @@ def test_unit_search_finds_the_planted_unit_and_skips_constant_features():
     assert found["wave"]["held_out_r"] < -0.9
 
 
+def test_the_states_lab_is_a_task_hook_whose_default_names_the_tasks_that_have_it():
+    assert implementing("states_lab") == ["sentiment", "lm"]
+    predictor = types.SimpleNamespace(folder="runs/digits")  # the default reads nothing of it
+    with pytest.raises(ValueError) as refused:
+        get_task("speech").states_lab(predictor, "out", text="seven")
+    expected = "`rnnlab lab states` reads sentiment or lm runs; runs/digits is a speech run."
+    assert str(refused.value) == expected
+
+
 @pytest.fixture(scope="module")
 def sentiment_run(real_imdb, tmp_path_factory):
     run = tmp_path_factory.mktemp("states-sentiment") / "run"
@@ -91,7 +104,7 @@ def test_sentiment_trace_ends_at_the_prediction_and_steps_like_the_model(sentime
     from rnnlab.tasks.base import load_predictor
 
     predictor = load_predictor(sentiment_run)
-    trace = states.sentiment_trace(predictor, REVIEW)
+    trace = sentiment_trace(predictor, REVIEW)
     tokens, _ = predictor.preprocessor.tokens_and_ids(REVIEW)
     assert trace.tokens == ["[START]", *tokens]
     assert trace.probabilities.shape == (len(tokens) + 1,)
@@ -133,7 +146,9 @@ def test_lab_states_bad_input(sentiment_run, tmp_path, capsys):
     info = json.loads((other / "run.json").read_text())
     (other / "run.json").write_text(json.dumps({**info, "task": "translation"}))
     assert main(["lab", "states", str(other), "--output", str(tmp_path / "y"), "--text", REVIEW]) == 2
-    assert "rnnlab translate RUN TEXT --plot FILE" in capsys.readouterr().err
+    assert f"`rnnlab lab states` reads sentiment or lm runs; {other} is a translation run." in (
+        capsys.readouterr().err
+    )
     assert main(["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x"), "--text", "!!!"]) == 2
     assert "at least one word" in capsys.readouterr().err
     elsewhere = ["lab", "states", str(sentiment_run), "--output", str(tmp_path / "x")]

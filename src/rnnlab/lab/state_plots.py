@@ -1,5 +1,4 @@
-"""Figures of `rnnlab lab states`: a sentiment model word by word, and language-model units
-coloured over text (Karpathy et al., 2015)."""
+"""Figures of `rnnlab lab states`: units coloured over text (Karpathy et al., 2015)."""
 
 import html
 
@@ -7,45 +6,6 @@ import numpy as np
 
 from rnnlab.lab.plots import save_figure
 from rnnlab.runs import write_text
-
-
-def _labels(tokens, most=80):
-    """Tick labels: every token, or every k-th when there are more than `most`."""
-    every = max(1, -(-len(tokens) // most))
-    return [(i, token) for i, token in enumerate(tokens) if i % every == 0]
-
-
-def sentiment_figure(trace, path, units=24, title=""):
-    """P(positive) after each word (top) and the `units` most varying units of the last
-    layer's h_t over the words (bottom)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    states = trace.layers[-1].states
-    h = states.get("h", states.get("forward_h"))[0]  # (steps, units)
-    chosen = np.argsort(h.std(0))[::-1][:units]
-    width = min(24, max(8, 0.22 * len(trace.tokens)))
-    figure, (top, bottom) = plt.subplots(
-        2, 1, figsize=(width, 7), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
-    )
-    steps = np.arange(len(trace.tokens))
-    top.plot(steps, trace.probabilities, "o-", markersize=3)
-    top.axhline(0.5, color="gray", linestyle="--", linewidth=1)
-    top.set_ylim(0, 1)
-    top.set_ylabel("P(positive)\nif cut here")
-    top.grid(alpha=0.3)
-    image = bottom.imshow(h[:, chosen].T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="none")
-    bottom.set_yticks(range(len(chosen)), [str(u) for u in chosen], fontsize=6)
-    bottom.set_ylabel(f"unit of h_t ({trace.layers[-1].name}, {len(chosen)} most varying)")
-    ticks = _labels(trace.tokens)
-    bottom.set_xticks([i for i, _ in ticks], [t for _, t in ticks], rotation=90, fontsize=7)
-    figure.colorbar(image, ax=bottom, fraction=0.02, pad=0.01)
-    figure.suptitle(title or "Reading a review word by word")
-    figure.tight_layout()
-    save_figure(figure, path)
-    return path
 
 
 def _display(char):

@@ -6,12 +6,14 @@ h_t for every cell, and the LSTM's memory c_t too. Replaying gives the same
 outputs as the layers themselves (a test compares them); masked models skip
 padding, and unmasked ones read it as they were trained to.
 
-- `sentiment_trace`: the units of h_t word by word, and P(positive) had the
-  review stopped after each word (the model's own prediction for each prefix).
-- `lm_activations` and `unit_correlations`: Karpathy et al. (2015)'s cell
-  activations over text, and which unit, if any, tracks a property of the text
-  (inside quotes, position in the line, ...): chosen by correlation on one half
-  of a held-out text and measured on the other half.
+- `stack_states`: every layer's states for a batch of token ids.
+- `text_features` and `unit_correlations`: Karpathy et al. (2015)'s question of
+  which unit, if any, tracks a property of the text (inside quotes, position in
+  the line, ...): chosen by correlation on one half of a held-out text and
+  measured on the other half.
+- `run`: `rnnlab lab states` for a run whose task has a states lab
+  (`Task.states_lab`: what the task reads and draws, e.g. a running prediction
+  word by word, or units over text).
 
     rnnlab lab states RUN_DIR --output DIR [--text TEXT]
 """
@@ -19,6 +21,9 @@ padding, and unmasked ones read it as they were trained to.
 import dataclasses
 
 import numpy as np
+
+from rnnlab.tasks import get_task
+from rnnlab.tasks.base import implementing, missing_hook_error
 
 STATE_NAMES = {1: ("h",), 2: ("h", "c")}  # Keras' state order: LSTM [h, c]; SimpleRNN, GRU [h]
 
@@ -113,86 +118,6 @@ def stack_states(model, ids):
     return result
 
 
-@dataclasses.dataclass
-class SentimentTrace:
-    """What a sentiment model does word by word.
-
-    Attributes:
-        tokens: the tokens the model reads (`[START]` first when it fits in `maxlen`).
-        probabilities: `(steps,)`: P(positive) for the text cut after each token.
-        layers: a `LayerStates` per recurrent layer, batch of one.
-    """
-
-    tokens: list
-    probabilities: np.ndarray
-    layers: list
-
-
-def sentiment_trace(predictor, text):
-    """The states and running P(positive) of a sentiment run (`SentimentPredictor`) on `text`.
-
-    Only what the model reads is traced: the last `maxlen` tokens (with `[START]` first).
-    An unmasked model reads front padding first, and a prefix gets more of it than the
-    whole text, so its P(positive) for a prefix can differ slightly from the output
-    layer applied to that step's h_t; a masked model's are equal.
-
-    Example:
-    >>> trace = sentiment_trace(SentimentPredictor("runs/gru-fast"), "a fine film")  # doctest: +SKIP
-    >>> trace.tokens, trace.probabilities.shape  # doctest: +SKIP
-    (['[START]', 'a', 'fine', 'film'], (4,))
-    """
-    from rnnlab.data.batches import pad as pad_front
-    from rnnlab.errors import InputError
-    from rnnlab.tasks.base import predict_padded
-    from rnnlab.tasks.sentiment.preprocessor import START
-
-    if not isinstance(text, str):
-        raise InputError(f"Expected a text (str). Received: {type(text).__name__}")
-    tokens, ids = predictor.preprocessor.tokens_and_ids(text)
-    if len(ids) == 0:
-        raise InputError(
-            "Expected a text with at least one word the run's tokenizer reads (IMDb runs read English "
-            f"words or subwords). Received: {text[:80]!r}"
-        )
-    maxlen = predictor.preprocessor.maxlen
-    read = np.concatenate([[START], ids]).astype("int32")[-maxlen:]
-    shown = (["[START]", *tokens])[-maxlen:]
-    prefixes = pad_front([read[: t + 1] for t in range(len(read))], maxlen)
-    probabilities = predict_padded(predictor.model, prefixes)[:, 0]
-    masked = bool(getattr(predictor.model.get_layer("embedding"), "mask_zero", False))
-    steps = read[None] if masked else pad_front([read], maxlen)  # as the model reads it
-    layers = stack_states(predictor.model, steps)
-    for layer in layers:  # keep the steps of the text itself
-        layer.states = {name: s[:, -len(read) :] for name, s in layer.states.items()}
-        layer.outputs = layer.outputs[:, -len(read) :]
-    return SentimentTrace(list(shown), probabilities, layers)
-
-
-def lm_activations(predictor, text, rows=16):
-    """The states of a language-model run (`LMPredictor`) over `text`.
-
-    The text is cut into `rows` equal parts read side by side (each from zero
-    states), and put back in order.
-
-    Returns:
-        `(tokens, layers)`: each token as text, and a `LayerStates` per recurrent
-        layer whose arrays are `(1, steps, units)`.
-    """
-    from rnnlab.errors import InputError
-
-    ids = np.asarray(predictor.preprocessor.encode(text), "int32")
-    rows = max(1, min(rows, len(ids) // 64))
-    steps = len(ids) // rows
-    if steps < 1:
-        raise InputError(f"Expected a text of at least one token. Received: {text[:40]!r}")
-    ids = ids[: rows * steps]
-    layers = stack_states(predictor.model, ids.reshape(rows, steps))
-    for layer in layers:
-        layer.states = {name: s.reshape(1, rows * steps, -1) for name, s in layer.states.items()}
-        layer.outputs = layer.outputs.reshape(1, rows * steps, -1)
-    return [predictor.preprocessor.decode([i]) for i in ids], layers
-
-
 def text_features(tokens):
     """Properties of a text at each token, for finding units that track them.
 
@@ -237,7 +162,7 @@ def unit_correlations(layers, features):
     |correlation|, and its correlation measured on the second half (held out).
 
     Args:
-        layers: `LayerStates` with `(1, steps, units)` arrays (from `lm_activations`).
+        layers: `LayerStates` with `(1, steps, units)` arrays (one text read in order).
         features: `{name: (steps,) array}` (from `text_features`).
 
     Returns:
@@ -267,19 +192,21 @@ def unit_correlations(layers, features):
 LAB_NAME = "states"
 DEFAULT_CHARS = 20_000
 MAX_CHARS = 200_000  # every state of every step is kept: 2 x LSTM(512) over 200k characters is 3 GB
-TEXT_PANEL_TOKENS = 640  # tokens of the held-out half shown in the PNG
 
 
 def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backend=None, log=print):
-    """Writes `states-<task>.json` and its figures into `output` for a sentiment or
-    language-model run.
+    """Writes `states-<task>.json` and its figures into `output` for a run whose task has a
+    states lab (`Task.states_lab`).
 
     Args:
-        run_dir: a folder written by `rnnlab train sentiment` or `rnnlab train lm`.
+        run_dir: a folder written by `rnnlab train`.
         output: folder for the record and figures.
-        text: sentiment: the review to read (required); language model: the text to
-            read (default: the first `chars` characters of the run's held-out text).
-        chars: language model: characters read when `text` is None.
+        text: the text to read, or None: the task's default (a task may require a text).
+        chars: characters of the task's default text to read when `text` is None.
+
+    Raises:
+        ValueError: a run of a task without a states lab (before its model loads), an
+            output holding a record this lab did not write, `chars` or `text` out of range.
     """
     import time
     from pathlib import Path
@@ -289,17 +216,11 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
     from rnnlab.tasks.base import load_predictor
 
     folder, info = runs.open_run(run_dir)
-    task = info["task"]
-    if task not in ("sentiment", "lm"):
-        raise ValueError(
-            f"Expected a sentiment or lm run. Received: a {task} run ({run_dir}). Translation "
-            "attention and speech CTC alignments are drawn by `rnnlab translate RUN TEXT --plot FILE` "
-            "and `rnnlab transcribe RUN WAV --plot FILE`."
-        )
-    record_name = f"states-{task}.json"
+    task = get_task(info["task"])
+    if task.name not in implementing("states_lab"):
+        raise missing_hook_error(task, "states_lab", "rnnlab lab states", run_dir)
+    record_name = f"states-{task.name}.json"
     records.check_output(output, record_name, LAB_NAME, overwrite)
-    if task == "sentiment" and not text:
-        raise ValueError("Expected --text: the review to read word by word. Received: none.")
     if not 1000 <= chars <= MAX_CHARS:
         raise ValueError(
             f"Expected 1000 <= --chars <= {MAX_CHARS} (two halves to select and test units; every "
@@ -313,11 +234,7 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
 
     provenance = runs.provenance(keras.backend.backend())
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    if task == "sentiment":
-        body = _sentiment_record(predictor, text, output)
-    else:
-        body = _lm_record(predictor, text, chars, output)
+    body = task.states_lab(predictor, output, text=text, chars=chars)
     record = {"lab": LAB_NAME, "run": str(run_dir), **body,
               "wall_time_s": round(time.perf_counter() - start, 1), **provenance}  # fmt: skip
     runs.write_json(output / record_name, record)
@@ -325,65 +242,6 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
     return record
 
 
-def _sentiment_record(predictor, text, output):
-    from rnnlab.lab import state_plots
-
-    trace = sentiment_trace(predictor, text)
-    figure = state_plots.sentiment_figure(trace, output / "states-sentiment.png")
-    swings = np.diff(trace.probabilities)
-    order = np.argsort(np.abs(swings))[::-1][:5]
-    return {
-        "text": text,
-        "tokens": trace.tokens,
-        "probabilities": [round(float(p), 6) for p in trace.probabilities],
-        "probability": float(trace.probabilities[-1]),
-        "largest_changes": [
-            {"token": trace.tokens[i + 1], "position": int(i + 1), "change": round(float(swings[i]), 6)}
-            for i in order
-        ],
-        "layers": _shapes(trace.layers),
-        "figures": [figure.name],
-    }
-
-
-def _lm_record(predictor, text, chars, output):
-    from rnnlab.lab import state_plots
-    from rnnlab.tasks.lm.task import load_streams
-
-    source = "--text"
-    if not text:
-        held_out = load_streams(predictor.config)["test"]
-        text = held_out if isinstance(held_out, str) else "\n".join(held_out)
-        text = text[:chars]
-        source = f"the first {len(text)} characters of the run's held-out text ({predictor.config.corpus})"
-    tokens, layers = lm_activations(predictor, text)
-    features = text_features(tokens)
-    found = unit_correlations(layers, features)
-    half = len(tokens) // 2
-    shown = tokens[half : half + TEXT_PANEL_TOKENS]
-    panels, all_panels = [], []
-    for name, unit in found.items():
-        if not unit["varies"]:
-            continue
-        values = next(x for x in layers if x.name == unit["layer"]).states[unit["state"]][0, :, unit["unit"]]
-        title = (f"{name}: {unit['layer']} {unit['state']}[{unit['unit']}], "
-                 f"r = {unit['held_out_r']:+.2f} on held-out text")  # fmt: skip
-        panels.append((title, values[half : half + TEXT_PANEL_TOKENS]))
-        all_panels.append((title, values))
-    figures = []
-    if panels:
-        figures.append(state_plots.unit_text_figure(shown, panels, output / "states-lm.png").name)
-        figures.append(state_plots.unit_text_html(tokens, all_panels, output / "states-lm.html").name)
-    return {
-        "text_source": source,
-        "tokens_read": len(tokens),
-        "level": predictor.preprocessor.level,
-        "units": found,
-        "layers": _shapes(layers),
-        "figures": figures,
-    }
-
-
-def _shapes(layers):
-    """`{layer: {state: [units]}}` for a record."""
+def layer_shapes(layers):
+    """`{layer: {state: [units]}}` of `LayerStates`, for a record."""
     return {layer.name: {k: list(v.shape[2:]) for k, v in layer.states.items()} for layer in layers}

@@ -23,6 +23,7 @@ from rnnlab import config as configs
 from rnnlab import runs
 from rnnlab.data.batches import Batching, epoch_batches
 from rnnlab.errors import InputError
+from rnnlab.tasks import TASKS, get_task
 
 
 @dataclass
@@ -136,6 +137,41 @@ class Task:
 
     def report(self, predictor, records, inputs, args):
         """After `rnnlab predict` printed its records: write what the task's own flags ask for."""
+
+    # ---- labs ----
+    def states_lab(self, predictor, output, text=None, chars=None):
+        """`rnnlab lab states` on a run of this task (`rnnlab.lab.states.run` calls it): reads a
+        text through the model step by step (`rnnlab.lab.states.stack_states`), draws what the
+        task shows into the folder `output`, and returns the record's own fields.
+
+        Args:
+            predictor: the run's `Predictor`.
+            output: the folder (a `Path`) for the figures; files written there make it.
+            text: the text to read, or None: the task's default (a task without one raises).
+            chars: characters of the task's default text to read (None: the task's choice).
+
+        Returns:
+            A JSON-able dict for `states-NAME.json`, with `figures`: the files written into `output`.
+
+        Raises:
+            ValueError: the task has no states lab (this default), or `text` does not suit it.
+        """
+        raise missing_hook_error(self, "states_lab", "rnnlab lab states", predictor.folder)
+
+
+def implementing(method):
+    """The names of the registered tasks whose `Task` implements the optional `method` (e.g.
+    'states_lab'), in registration order."""
+    return [name for name in TASKS if getattr(type(get_task(name)), method) is not getattr(Task, method)]
+
+
+def missing_hook_error(task, method, command, run):
+    """The ValueError for `command` given `run`, a run of `task`, whose `Task` lacks the optional
+    `method`: it names the tasks that have it."""
+    *others, last = implementing(method) or ["no"]
+    readers = f"{', '.join(others)} or {last}" if others else last
+    article = "an" if task.name[0] in "aeiou" else "a"
+    return ValueError(f"`{command}` reads {readers} runs; {run} is {article} {task.name} run.")
 
 
 def load_run(run_dir, backend=None):

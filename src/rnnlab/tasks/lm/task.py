@@ -29,9 +29,11 @@ from rnnlab.backend import add_backend_argument
 from rnnlab.config import option
 from rnnlab.data.batches import Batching, Examples
 from rnnlab.errors import InputError, RunChanged
+from rnnlab.lab.states import DEFAULT_CHARS
 from rnnlab.tasks.base import Predictor, Prepared, Task, load_predictor_for
 from rnnlab.tasks.lm.config import LMConfig
 from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
+from rnnlab.tasks.lm.states import states_record
 
 MAX_PROMPT_CHARS = 10_000
 MAX_LENGTH = 100_000
@@ -294,6 +296,18 @@ class LMTask(Task):
         parser.add_argument("--seed", type=int, default=None, help="seed of the sampling (default: random)")
         add_backend_argument(parser)
         parser.set_defaults(func=generate_command)
+
+    def states_lab(self, predictor, output, text=None, chars=DEFAULT_CHARS):
+        """Units over text (`rnnlab.tasks.lm.states`): `text`, or the first `chars` characters
+        of the run's held-out text."""
+        source = "--text"
+        if not text:
+            held_out = load_streams(predictor.config)["test"]
+            text = held_out if isinstance(held_out, str) else "\n".join(held_out)
+            text = text[:chars]
+            corpus = predictor.config.corpus
+            source = f"the first {len(text)} characters of the run's held-out text ({corpus})"
+        return states_record(predictor, text, source, output)
 
 
 def _joiner(predictor):

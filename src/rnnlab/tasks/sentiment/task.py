@@ -20,6 +20,7 @@ from rnnlab.tasks.base import Predictor, Prepared, Task, predict_padded
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
 from rnnlab.tasks.sentiment.reviews import load_sequences
+from rnnlab.tasks.sentiment.states import states_record
 from rnnlab.text.printable import printable
 
 LABELS = ("negative", "positive")
@@ -241,6 +242,12 @@ class SentimentTask(Task):
 
         word_vectors.add_command(commands)
         ensemble.add_command(commands)
+
+    def states_lab(self, predictor, output, text=None, chars=None):
+        """The review word by word (`rnnlab.tasks.sentiment.states`); `text` is required."""
+        if not text:
+            raise ValueError("Expected --text: the review to read word by word. Received: none.")
+        return states_record(predictor, text, output)
 
 
 @dataclasses.dataclass
