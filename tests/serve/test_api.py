@@ -14,7 +14,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from rnnlab.serve import Limits, create_app  # noqa: E402
-from rnnlab.serve.app import is_loopback, serve  # noqa: E402
+from rnnlab.serve.app import SECTIONS, demo_page, is_loopback, serve  # noqa: E402
 
 REVIEWS = ["A wonderful film with a moving story.", "Boring, badly acted and far too long.", "电影很好看"]
 
@@ -175,13 +175,26 @@ def test_transcription_errors(client):
     assert digits_beam.status_code == 422 and "digit strings" in digits_beam.json()["error"]
 
 
-def test_the_server_code_names_no_task():
-    from rnnlab.tasks import TASKS
+def test_the_page_is_made_of_the_served_tasks_sections_in_order():
+    from rnnlab.tasks import get_task
+    from rnnlab.tasks.base import Task
 
-    for path in (Path(__file__).parents[2] / "src" / "rnnlab" / "serve").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        for name in TASKS:
-            assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)
+    class Pageless(Task):
+        name = "pageless"
+
+    page = demo_page([get_task("lm"), Pageless(), get_task("sentiment")])
+    assert page.index('<section id="lm" hidden>') < page.index('<section id="sentiment" hidden>')
+    assert 'id="generate-submit"' in page and 'id="sentiment-words"' in page
+    assert 'id="speech"' not in page and 'id="translation"' not in page and "pageless" not in page
+    assert SECTIONS not in page and page.count("<section") == 2
+    assert page.index("function guard(") < page.index("<section")  # the sections' scripts call it
+
+
+def test_a_served_run_gets_its_section_and_no_other(predictors):
+    with TestClient(create_app([predictors["sentiment"]])) as client:
+        page = client.get("/").text
+    assert '<section id="sentiment" hidden>' in page and 'id="sentiment-submit"' in page
+    assert 'id="speech"' not in page and "/v1/speech" not in page and "/v1/translation" not in page
 
 
 def test_bodies_over_the_cap_are_413_declared_or_chunked(predictors):

@@ -5,10 +5,12 @@ every backend. A new task adds its tiny settings to `CONTRACT`."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +52,17 @@ CONTRACT = {
 
 def test_every_registered_task_has_a_contract_entry():
     assert set(CONTRACT) == set(TASKS)
+
+
+def test_the_server_its_page_and_the_labs_name_no_task():
+    """Adding a task touches its own folder: `serve/` (the page too) and `lab/` dispatch through
+    `Task`'s hooks (`demo_section`, `states_lab`), never on a task's name."""
+    src = Path(__file__).parents[2] / "src" / "rnnlab"
+    paths = [*(src / "serve").glob("*.py"), src / "serve" / "page.html", *(src / "lab").glob("*.py")]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        for name in TASKS:
+            assert re.search(rf"\b{name}\b", text, re.IGNORECASE) is None, (path.name, name)
 
 
 def _data(request, name):

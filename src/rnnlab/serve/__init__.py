@@ -1,10 +1,9 @@
 """The HTTP API and the demo page over trained runs (`rnnlab serve RUN_DIR ...`).
 
-One endpoint per task found in the run folders (`/v1/sentiment`, `/v1/translate`,
-`/v1/transcribe`, `/v1/generate`), plus `/health`, `/v1/models`, the OpenAPI
-schema (`/openapi.json`; no `/docs` page, whose scripts would come from a CDN) and one
-page at `/`. Models are loaded once, at start; every connection has deadlines
-(`rnnlab.serve.server`).
+One endpoint per run, `POST /v1/<task>` (`rnnlab.serve.routes`), plus `/health`, `/v1/models`,
+the OpenAPI schema (`/openapi.json`; no `/docs` page, whose scripts would come from a CDN) and one
+page at `/`, made of the served tasks' sections (`Task.demo_section`). Models are loaded once, at
+start; every connection has deadlines (`rnnlab.serve.server`).
 Needs the `serve` extra (FastAPI, uvicorn, python-multipart).
 
 Example:

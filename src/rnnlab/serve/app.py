@@ -26,6 +26,7 @@ from rnnlab.serve.server import KEEP_ALIVE_TIMEOUT, READ_TIMEOUT, check_timeouts
 
 LOG = logging.getLogger("rnnlab.serve")
 TOKEN_ENV = "RNNLAB_TOKEN"  # the access token, when --token is not given
+SECTIONS = "<!-- task sections -->"  # where `page.html` takes the served tasks' sections
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Limits:
         max_beam_size: beam width (the `beam_size` option).
         max_batch: requests answered together by one model call (for predictors that batch).
 
-    Audio longer than the speech run accepts (10 s for digits, 30 s for digit
+    Audio longer than an audio run accepts (10 s for spoken digits, 30 s for digit
     strings) is refused by the run's preprocessor.
     """
 
@@ -149,7 +150,7 @@ def create_app(models, token=None, limits=None, allowed_hosts=None):
             "limits": asdict(limits),
         }
 
-    page = resources.files("rnnlab.serve").joinpath("page.html").read_text(encoding="utf-8")
+    page = demo_page([model.predictor.task for model in served.values()])
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def index():
@@ -180,6 +181,26 @@ def create_app(models, token=None, limits=None, allowed_hosts=None):
     # The Host check comes first: a page elsewhere cannot reach a loopback server by DNS rebinding.
     app.add_middleware(Guard, token=token, max_body_bytes=limits.max_body_bytes, allowed_hosts=allowed_hosts)
     return app
+
+
+def demo_page(tasks):
+    """The page at `/`: `page.html` with a hidden `<section id="NAME">` for each task of `tasks`
+    that has one (`Task.demo_section`), in order; the page's script shows the sections of the
+    runs `/v1/models` lists.
+
+    Example:
+    >>> from rnnlab.tasks import TASKS, get_task
+    >>> page = demo_page([get_task(name) for name in TASKS])
+    >>> all(f'<section id="{name}" hidden>' in page for name in TASKS)
+    True
+    """
+    page = resources.files("rnnlab.serve").joinpath("page.html").read_text(encoding="utf-8")
+    sections = []
+    for task in tasks:
+        section = task.demo_section()
+        if section:
+            sections.append(f'<section id="{task.name}" hidden>\n{section}</section>\n')
+    return page.replace(SECTIONS, "\n".join(sections))
 
 
 def _validation_message(errors):

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,8 @@ class Task:
         validation_from_train: the last `validation_split` of the training examples become
             validation; False: the task has its own validation split (`examples(..., 'validation')`).
         evaluation_fields: config fields `rnnlab evaluate` may change (decoding settings).
+        demo_page: the file in the task's package holding its section of `rnnlab serve`'s page
+            (`demo_section`), or None: the page has no section for it.
     """
 
     name = None
@@ -62,6 +65,7 @@ class Task:
     monitor_mode = "min"
     validation_from_train = True
     evaluation_fields = ()
+    demo_page = None
 
     # ---- the parts a task provides ----
     def make_preprocessor(self, config):
@@ -137,6 +141,20 @@ class Task:
 
     def report(self, predictor, records, inputs, args):
         """After `rnnlab predict` printed its records: write what the task's own flags ask for."""
+
+    def demo_section(self):
+        """The task's part of `rnnlab serve`'s page: the HTML of its `demo_page` file (inputs,
+        outputs and the `<script>` calling `POST /v1/NAME`), or '' when it has none.
+
+        The server (`rnnlab.serve.app.demo_page`) puts it in a hidden `<section id="NAME">`, shown
+        when the run is served, after the page's script helpers (`$(id)`, `call(path, options)`,
+        `postJSON(path, data)`, `guard(prefix, button, work)`: errors go to `#PREFIX-error`) and with
+        its styles (classes `result`, `error`, `words`, `attention`, `generated`).
+        """
+        if self.demo_page is None:
+            return ""
+        package = type(self).__module__.rpartition(".")[0]
+        return resources.files(package).joinpath(self.demo_page).read_text(encoding="utf-8")
 
     # ---- labs ----
     def states_lab(self, predictor, output, text=None, chars=None):

@@ -147,6 +147,7 @@ class LMTask(Task):
     validation_from_train = False  # each corpus's own validation text
     monitor = "val_cross_entropy"  # exact per target token, also over a padded last window
     monitor_mode = "min"
+    demo_page = "demo.html"  # generation from a prompt
 
     def make_preprocessor(self, config):
         if config.init_from:  # the starting model's vocabulary, unchanged

@@ -71,6 +71,7 @@ class SentimentTask(Task):
     config_cls = SentimentConfig
     monitor = "val_accuracy"
     monitor_mode = "max"
+    demo_page = "demo.html"  # the verdict, each word coloured by its contribution
 
     def make_preprocessor(self, config):
         return make_preprocessor(config)

@@ -130,6 +130,7 @@ class SpeechTask(Task):
     monitor_mode = "min"
     validation_from_train = False  # recordings are held out before augmentation (`recording_pools`)
     evaluation_fields = ("beam_size", "lm", "lm_weight", "insertion_bonus")
+    demo_page = "demo.html"  # a WAV upload or a 2-second recording made in the browser
 
     def make_preprocessor(self, config):
         from rnnlab.tasks.speech.language_model import DigitNgram

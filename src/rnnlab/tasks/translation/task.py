@@ -66,6 +66,7 @@ class TranslationTask(Task):
     monitor_mode = "min"
     validation_from_train = False  # Multi30k's own `val`
     evaluation_fields = ("beam_size", "length_penalty")  # `rnnlab evaluate RUN --beam-size 5`
+    demo_page = "demo.html"  # the translation and its attention heatmap
 
     def make_preprocessor(self, config):
         sources, targets = load_pairs(config, "train")  # never validation or test text
