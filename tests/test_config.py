@@ -126,3 +126,34 @@ def test_step_schedule_decays_after_each_epoch_from_the_start_epoch():
     assert [float(lr(s)) for s in (0, 19, 20, 29, 30, 39)] == pytest.approx([1, 1, 0.5, 0.5, 0.25, 0.25])
     with pytest.raises(ValueError, match="warmup_steps needs lr_schedule='cosine'.*'step'"):
         SentimentConfig(lr_schedule="step", warmup_steps=5)
+
+
+def test_none_switches_off_an_optional_setting_a_recipe_sets(tmp_path):
+    import argparse
+
+    from rnnlab.tasks.lm.config import LMConfig
+    from rnnlab.tasks.translation.config import TranslationConfig
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("clipnorm = 1.0\n")
+    parser = argparse.ArgumentParser()
+    configs.add_arguments(parser, TranslationConfig)
+    given = vars(parser.parse_args(["--clipnorm", "none"]))
+    assert configs.resolve(TranslationConfig, recipe, given).clipnorm is None
+    not_given = vars(parser.parse_args([]))
+    assert configs.resolve(TranslationConfig, recipe, not_given).clipnorm == 1.0
+    assert (
+        configs.resolve(TranslationConfig, recipe, vars(parser.parse_args(["--clipnorm", "2"]))).clipnorm
+        == 2.0
+    )
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--clipnorm", "nothing"])  # argparse: invalid float value: 'nothing'
+    # In TOML too; and a run's config.toml keeps None where the default is not None (lm clips by default).
+    recipe.write_text('clipnorm = "none"\n')
+    assert configs.resolve(LMConfig, recipe).clipnorm is None
+    saved = tmp_path / "config.toml"
+    saved.write_text(configs.to_toml(LMConfig(clipnorm=None)))
+    assert 'clipnorm = "none"' in saved.read_text() and configs.resolve(LMConfig, saved).clipnorm is None
+    recipe.write_text('clipnorm = "off"\n')
+    with pytest.raises(ValueError, match="Key 'clipnorm' in .* must be float. Received: 'off'"):
+        configs.resolve(LMConfig, recipe)

@@ -4,7 +4,8 @@ Each field of a config dataclass becomes a `--flag`; its metadata (made by
 `option`) holds the help text and the checks (choices, bounds) that apply to
 flags, TOML recipes and Python alike, in one place (`validate`). Values
 resolve in this order: the dataclass default, then a TOML file (`--config`),
-then flags given on the command line.
+then flags given on the command line. An optional setting (`float | None`, ...) is
+switched off with `none`: `--clipnorm none` on the command line, `clipnorm = "none"` in TOML.
 
 Example:
 >>> from dataclasses import dataclass
@@ -57,6 +58,29 @@ def is_optional(field):
     return typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in typing.get_args(kind)
 
 
+NONE = "none"  # how the command line and TOML say None for an optional setting
+
+
+class _SwitchedOff:
+    """A flag given as `none`: unlike a flag not given (None), it overrides the recipe."""
+
+    def __repr__(self):
+        return NONE
+
+
+SWITCHED_OFF = _SwitchedOff()
+
+
+def _flag_type(kind):
+    """An argparse `type` for an optional setting: `kind`, or `none`."""
+
+    def parse(text):
+        return SWITCHED_OFF if text.strip().lower() == NONE else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid float value: 'x'"
+    return parse
+
+
 def validate(config):
     """Checks every field of `config` against its type, choices and bounds.
 
@@ -99,6 +123,9 @@ def add_arguments(parser, config_cls, skip=(), only=None):
         help_text = f"{field.metadata.get('help', '')} (default: {field.default})"
         if kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        elif is_optional(field) and kind is not str and field.metadata.get("choices") is None:
+            help_text = f"{field.metadata.get('help', '')} (default: {field.default}; '{NONE}' unsets it)"
+            parser.add_argument(flag, type=_flag_type(kind), default=None, help=help_text)
         else:
             parser.add_argument(
                 flag, type=kind, default=None, choices=field.metadata.get("choices"), help=help_text
@@ -128,6 +155,9 @@ def load_toml(path, config_cls):
         if key not in fields:
             raise ValueError(f"Unknown key {key!r} in {path}. Expected keys: {', '.join(sorted(fields))}")
         kind = field_type(fields[key])
+        if is_optional(fields[key]) and kind is not str and value == NONE:
+            values[key] = None
+            continue
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             values[key] = float(value)
@@ -147,11 +177,20 @@ def resolve(config_cls, config_file=None, overrides=None):
     """
     values = load_toml(config_file, config_cls) if config_file else {}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    values = {k: None if v is SWITCHED_OFF else v for k, v in values.items()}
     return config_cls(**values)
 
 
 def to_toml(config):
-    """TOML text of a config; fields that are None are left out."""
+    """TOML text of a config; fields that are None are left out, or written as `"none"` where
+    their default is not None (so that reading the file back gives None)."""
     import tomli_w
 
-    return tomli_w.dumps({k: v for k, v in dataclasses.asdict(config).items() if v is not None})
+    values = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if value is not None:
+            values[field.name] = value
+        elif field.default is not None:
+            values[field.name] = NONE
+    return tomli_w.dumps(values)
