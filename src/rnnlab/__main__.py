@@ -2,15 +2,13 @@
 
 import sys
 
+from rnnlab.cli import main
+
 
 def run():
-    """Runs the command line; a Ctrl-C at any moment, even while Python imports the
-    command's modules, ends with one line and exit code 130."""
-    try:
-        from rnnlab.cli import main
-    except KeyboardInterrupt:
-        print("\nrnnlab: interrupted", file=sys.stderr)
-        return 130
+    """Runs the command line (`rnnlab.cli.main`: it chooses the backend, then imports the verb's
+    modules); a Ctrl-C while they are imported or while the verb runs ends with one line and exit
+    code 130."""
     return main()
 
 
