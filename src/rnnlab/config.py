@@ -25,6 +25,8 @@ import types
 import typing
 from pathlib import Path
 
+import tomli_w
+
 from rnnlab.io import describe_path
 
 
@@ -152,6 +154,4 @@ def resolve(config_cls, config_file=None, overrides=None):
 
 def to_toml(config):
     """TOML text of a config; fields that are None are left out."""
-    import tomli_w
-
     return tomli_w.dumps({k: v for k, v in dataclasses.asdict(config).items() if v is not None})

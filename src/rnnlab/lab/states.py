@@ -17,8 +17,20 @@ padding, and unmasked ones read it as they were trained to.
 """
 
 import dataclasses
+import time
+from pathlib import Path
 
+import keras
 import numpy as np
+
+from rnnlab import runs
+from rnnlab.data.batches import pad as pad_front
+from rnnlab.errors import InputError
+from rnnlab.lab import records, state_plots
+from rnnlab.layers.cell_step import CellStep
+from rnnlab.tasks.base import load_predictor, predict_padded
+from rnnlab.tasks.lm.task import load_streams
+from rnnlab.tasks.sentiment.preprocessor import START
 
 STATE_NAMES = {1: ("h",), 2: ("h", "c")}  # Keras' state order: LSTM [h, c]; SimpleRNN, GRU [h]
 
@@ -42,8 +54,6 @@ class LayerStates:
 def recurrent_layers(model):
     """The model's recurrent layers (or `Bidirectional` wrappers) in order, checking that only
     dropout sits between the embedding and the last of them (it is inactive when predicting)."""
-    import keras
-
     layers, seen_embedding = [], False
     for layer in model.layers:
         if layer.name == "embedding":
@@ -63,10 +73,6 @@ def recurrent_layers(model):
 def _step_cell(cell, inputs):
     """Runs `cell` over `inputs` `(batch, steps, features)` from zero states; returns
     `(outputs (batch, steps, units), [each state (batch, steps, size)])`."""
-    import keras
-
-    from rnnlab.layers import CellStep
-
     step = CellStep(cell)
     batch = inputs.shape[0]
     states = [np.zeros((batch, size), "float32") for size in step.state_sizes]
@@ -83,8 +89,6 @@ def _step_cell(cell, inputs):
 def step_layer(layer, inputs):
     """Replays one recurrent layer (or `Bidirectional` wrapper, merged by concatenation) over
     `inputs` `(batch, steps, features)`; returns a `LayerStates`."""
-    import keras
-
     if isinstance(layer, keras.layers.Bidirectional):
         if layer.merge_mode != "concat":
             raise ValueError(f"Expected merge_mode='concat'. Received: {layer.merge_mode!r}")
@@ -102,8 +106,6 @@ def step_layer(layer, inputs):
 def stack_states(model, ids):
     """Every recurrent layer's states for token ids `(batch, steps)`, all steps read (padding
     too: leave it out for masked models)."""
-    import keras
-
     x = keras.ops.convert_to_numpy(model.get_layer("embedding")(np.asarray(ids, "int32")))
     result = []
     for layer in recurrent_layers(model):
@@ -141,11 +143,6 @@ def sentiment_trace(predictor, text):
     >>> trace.tokens, trace.probabilities.shape  # doctest: +SKIP
     (['[START]', 'a', 'fine', 'film'], (4,))
     """
-    from rnnlab.data.batches import pad as pad_front
-    from rnnlab.errors import InputError
-    from rnnlab.tasks.base import predict_padded
-    from rnnlab.tasks.sentiment.preprocessor import START
-
     if not isinstance(text, str):
         raise InputError(f"Expected a text (str). Received: {type(text).__name__}")
     tokens, ids = predictor.preprocessor.tokens_and_ids(text)
@@ -178,8 +175,6 @@ def lm_activations(predictor, text, rows=16):
         `(tokens, layers)`: each token as text, and a `LayerStates` per recurrent
         layer whose arrays are `(1, steps, units)`.
     """
-    from rnnlab.errors import InputError
-
     ids = np.asarray(predictor.preprocessor.encode(text), "int32")
     rows = max(1, min(rows, len(ids) // 64))
     steps = len(ids) // rows
@@ -281,13 +276,6 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
             read (default: the first `chars` characters of the run's held-out text).
         chars: language model: characters read when `text` is None.
     """
-    import time
-    from pathlib import Path
-
-    from rnnlab import runs
-    from rnnlab.lab import records
-    from rnnlab.tasks.base import load_predictor
-
     folder, info = runs.open_run(run_dir)
     task = info["task"]
     if task not in ("sentiment", "lm"):
@@ -308,9 +296,7 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
     if text is not None and len(text) > MAX_CHARS:
         raise ValueError(f"Expected --text of at most {MAX_CHARS} characters. Received: {len(text)}")
     start = time.perf_counter()
-    predictor = load_predictor(folder, backend)  # chooses the backend before Keras is imported
-    import keras
-
+    predictor = load_predictor(folder, backend)
     provenance = runs.provenance(keras.backend.backend())
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -326,8 +312,6 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
 
 
 def _sentiment_record(predictor, text, output):
-    from rnnlab.lab import state_plots
-
     trace = sentiment_trace(predictor, text)
     figure = state_plots.sentiment_figure(trace, output / "states-sentiment.png")
     swings = np.diff(trace.probabilities)
@@ -347,9 +331,6 @@ def _sentiment_record(predictor, text, output):
 
 
 def _lm_record(predictor, text, chars, output):
-    from rnnlab.lab import state_plots
-    from rnnlab.tasks.lm.task import load_streams
-
     source = "--text"
     if not text:
         held_out = load_streams(predictor.config)["test"]
