@@ -17,6 +17,8 @@ JAX_ONLY = {"jax", "jaxlib"}  # code that runs on the JAX backend only (native l
 PLOTTING = {"matplotlib"}  # only to write a figure; importing it picks matplotlib's backend (Agg),
 # which importing rnnlab must not do to a notebook
 NAMED = {  # module -> what it imports inside a function
+    # inside a try: a Ctrl-C while Python imports the command line ends with one line too
+    "rnnlab.__main__": {"rnnlab.cli"},
     # the verbs import Keras: only once the command line has chosen the backend
     "rnnlab.cli": {"rnnlab.commands"},
     # the routes are FastAPI models (the serve extra)

@@ -2,13 +2,16 @@
 
 import sys
 
-from rnnlab.cli import main
-
 
 def run():
     """Runs the command line (`rnnlab.cli.main`: it chooses the backend, then imports the verb's
-    modules); a Ctrl-C while they are imported or while the verb runs ends with one line and exit
+    modules); a Ctrl-C at any moment, even while Python imports them, ends with one line and exit
     code 130."""
+    try:
+        from rnnlab.cli import main  # inside the try: a Ctrl-C during this import is one line too
+    except KeyboardInterrupt:
+        print("\nrnnlab: interrupted", file=sys.stderr)
+        return 130
     return main()
 
 

@@ -7,7 +7,9 @@ the backend is read from the arguments alone first (`backend_for`: `--backend`, 
 imported only after the backend is chosen. Importing this module does not import Keras.
 """
 
+import signal
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -93,13 +95,30 @@ def _recorded_backend(path):
     return value if value in backends.BACKENDS else None
 
 
+def _import_commands():
+    """`rnnlab.commands`, which imports Keras: only once its backend is chosen. A Ctrl-C meanwhile
+    is held back until the import is done, then raised: inside an import it could land in a
+    callback (JAX's garbage-collection hook), which would print a traceback and lose it."""
+    if threading.current_thread() is not threading.main_thread():  # only it receives signals
+        from rnnlab import commands
+    else:
+        received = []
+        previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
+        try:
+            from rnnlab import commands
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
+    return commands
+
+
 def main(argv=None):
     """Runs `rnnlab ARGV...`; returns the exit code (2: a user error, printed as one line)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         backends.select(backend_for(argv, rnnlab.ENVIRONMENT_BACKEND, backends.in_force()))
-        from rnnlab import commands  # imports Keras: only now that its backend is chosen
-
+        commands = _import_commands()
         return commands.run(commands.parse_args(argv))
     except TrainingInterrupted as interrupted:
         print(f"\nrnnlab: {interrupted.message}", file=sys.stderr)
