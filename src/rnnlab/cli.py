@@ -99,17 +99,16 @@ def _import_commands():
     """`rnnlab.commands`, which imports Keras: only once its backend is chosen. A Ctrl-C meanwhile
     is held back until the import is done, then raised: inside an import it could land in a
     callback (JAX's garbage-collection hook), which would print a traceback and lose it."""
-    if threading.current_thread() is not threading.main_thread():  # only it receives signals
+    received = []
+    held = threading.current_thread() is threading.main_thread()  # the thread signals go to
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True)) if held else None
+    try:
         from rnnlab import commands
-    else:
-        received = []
-        previous = signal.signal(signal.SIGINT, lambda *_: received.append(True))
-        try:
-            from rnnlab import commands
-        finally:
+    finally:
+        if held:
             signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt
+    if received:
+        raise KeyboardInterrupt
     return commands
 
 
