@@ -4,10 +4,11 @@ import sys
 
 
 def run():
-    """Runs the command line; a Ctrl-C at any moment, even while Python imports the
-    command's modules, ends with one line and exit code 130."""
+    """Runs the command line (`rnnlab.cli.main`: it chooses the backend, then imports the verb's
+    modules); a Ctrl-C at any moment, even while Python imports them, ends with one line and exit
+    code 130."""
     try:
-        from rnnlab.cli import main
+        from rnnlab.cli import main  # inside the try: a Ctrl-C during this import is one line too
     except KeyboardInterrupt:
         print("\nrnnlab: interrupted", file=sys.stderr)
         return 130

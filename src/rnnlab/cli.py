@@ -1,395 +1,128 @@
-"""The `rnnlab` command.
+"""The `rnnlab` command: chooses the Keras backend from the command line, then runs the verb
+(`rnnlab.commands`: the verbs and the parser).
 
-    rnnlab train TASK [--config recipe.toml] [--output DIR] [--resume] ...
-    rnnlab evaluate RUN_DIR
-    rnnlab predict RUN_DIR INPUT ...   (or one input per line on stdin)
-    rnnlab tune TASK --trials N ...
-    rnnlab bench | gradcheck
-    rnnlab lab gradients --output DIR [--quick]
-    rnnlab lab states RUN_DIR --output DIR [--text TEXT]
-    rnnlab ... verbs that tasks register (e.g. `rnnlab embeddings train`)
-
-Verbs shared by every task live here; a task adds its own flags and verbs
-(`Task.add_predict_arguments`, `Task.add_commands`). `evaluate` and `predict`
-dispatch on the run folder's `run.json`. Keras is imported only after the
-backend is chosen (`--backend` or `KERAS_BACKEND`, default jax).
+Keras reads `KERAS_BACKEND` once, when it is imported, and the verbs' modules import Keras. So
+the backend is read from the arguments alone first (`backend_for`: `--backend`, a recipe's
+`backend`, `KERAS_BACKEND`, the backend a run folder was trained on, else JAX), and Keras is
+imported only after the backend is chosen. Importing this module does not import Keras.
 """
 
-import argparse
-import dataclasses
-import json
+import signal
 import sys
-import time
+import threading
+import tomllib
+from pathlib import Path
 
+import rnnlab
 from rnnlab import backend as backends
-from rnnlab import config as configs
+from rnnlab import runs
 from rnnlab.datasets import DatasetError
-from rnnlab.tasks import TASKS, get_task
+from rnnlab.training.signals import TrainingInterrupted
 
 USER_ERRORS = (ValueError, DatasetError, OSError, ImportError)  # OSError: FileExists, Permission, ...
+RECIPE_VERBS = ("train", "tune")  # verbs whose `--config` recipe may name the backend
 
 
-def _add_task_parsers(commands, verb, help_text, extra):
-    parser = commands.add_parser(verb, help=help_text)
-    tasks = parser.add_subparsers(dest="task", required=True, metavar="TASK")
-    for name in TASKS:
-        task = get_task(name)
-        task_parser = tasks.add_parser(name, help=f"{verb} the {name} task")
-        task_parser.add_argument(
-            "--config", metavar="FILE", help="TOML recipe; flags given here override its values"
-        )
-        extra(task_parser)
-        configs.add_arguments(task_parser, task.config_cls)
-    return parser
+def backend_for(argv, environment=None, imported=None):
+    """The Keras backend the command line `argv` runs on, read before anything imports Keras.
+
+    The first that applies: `--backend NAME` (or `--backend=NAME`); for `train` and `tune`, the
+    `backend` of the `--config` recipe; `environment`, the `KERAS_BACKEND` the user set; `imported`,
+    the backend of a Keras this process imported already (it cannot change); the backend recorded
+    in the `config.toml` of the first run folder after the verb (`evaluate`, `predict`, `serve`,
+    `lab states`, a task's verbs), when it is installed; else None: the default of
+    `rnnlab.backend.select` (JAX). What cannot be read here (an unknown name, a missing folder, a
+    broken recipe) is passed over: the verb reports it when it parses its arguments or opens the folder.
+
+    Args:
+        argv: the arguments after `rnnlab`.
+        environment: `KERAS_BACKEND` as the user set it (`rnnlab.ENVIRONMENT_BACKEND`), or None.
+        imported: the backend of the Keras already imported (`rnnlab.backend.in_force()`), or None.
+
+    Example:
+    >>> backend_for(["predict", "runs/article", "--backend", "torch", "a fine film"])
+    'torch'
+    >>> backend_for(["train", "sentiment", "--epochs", "2"], environment="tensorflow")
+    'tensorflow'
+    """
+    flag = _option_value(argv, "--backend")
+    if flag in backends.BACKENDS:
+        return flag
+    verb = next((arg for arg in argv if not arg.startswith("-")), None)
+    if verb in RECIPE_VERBS:
+        recipe = _option_value(argv, "--config")
+        recipe_backend = _recorded_backend(recipe) if recipe else None
+        if recipe_backend:
+            return recipe_backend
+    if environment or imported:
+        return environment or imported
+    if verb is None or verb in RECIPE_VERBS:
+        return None
+    for arg in argv[argv.index(verb) + 1 :]:
+        if arg and not arg.startswith("-") and _is_run(arg):
+            trained = _recorded_backend(Path(arg) / "config.toml")
+            return trained if trained and backends.is_available(trained) else None
+    return None
 
 
-def _evaluation_fields():
-    """`{field: first task declaring it}` for every task's evaluation settings."""
-    fields = {}
-    for name in TASKS:
-        task = get_task(name)
-        for field in task.evaluation_fields:
-            fields.setdefault(field, task)
-    return fields
+def _option_value(argv, name):
+    """The value of the last `name VALUE` or `name=VALUE` in `argv`, or None."""
+    value = None
+    for index, arg in enumerate(argv):
+        if arg == name and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith(name + "="):
+            value = arg[len(name) + 1 :]
+    return value
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="rnnlab", description="Recurrent neural networks with Keras 3.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def train_flags(p):
-        p.add_argument("--output", metavar="DIR", help="run folder to write (default: runs/TASK-TIMESTAMP)")
-        p.add_argument(
-            "--overwrite",
-            action="store_true",
-            help="replace the output if it is an rnnlab run (never anything else)",
-        )
-        p.add_argument(
-            "--resume",
-            action="store_true",
-            help="continue the interrupted run of --output from its last checkpoint",
-        )
-
-    _add_task_parsers(commands, "train", "train a model for a task and save a run folder", train_flags)
-
-    evaluate = commands.add_parser("evaluate", help="recompute test metrics of a saved run")
-    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
-    for field, task in _evaluation_fields().items():  # e.g. translation's --beam-size
-        configs.add_arguments(evaluate, task.config_cls, only=(field,))
-    backends.add_backend_argument(evaluate)
-
-    predict = commands.add_parser("predict", help="predict with a saved run")
-    predict.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
-    predict.add_argument(
-        "texts", nargs="*", metavar="INPUT", help="inputs (e.g. texts); none reads one per line from stdin"
-    )
-    predict.add_argument("--json", action="store_true", help="print one JSON record per input")
-    backends.add_backend_argument(predict)
-    for options_cls, field in _predict_options():  # each task's options, e.g. --beam-size, --temperature
-        configs.add_arguments(predict, options_cls, only=(field.name,))
-    for name in TASKS:
-        get_task(name).add_predict_arguments(predict)
-
-    def tune_flags(p):
-        p.add_argument("--trials", type=int, default=10, help="configurations to try (default: 10)")
-        p.add_argument("--output", metavar="DIR", help="folder for trials and best.toml")
-        p.add_argument("--overwrite", action="store_true", help="replace an earlier tuning folder")
-
-    _add_task_parsers(commands, "tune", "search hyperparameters with KerasTuner", tune_flags)
-
-    bench = commands.add_parser("bench", help="training and inference throughput, rnnlab against peers")
-    bench.add_argument(
-        "--quick",
-        action="store_true",
-        help="only the article's model, training at batch 32 (or --workload), against the fastest peers",
-    )
-    bench.add_argument(
-        "--translation",
-        action="store_true",
-        help="only the translation workload (target tokens/s of a Luong-attention GRU encoder-decoder)",
-    )
-    bench.add_argument(
-        "--lm",
-        action="store_true",
-        help="only the language-model workload (training tokens/s of a 2-layer LSTM word LM)",
-    )
-    bench.add_argument(
-        "--workload",
-        metavar="NAME",
-        default=None,
-        help="only this workload, e.g. lstm/train/b32 or lm-lstm-2x200/train/b20 (with --quick: against "
-        "the quick peers; default: the suite's workloads)",
-    )
-    bench.add_argument(
-        "--repeats", type=int, default=None, help="rounds over all peers (default: 1 quick, 2 full)"
-    )
-    bench.add_argument(
-        "--peers",
-        nargs="+",
-        default=None,
-        metavar="PEER",
-        help="peers to run: rnnlab rnnlab-stock keras-jax keras-tensorflow keras-torch torch-native "
-        "onnxruntime (each runs the workloads it supports; onnxruntime: inference only)",
-    )
-    bench.add_argument(
-        "--output",
-        metavar="FILE",
-        help="JSON record to write (default: results/bench/bench[-quick]-TIMESTAMP.json)",
-    )
-
-    gradcheck = commands.add_parser(
-        "gradcheck", help="check the NumPy reference by finite differences and against Keras"
-    )
-    gradcheck.add_argument(
-        "--backends",
-        nargs="+",
-        choices=backends.BACKENDS,
-        default=None,
-        help="Keras backends to compare with (default: every installed one)",
-    )
-    lab = commands.add_parser("lab", help="experiments that teach")
-    experiments = lab.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
-    gradients = experiments.add_parser(
-        "gradients", help="vanishing gradients: the adding problem and the copy task by length and cell"
-    )
-    gradients.add_argument("--output", required=True, metavar="DIR", help="folder for the JSON and plots")
-    gradients.add_argument("--quick", action="store_true", help="short sequences, few cells: under a minute")
-    gradients.add_argument("--problems", nargs="+", metavar="P", help="adding, copy (default: both)")
-    gradients.add_argument(
-        "--variants", nargs="+", metavar="V", help="simple orthogonal irnn clipped lstm gru"
-    )
-    gradients.add_argument("--lengths", nargs="+", type=int, metavar="T", help="sequence lengths / delays")
-    gradients.add_argument("--epochs", type=int, help="training epochs per model")
-    gradients.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
-    backends.add_backend_argument(gradients)
-    states = experiments.add_parser(
-        "states", help="inside a trained model: its states step by step, as its task's states lab shows them"
-    )
-    states.add_argument("run_dir", metavar="RUN_DIR", help="a run of a task that has a states lab")
-    states.add_argument("--output", required=True, metavar="DIR", help="folder for the JSON and plots")
-    states.add_argument(
-        "--text", help="the text to read (default: the task's own, e.g. held-out text; some tasks require it)"
-    )
-    states.add_argument(
-        "--chars", type=int, default=20_000, help="characters of the default text to read (default: 20000)"
-    )
-    states.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
-    backends.add_backend_argument(states)
-    serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
-    serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
-    serve.add_argument(
-        "--token",
-        default=None,
-        help="access token every request must carry (default: $RNNLAB_TOKEN); required off loopback",
-    )
-    serve.add_argument(
-        "--read-timeout", type=float, default=15.0, metavar="SECONDS",
-        help="seconds for a whole request to arrive; slower or silent connections get 408 and are closed "
-        "(default: 15)",
-    )  # fmt: skip
-    serve.add_argument(
-        "--keep-alive-timeout", type=float, default=5.0, metavar="SECONDS",
-        help="seconds an idle connection stays open after a response (default: 5)",
-    )  # fmt: skip
-    backends.add_backend_argument(serve)
-
-    for name in TASKS:
-        get_task(name).add_commands(commands)
-    return parser
+def _is_run(path):
+    try:
+        return runs.is_run(path)
+    except (OSError, ValueError):  # a name the file system refuses
+        return False
 
 
-def _config_from_args(task, args):
-    """Defaults < --config TOML < flags given on the command line; also the names of the flags given."""
-    overrides = {name: getattr(args, name) for name in task.config_cls.__dataclass_fields__}
-    given = {name for name, value in overrides.items() if value is not None}
-    if args.config:
-        given |= set(configs.load_toml(args.config, task.config_cls))
-    return configs.resolve(task.config_cls, args.config, overrides), given
+def _recorded_backend(path):
+    """The `backend` key of a TOML file, or None when it names none or cannot be read."""
+    path = Path(path)
+    try:
+        if not path.is_file():  # never a FIFO: reading it would block
+            return None
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("backend")
+    except (OSError, ValueError, RecursionError):  # ValueError: bad TOML, bytes that are not UTF-8
+        return None
+    return value if value in backends.BACKENDS else None
 
 
-def _train(args):
-    task = get_task(args.task)
-    config, given = _config_from_args(task, args)
-    backends.select(config.backend)  # before the trainer imports Keras
-    from rnnlab.training.trainer import train_task
-
-    output = f"runs/{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
-    if args.resume and args.output is None:
-        raise ValueError("--resume needs --output: the run folder to continue.")
-    train_task(task, config, output, overwrite=args.overwrite, resume=args.resume, fields_given=given)
-
-
-def _evaluate(args):
-    from rnnlab.training.evaluation import evaluate_run
-
-    settings = {f: getattr(args, f) for f in _evaluation_fields() if getattr(args, f) is not None}
-    result = evaluate_run(args.run_dir, backend=args.backend, settings=settings)
-    print(
-        " ".join(f"{k}={v:.4f}" for k, v in result.items() if k.startswith("test_"))
-        + f" num_test={result['num_test']}"
-    )
-
-
-def _predict_options():
-    """`(options class, field)` of every task's `predict` options, once per name."""
-    fields = {}
-    for name in TASKS:
-        options_cls = get_task(name).predictor_cls.options_cls
-        for field in dataclasses.fields(options_cls) if options_cls else ():
-            fields.setdefault(field.name, (options_cls, field))
-    return list(fields.values())
-
-
-def _predict(args):
-    from rnnlab.tasks.base import load_predictor
-
-    if not args.texts and sys.stdin.isatty():
-        raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    inputs = args.texts or _stdin_lines()
-    if not inputs:
-        raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    predictor = load_predictor(args.run_dir, backend=args.backend)
-    names = [field.name for _, field in _predict_options()]
-    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
-    records = predictor.predict(inputs, **vars(predictor.options(**given) or {}))
-    for source, record in zip(inputs, records, strict=True):
-        print(json.dumps(record, ensure_ascii=False) if args.json else predictor.line(record, source))
-        for warning in predictor.warnings(record, source):
-            print(f"rnnlab: warning: {warning}", file=sys.stderr)
-    predictor.task.report(predictor, records, inputs, args)
-
-
-def _stdin_lines():
-    """The non-blank lines of stdin, read as UTF-8; a line that is not is an error naming it."""
-    lines = []
-    stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, so that bad bytes can be named
-    for number, raw in enumerate(stream, start=1):
-        try:
-            line = raw if isinstance(raw, str) else raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"stdin line {number} is not UTF-8 text (byte {raw[error.start]:#04x} at position "
-                f"{error.start}). Expected one UTF-8 input per line."
-            ) from None
-        if line.strip():
-            lines.append(line.rstrip("\r\n"))
-    return lines
-
-
-def _tune(args):
-    task = get_task(args.task)
-    config, _ = _config_from_args(task, args)
-    backends.select(config.backend)  # before the tuner imports Keras
-    from rnnlab.training.tuning import tune
-
-    output = f"runs/tune-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
-    tune(task, config, output, trials=args.trials, overwrite=args.overwrite)
-
-
-def _bench(args):
-    from rnnlab import runs
-    from rnnlab.bench import runner
-    from rnnlab.bench.worker import PEERS
-
-    for peer in args.peers or ():
-        if peer not in PEERS:
-            raise ValueError(f"Expected peers in {set(PEERS)}. Received: {peer!r}")
-    if args.repeats is not None and args.repeats < 1:
-        raise ValueError(f"Expected --repeats >= 1. Received: {args.repeats}")
-    chosen = [name for name in ("quick", "translation", "lm") if getattr(args, name)]
-    if len(chosen) > 1:
-        flags = " and ".join(f"--{name}" for name in chosen)
-        raise ValueError(f"Expected at most one of --quick, --translation and --lm. Received: {flags}.")
-    suite = chosen[0] if chosen else "full"
-    if args.workload is not None:
-        runner.find_workload(args.workload)  # a wrong name fails before anything runs
-    result = runner.run(suite, repeats=args.repeats, peers=args.peers, workload=args.workload)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    output = args.output or f"results/bench/bench{'' if suite == 'full' else '-' + suite}-{stamp}.json"
-    runs.write_json(output, result)
-    print(runner.markdown(result))
-    print()
-    print(runner.ratios_markdown(result))
-    print(f"Record: {output}")
-    workload = args.workload or (
-        "simple/train/b32" if suite in ("full", "quick") else next(iter(result["results"]))
-    )
-    speedup = runner.speedup_vs_fastest_peer(result, workload)
-    print(f"speedup_vs_fastest_peer={speedup:.2f}" if speedup is not None else "speedup_vs_fastest_peer=n/a")
-
-
-def _gradcheck(args):
-    from rnnlab import gradcheck_report
-
-    return 0 if gradcheck_report.run(args.backends) else 1
-
-
-def _lab(args):
-    import dataclasses
-
-    from rnnlab.lab import gradients, states
-
-    if args.experiment == "states":
-        states.run(args.run_dir, args.output, text=args.text, chars=args.chars, overwrite=args.overwrite,
-                   backend=args.backend)  # fmt: skip
-        return
-    if args.backend:
-        backends.select(args.backend)
-    config = gradients.GradientLabConfig.quick() if args.quick else gradients.GradientLabConfig()
-    changes = {name: getattr(args, name) for name in ("problems", "variants", "lengths", "epochs")}
-    changes = {name: tuple(v) if isinstance(v, list) else v for name, v in changes.items() if v is not None}
-    gradients.run(dataclasses.replace(config, **changes), args.output, overwrite=args.overwrite)
-
-
-def _serve(args):
-    from rnnlab.serve import serve
-
-    if args.backend:
-        backends.select(args.backend)
-    serve(
-        args.run_dirs,
-        host=args.host,
-        port=args.port,
-        token=args.token,
-        read_timeout=args.read_timeout,
-        keep_alive_timeout=args.keep_alive_timeout,
-    )
-
-
-COMMANDS = {
-    "lab": _lab,
-    "serve": _serve,
-    "train": _train,
-    "evaluate": _evaluate,
-    "predict": _predict,
-    "tune": _tune,
-    "bench": _bench,
-    "gradcheck": _gradcheck,
-}
+def _import_commands():
+    """`rnnlab.commands`, which imports Keras: only once its backend is chosen. A Ctrl-C meanwhile
+    is held back until the import is done, then raised: inside an import it could land in a
+    callback (JAX's garbage-collection hook), which would print a traceback and lose it."""
+    received = []
+    held = threading.current_thread() is threading.main_thread()  # the thread signals go to
+    previous = signal.signal(signal.SIGINT, lambda *_: received.append(True)) if held else None
+    try:
+        from rnnlab import commands
+    finally:
+        if held:
+            signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+    return commands
 
 
 def main(argv=None):
+    """Runs `rnnlab ARGV...`; returns the exit code (2: a user error, printed as one line)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser()
-        args, extra = parser.parse_known_args(argv)
-        if extra:  # inputs after options: `rnnlab predict RUN --explain "text"`
-            if args.command != "predict" or any(e.startswith("-") for e in extra):
-                parser.error(f"unrecognized arguments: {' '.join(extra)}")
-            args.texts = [*args.texts, *extra]
-        from rnnlab.training.signals import TrainingInterrupted
-    except KeyboardInterrupt:  # Ctrl-C while starting
-        print("\nrnnlab: interrupted", file=sys.stderr)
-        return 130
-
-    try:
-        command = getattr(args, "func", None) or COMMANDS[args.command]
-        return command(args) or 0
+        backends.select(backend_for(argv, rnnlab.ENVIRONMENT_BACKEND, backends.in_force()))
+        commands = _import_commands()
+        return commands.run(commands.parse_args(argv))
     except TrainingInterrupted as interrupted:
         print(f"\nrnnlab: {interrupted.message}", file=sys.stderr)
         return interrupted.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C at any moment, even while the verb's modules are imported
         print("\nrnnlab: interrupted", file=sys.stderr)
         return 130
     except RecursionError:  # a reader that does not name its file: still one line

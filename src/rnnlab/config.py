@@ -26,6 +26,8 @@ import types
 import typing
 from pathlib import Path
 
+import tomli_w
+
 from rnnlab.io import describe_path
 
 
@@ -184,8 +186,6 @@ def resolve(config_cls, config_file=None, overrides=None):
 def to_toml(config):
     """TOML text of a config; fields that are None are left out, or written as `"none"` where
     their default is not None (so that reading the file back gives None)."""
-    import tomli_w
-
     values = {}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)

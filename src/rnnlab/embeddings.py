@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.io import atomic_path
+from rnnlab.optional import require
 
 FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
 
 
 def _require_gensim():
-    from rnnlab.optional import require
-
     require("gensim", "Word vectors (word2vec/GloVe)")
 
 

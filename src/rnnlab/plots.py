@@ -1,5 +1,8 @@
 """Plots that teach: learning curves, attention, speech features and CTC alignments."""
 
+import numpy as np
+
+from rnnlab.audio.features import log_mel_spectrogram, mfcc_features
 from rnnlab.io import atomic_path
 
 
@@ -83,9 +86,6 @@ def speech_outputs(transcription, settings, path, title=""):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
-
-    from rnnlab.audio.features import log_mel_spectrogram, mfcc_features
 
     unstacked = type(settings)(**{**settings.to_dict(), "stack": 1})
     spectrogram = log_mel_spectrogram(transcription.audio, settings)

@@ -11,6 +11,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import keras
+
+import rnnlab.finetuning  # noqa: F401  (registers the per-layer-rate optimizers and schedule)
+import rnnlab.layers  # noqa: F401  (registers FastRNN and rnnlab's other layers)
+import rnnlab.losses  # noqa: F401  (registers the losses and metrics models are compiled with)
+
 REQUIRED_MEMBERS = ("config.json", "metadata.json")  # what Keras writes into every `.keras` zip
 WEIGHT_MEMBERS = ("model.weights.h5", "model.weights.npz")  # one of these
 
@@ -25,7 +31,7 @@ def check_model_file(path):
 
     Checks that it exists, is a zip archive whose members pass their CRC
     check, holds `config.json`, `metadata.json` and the weights, and that
-    `config.json` is JSON. Does not import Keras.
+    `config.json` is JSON: reads the archive itself, before Keras is asked to.
 
     Args:
         path: the `.keras` file.
@@ -133,12 +139,6 @@ def load_model(path, compile=True):
     (32, 1)
     """
     check_model_file(path)
-    import keras
-
-    import rnnlab.finetuning  # noqa: F401  (registers the per-layer-rate optimizers and schedule)
-    import rnnlab.layers  # noqa: F401  (registers FastRNN and rnnlab's other layers)
-    import rnnlab.losses  # noqa: F401  (registers the losses and metrics models are compiled with)
-
     try:
         return keras.saving.load_model(path, compile=compile)
     except MemoryError:

@@ -25,6 +25,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnlab import cli
+from rnnlab.runs import write_text
+
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
 RUNNABLE = ("python", "console")
 LINKED = ("results", "recipes")
@@ -89,15 +92,13 @@ def commands(code):
 
 def run_block(block, namespace, name="tutorial"):
     """Runs `block`; returns what it printed."""
-    from rnnlab.cli import main
-
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         if block.kind == "python":
             exec(compile(block.code, f"{name}:{block.line + 1}", "exec"), namespace)  # noqa: S102
         else:
             for args in commands(block.code):
-                code = main(args)
+                code = cli.main(args)
                 if code != 0:
                     raise TutorialError(f"line {block.line}: `rnnlab {shlex.join(args)}` exited with {code}")
     return printed.getvalue()
@@ -192,8 +193,6 @@ def run(path, update=False, workdir=None, log=print):
     if update and replacements:
         for (start, end), new in sorted(replacements, reverse=True):
             text = text[:start] + new + text[end:]
-        from rnnlab.runs import write_text
-
         write_text(path, text)
         log(f"updated {len(replacements)} output block(s) of {path}")
     return len(blocks)

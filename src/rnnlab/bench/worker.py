@@ -30,9 +30,18 @@ import argparse
 import json
 import os
 import resource
+import tempfile
 import time
+import warnings
+from types import SimpleNamespace
 
 import numpy as np
+
+from rnnlab.bench.workloads import workload_from_dict
+from rnnlab.cells import LAYER_NAMES
+from rnnlab.optional import require
+from rnnlab.tasks import get_task
+from rnnlab.tasks.lm.config import LMConfig
 
 KERAS_PEERS = {
     "rnnlab": "jax",
@@ -149,8 +158,6 @@ def lm_keras_runner(peer, workload):
     import keras
 
     if peer.startswith("rnnlab"):
-        from rnnlab.tasks import get_task
-        from rnnlab.tasks.lm.config import LMConfig
         from rnnlab.training.setup import compiled_model
 
         config = LMConfig(
@@ -297,9 +304,6 @@ def _time_windows(run_batches, batch_size, seconds, windows):
 
 def rnnlab_model(config, vocab_size):
     """The sentiment task's model, compiled as `rnnlab train sentiment` compiles it (JAX)."""
-    from types import SimpleNamespace
-
-    from rnnlab.tasks import get_task
     from rnnlab.training.setup import compiled_model
 
     task = get_task("sentiment")
@@ -312,9 +316,6 @@ def seq2seq_keras_runner(peer, workload):
 
     vocab = workload.vocab_size
     if peer.startswith("rnnlab"):
-        from types import SimpleNamespace
-
-        from rnnlab.tasks import get_task
         from rnnlab.tasks.translation.config import TranslationConfig
         from rnnlab.training.setup import compiled_model
 
@@ -355,8 +356,6 @@ def keras_runner(peer, workload):
         return seq2seq_keras_runner(peer, workload)
     if workload.kind == "lm":
         return lm_keras_runner(peer, workload)
-
-    from rnnlab.cells import LAYER_NAMES
 
     if peer.startswith("rnnlab"):
         from rnnlab.tasks.sentiment.config import SentimentConfig
@@ -514,11 +513,7 @@ def probability_model(model):
 def onnx_session(model, workload, threads, path):
     """Exports `model` (P(positive) of (batch, maxlen) int64 ids) to ONNX at `path`; returns
     an ONNX Runtime session of it."""
-    import warnings
-
     import torch
-
-    from rnnlab.optional import require
 
     ort = require("onnxruntime", "the onnxruntime benchmark peer")
     example = torch.zeros((workload.batch_size, workload.maxlen), dtype=torch.long)
@@ -535,8 +530,6 @@ def onnx_session(model, workload, threads, path):
 
 def onnx_runner(workload, threads):
     """torch-native's classifier, exported, in ONNX Runtime (inference only)."""
-    import tempfile
-
     if workload.kind != "classifier" or workload.mode != "infer":
         raise ValueError(
             f"Expected a classifier inference workload for onnxruntime. Received: {workload.name}"
@@ -622,9 +615,6 @@ def main(argv=None):
     args = parse_args(argv)
     if args.peer in KERAS_PEERS:  # before Keras is imported: it picks its backend once
         os.environ["KERAS_BACKEND"] = KERAS_PEERS[args.peer]
-
-    from rnnlab.bench.workloads import workload_from_dict
-
     threads = bench_threads()
     settings = set_threads(args.peer, threads)
     results, warmup = {}, {}

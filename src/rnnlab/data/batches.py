@@ -12,6 +12,7 @@ Example:
 
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
 
 DEFAULT_BOUNDARIES = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
@@ -283,7 +284,6 @@ def epoch_batches(examples, order, epoch, start=0, advance=False):
     With `advance`, each epoch's end moves on to the next epoch's plan (for a
     single `fit` over many epochs).
     """
-    import keras
 
     class EpochBatches(keras.utils.PyDataset):
         def __init__(self):

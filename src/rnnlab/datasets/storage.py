@@ -18,6 +18,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from rnnlab.io import atomic_path, describe_path, umask
 
 
@@ -265,8 +267,6 @@ def searched_places(names, subdir=""):
 def download(url, destination, sha256):
     """Downloads `url` to `destination` with a progress bar, checks sha256 (unless
     None: the caller verifies the content), and only then renames the temp file into place."""
-    from tqdm import tqdm
-
     try:
         with atomic_path(destination) as tmp:
             with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:

@@ -21,9 +21,16 @@ import dataclasses
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from rnnlab.lab import problems, records
+from rnnlab import backend as backends
+from rnnlab import runs
+from rnnlab.lab import plots, problems, records
+from rnnlab.lab.perturbed import PerturbedCell, input_gradient
+from rnnlab.models.recurrent import recurrent_layer
+from rnnlab.reference import losses, recurrent
+from rnnlab.reference import model as reference_model
 
 VARIANTS = ("simple", "orthogonal", "irnn", "clipped", "lstm", "gru")
 PROBLEMS = ("adding", "copy")
@@ -99,10 +106,6 @@ def make_data(problem, length, n, rng):
 def build_model(problem, variant, units, features, seed):
     """`Input -> recurrent layer (variant) -> Dense`: one output after the last step for
     `adding`, class logits at every step for `copy`."""
-    import keras
-
-    from rnnlab.models.recurrent import recurrent_layer
-
     sequences = problem == "copy"
     options = {"return_sequences": sequences, "name": "rnn"}
     cell = {"lstm": "lstm", "gru": "gru"}.get(variant, "simple")
@@ -127,8 +130,6 @@ def build_model(problem, variant, units, features, seed):
 
 
 def loss_fn(problem):
-    import keras
-
     if problem == "adding":
         return keras.losses.MeanSquaredError()
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -136,8 +137,6 @@ def loss_fn(problem):
 
 def score(problem, model, x, y):
     """`{"loss", and "recall_accuracy" for copy}` on `(x, y)`."""
-    import keras
-
     logits = np.asarray(keras.ops.convert_to_numpy(model.predict(x, batch_size=256, verbose=0)))
     loss = float(keras.ops.convert_to_numpy(loss_fn(problem)(y, logits)))
     if problem == "adding":
@@ -151,10 +150,6 @@ def hidden_gradients_keras(problem, model, x, y):
     """dL/dh_t `(batch, steps, units)` with the backend's autodiff: the trained layer's cell
     runs in Keras' RNN loop with a zero perturbation added to every h_t, and the loss is
     differentiated with respect to the perturbations."""
-    import keras
-
-    from rnnlab.lab.perturbed import PerturbedCell, input_gradient
-
     rnn, dense = model.get_layer("rnn"), model.layers[-1]
     units = rnn.cell.units
     probe = keras.layers.RNN(PerturbedCell(rnn.cell), return_sequences=problem == "copy")
@@ -173,9 +168,6 @@ def hidden_gradients_reference(problem, variant, model, x, y):
     (`irnn`: ReLU)."""
     if variant not in REFERENCE_CELLS:
         return None
-    from rnnlab.reference import losses, recurrent
-    from rnnlab.reference import model as reference_model
-
     cell = reference_model.get_cell(REFERENCE_CELLS[variant])
     kernel, recurrent_kernel, bias = (np.asarray(w, np.float64) for w in model.get_layer("rnn").get_weights())
     params = {"W_xh": kernel, "W_hh": recurrent_kernel, "b_h": bias}
@@ -216,8 +208,6 @@ def probe(problem, variant, model, x, y):
 
 def run_one(problem, variant, length, config, log=print):
     """Trains one model; returns its record (scores, gradient norms before and after)."""
-    import keras
-
     seed = config.seed
     rng = np.random.default_rng([seed, length, PROBLEMS.index(problem)])
     x_train, y_train = make_data(problem, length, config.train_size, rng)
@@ -258,10 +248,6 @@ def check_output(output, overwrite=False):
 
 def run(config, output, overwrite=False, log=print):
     """Runs the lab and writes `gradients.json` and its plots into `output`."""
-    from rnnlab import backend as backends
-    from rnnlab import runs
-    from rnnlab.lab import plots
-
     config.check()
     check_output(output, overwrite)
     output = Path(output)

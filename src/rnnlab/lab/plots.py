@@ -1,6 +1,7 @@
 """The gradient lab's figures: what each cell reached per length, and ||dL/dh_t|| against t."""
 
 from rnnlab.io import atomic_path
+from rnnlab.lab import problems
 
 STYLES = {"initial": ":", "trained": "-"}
 
@@ -30,8 +31,6 @@ def draw_all(record, output):
 def results_by_length(results, problem, path):
     """Test loss (and the copy task's recall accuracy) against sequence length, per variant."""
     import matplotlib.pyplot as plt
-
-    from rnnlab.lab import problems
 
     metrics = ["loss"] + (["recall_accuracy"] if problem == "copy" else [])
     figure, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)

@@ -19,11 +19,17 @@ padding, and unmasked ones read it as they were trained to.
 """
 
 import dataclasses
+import time
+from pathlib import Path
 
+import keras
 import numpy as np
 
+from rnnlab import runs
+from rnnlab.lab import records
+from rnnlab.layers.cell_step import CellStep
 from rnnlab.tasks import get_task
-from rnnlab.tasks.base import implementing, missing_hook_error
+from rnnlab.tasks.base import implementing, load_predictor, missing_hook_error
 
 STATE_NAMES = {1: ("h",), 2: ("h", "c")}  # Keras' state order: LSTM [h, c]; SimpleRNN, GRU [h]
 
@@ -47,8 +53,6 @@ class LayerStates:
 def recurrent_layers(model):
     """The model's recurrent layers (or `Bidirectional` wrappers) in order, checking that only
     dropout sits between the embedding and the last of them (it is inactive when predicting)."""
-    import keras
-
     layers, seen_embedding = [], False
     for layer in model.layers:
         if layer.name == "embedding":
@@ -68,10 +72,6 @@ def recurrent_layers(model):
 def _step_cell(cell, inputs):
     """Runs `cell` over `inputs` `(batch, steps, features)` from zero states; returns
     `(outputs (batch, steps, units), [each state (batch, steps, size)])`."""
-    import keras
-
-    from rnnlab.layers import CellStep
-
     step = CellStep(cell)
     batch = inputs.shape[0]
     states = [np.zeros((batch, size), "float32") for size in step.state_sizes]
@@ -88,8 +88,6 @@ def _step_cell(cell, inputs):
 def step_layer(layer, inputs):
     """Replays one recurrent layer (or `Bidirectional` wrapper, merged by concatenation) over
     `inputs` `(batch, steps, features)`; returns a `LayerStates`."""
-    import keras
-
     if isinstance(layer, keras.layers.Bidirectional):
         if layer.merge_mode != "concat":
             raise ValueError(f"Expected merge_mode='concat'. Received: {layer.merge_mode!r}")
@@ -107,8 +105,6 @@ def step_layer(layer, inputs):
 def stack_states(model, ids):
     """Every recurrent layer's states for token ids `(batch, steps)`, all steps read (padding
     too: leave it out for masked models)."""
-    import keras
-
     x = keras.ops.convert_to_numpy(model.get_layer("embedding")(np.asarray(ids, "int32")))
     result = []
     for layer in recurrent_layers(model):
@@ -208,13 +204,6 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
         ValueError: a run of a task without a states lab (before its model loads), an
             output holding a record this lab did not write, `chars` or `text` out of range.
     """
-    import time
-    from pathlib import Path
-
-    from rnnlab import runs
-    from rnnlab.lab import records
-    from rnnlab.tasks.base import load_predictor
-
     folder, info = runs.open_run(run_dir)
     task = get_task(info["task"])
     if task.name not in implementing("states_lab"):
@@ -229,9 +218,7 @@ def run(run_dir, output, text=None, chars=DEFAULT_CHARS, overwrite=False, backen
     if text is not None and len(text) > MAX_CHARS:
         raise ValueError(f"Expected --text of at most {MAX_CHARS} characters. Received: {len(text)}")
     start = time.perf_counter()
-    predictor = load_predictor(folder, backend)  # chooses the backend before Keras is imported
-    import keras
-
+    predictor = load_predictor(folder, backend)
     provenance = runs.provenance(keras.backend.backend())
     output = Path(output)
     body = task.states_lab(predictor, output, text=text, chars=chars)

@@ -41,6 +41,7 @@ import keras
 from keras import ops
 
 from rnnlab.cells import CELLS  # the one list of cell names
+from rnnlab.layers import native
 
 
 def _ffi(target, *results):
@@ -142,8 +143,6 @@ def native_loop(cell, reverse=False, last_only=False):
 
     if jax.default_backend() != "cpu":  # the custom calls are registered for XLA's CPU backend only
         return None
-    from rnnlab.layers import native
-
     if not native.available():
         return None
     key = (cell, reverse, last_only)

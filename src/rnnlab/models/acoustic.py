@@ -14,7 +14,10 @@ Example:
 (2, 10)
 """
 
+import keras
+
 from rnnlab.cells import check_cell
+from rnnlab.layers.masking import EndMask
 from rnnlab.models.recurrent import recurrent_layer
 
 OUTPUTS = ("digit", "ctc")
@@ -51,8 +54,6 @@ def build_acoustic_model(
         A `keras.Model` from `(batch, steps, num_features)` float32 frames to
         `(batch, num_classes)` probabilities or `(batch, steps, num_classes + 1)` logits.
     """
-    import keras
-
     check_cell(cell)
     if output not in OUTPUTS:
         raise ValueError(f"Expected output in {set(OUTPUTS)}. Received: output={output!r}")
@@ -79,8 +80,6 @@ def build_acoustic_model(
     if output == "digit":
         outputs = keras.layers.Dense(num_classes, activation="softmax", name="digit")(x)
     else:
-        from rnnlab.layers import EndMask
-
         logits = keras.layers.Dense(num_classes + 1, name="ctc_logits")(x)
         outputs = EndMask(name="end_mask")(logits)  # CTC is one loss per sequence, not per step
     return keras.Model(frames, outputs, name=f"acoustic_{output}")

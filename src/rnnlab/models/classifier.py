@@ -7,7 +7,10 @@ model. With the defaults it is exactly the article's model:
     Embedding(10000, 32) -> SimpleRNN(64) -> Dense(1, sigmoid)
 """
 
+import keras
+
 from rnnlab.cells import check_cell
+from rnnlab.layers.pooling import ConcatPooling
 from rnnlab.models.recurrent import recurrent_layer
 
 POOLINGS = ("last", "mean", "concat")
@@ -81,8 +84,6 @@ def build_classifier(
     >>> model(np.zeros((2, 100), "int32")).shape  # (batch, 1)  # doctest: +SKIP
     (2, 1)
     """
-    import keras
-
     check_cell(cell)
     if pooling not in POOLINGS:
         raise ValueError(f"Expected pooling in {set(POOLINGS)}. Received: pooling={pooling!r}")
@@ -137,8 +138,6 @@ def build_classifier(
     if pooling == "mean":
         layers.append(keras.layers.GlobalAveragePooling1D(name="mean_pool"))
     elif pooling == "concat":
-        from rnnlab.layers import ConcatPooling
-
         layers.append(ConcatPooling(name="concat_pool"))
     if output_dropout:
         layers.append(keras.layers.Dropout(output_dropout, name="output_dropout"))

@@ -14,9 +14,14 @@ Example:
 (2, 10, 65)
 """
 
+import keras
 import numpy as np
 
 from rnnlab.cells import check_cell
+from rnnlab.layers.cell_step import CellStep
+from rnnlab.layers.masking import EndMask
+from rnnlab.layers.tied_embedding import TiedEmbedding
+from rnnlab.models.predict import predict_rows
 from rnnlab.models.recurrent import recurrent_layer
 
 
@@ -51,10 +56,6 @@ def build_language_model(
     Returns:
         A `keras.Model` from `(batch, steps)` int ids to `(batch, steps, vocab_size)` logits.
     """
-    import keras
-
-    from rnnlab.layers import TiedEmbedding
-
     check_cell(cell)
     for name, value in (("vocab_size", vocab_size), ("embedding_dim", embedding_dim), ("units", units),
                         ("num_layers", num_layers)):  # fmt: skip
@@ -102,10 +103,6 @@ class Generator:
     """
 
     def __init__(self, model):
-        import keras
-
-        from rnnlab.layers import CellStep, EndMask
-
         names = [layer.name for layer in model.layers]
         embedding = model.get_layer("embedding")
         layers = sorted(n for n in names if n.startswith("rnn_"))
@@ -132,8 +129,6 @@ class Generator:
 
     def step(self, tokens, states):
         """`(logits (batch, vocab), states)` after reading `tokens` `(batch,)`."""
-        from rnnlab.models.predict import predict_rows
-
         flat = [np.asarray(s, "float32") for layer_states in states for s in layer_states]
         logits, *flat = predict_rows(self.step_model, [np.asarray(tokens, "int32"), *flat])
         new_states, position = [], 0

@@ -1,6 +1,7 @@
 """Predictions with few compiled shapes: each call's rows are padded to a power of two (to a
 multiple of 64 above 64), so a server compiles a handful of programs, not one per batch size."""
 
+import keras
 import numpy as np
 
 
@@ -22,8 +23,6 @@ def predict_rows(model, inputs):
         model: a Keras model.
         inputs: a list of arrays with the same number of rows (one per model input).
     """
-    import keras
-
     rows = len(inputs[0])
     size = padded_rows(rows)
     padded = [np.concatenate([x, np.zeros((size - rows, *x.shape[1:]), x.dtype)]) for x in inputs]

@@ -27,9 +27,14 @@ Example:
 >>> model({"source": src_ids, "target_in": tgt_ids}).shape  # (batch, target steps, 120)  # doctest: +SKIP
 """
 
+import keras
 import numpy as np
+from keras import ops
 
 from rnnlab.cells import check_cell
+from rnnlab.layers.attention import AdditiveAttention, LuongAttention
+from rnnlab.layers.cell_step import CellStep
+from rnnlab.layers.masking import EndMask
 from rnnlab.models.predict import predict_rows
 from rnnlab.models.recurrent import recurrent_layer
 
@@ -69,8 +74,6 @@ def build_seq2seq(
         A `keras.Model` taking `{"source": (batch, S), "target_in": (batch, T)}` int ids
         and returning `(batch, T, target_vocab)` logits.
     """
-    import keras
-
     check_cell(cell)
     if attention not in ATTENTIONS:
         raise ValueError(f"Expected attention in {set(ATTENTIONS)}. Received: attention={attention!r}")
@@ -116,8 +119,6 @@ def build_seq2seq(
     )
     h = decoder(y, initial_state=initial_state)
     if attention != "none":
-        from rnnlab.layers import AdditiveAttention, LuongAttention
-
         attend = LuongAttention if attention == "luong" else AdditiveAttention
         context, _ = attend(name="attention")(h, encoder_outputs, source)
         h = layers.Concatenate(name="decoder_and_context")([h, context])
@@ -141,8 +142,6 @@ class Translator:
     """
 
     def __init__(self, model, start_id, end_id):
-        import keras
-
         self.model, self.start_id, self.end_id = model, start_id, end_id
         names = {layer.name for layer in model.layers}
         self.attention = model.get_layer("attention") if "attention" in names else None
@@ -161,11 +160,6 @@ class Translator:
         *states]` -> `[log-probabilities, attention weights (with attention), *new states]`.
         A model runs compiled (`predict_on_batch`), one program per input shape, where calling
         the layers eagerly would compile every operation for every shape."""
-        import keras
-        from keras import ops
-
-        from rnnlab.layers import CellStep, EndMask
-
         cell = model.get_layer("decoder").cell
         units = model.get_layer("bridge_0").units
         encoder_outputs = keras.Input(self.encoder.outputs[0].shape[1:], name="encoder_outputs")

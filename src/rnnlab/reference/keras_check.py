@@ -11,6 +11,7 @@ Run one backend per process (Keras picks its backend at import):
 import json
 import sys
 
+import keras
 import numpy as np
 
 from rnnlab.reference import gradcheck, losses, model
@@ -22,8 +23,6 @@ LAYER_CLASSES = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
 def build_keras_model(cell, params, timesteps, return_sequences):
     """Keras model holding the reference `params` (float32)."""
-    import keras
-
     vocab_size, embedding_dim = params["W_embed"].shape
     units = params["W_hh"].shape[0]
     output_dim = params["W_hy"].shape[1]
@@ -45,8 +44,6 @@ def build_keras_model(cell, params, timesteps, return_sequences):
 def keras_gradients(keras_model, ids, targets, loss_fn):
     """Gradients of `loss_fn(targets, keras_model(ids))` w.r.t. the trainable
     variables, with the active backend's autodiff, as float64 NumPy arrays."""
-    import keras
-
     backend = keras.backend.backend()
     variables = keras_model.trainable_variables
     if backend == "jax":
@@ -81,8 +78,6 @@ def compare(cell, return_sequences):
     Returns:
         dict with `"outputs"` and one entry per parameter (gradient error).
     """
-    import keras
-
     config = gradcheck.CheckConfig()
     params, ids, targets, loss = gradcheck.problem(cell, return_sequences, config)
     ref_loss, ref_grads = model.loss_and_gradients(params, ids, targets, cell, loss, return_sequences)
@@ -109,8 +104,6 @@ def compare(cell, return_sequences):
 
 def main():
     """Prints a JSON object `{backend, results: {cell/kind: errors}}`."""
-    import keras
-
     results = {}
     for cell in model.CELLS:
         for return_sequences in (False, True):

@@ -18,11 +18,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from rnnlab.errors import InputError
 from rnnlab.optional import require
 from rnnlab.serve.server import KEEP_ALIVE_TIMEOUT, READ_TIMEOUT, check_timeouts, server_config
+from rnnlab.tasks.base import Predictor, load_predictor
 
 LOG = logging.getLogger("rnnlab.serve")
 TOKEN_ENV = "RNNLAB_TOKEN"  # the access token, when --token is not given
@@ -84,8 +87,6 @@ class ServedModel:
 
 def _load(models):
     """`ServedModel`s, one per task, from run folders or loaded `Predictor`s."""
-    from rnnlab.tasks.base import Predictor, load_predictor
-
     served = {}
     for item in models:
         if isinstance(item, Predictor):
@@ -217,8 +218,6 @@ def _validation_message(errors):
 
 
 def _version():
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("rnnlab")
     except PackageNotFoundError:
@@ -289,8 +288,7 @@ class Guard:
         if given.lower().startswith(b"bearer "):
             given = given[7:].strip()
         elif scope.get("path") == "/" and scope.get("method") in ("GET", "HEAD"):
-            from urllib.parse import parse_qs  # only the page takes ?token= (links); the API wants the header
-
+            # only the page takes ?token= (links); the API wants the header
             query = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
             given = (query.get("token") or [""])[0].encode("utf-8")
         else:

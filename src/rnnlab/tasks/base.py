@@ -12,7 +12,6 @@ Example:
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,9 +20,10 @@ import numpy as np
 
 from rnnlab import backend as backends
 from rnnlab import config as configs
-from rnnlab import runs
+from rnnlab import runs, saving
 from rnnlab.data.batches import Batching, epoch_batches
 from rnnlab.errors import InputError
+from rnnlab.models.predict import predict_rows
 from rnnlab.tasks import TASKS, get_task
 
 
@@ -193,21 +193,24 @@ def missing_hook_error(task, method, command, run):
 
 
 def load_run(run_dir, backend=None):
-    """`(task, config, folder)` of a finished run; selects the backend: `backend`, else
-    `KERAS_BACKEND`, else the one the run was trained on."""
-    from rnnlab.tasks import get_task
+    """`(task, config, folder)` of a finished run, on the backend in force.
 
+    A run loads on any backend (its model file is Keras'). In a process, that is the backend Keras
+    was imported with; `rnnlab` chooses the one the run was trained on before it imports Keras
+    (`rnnlab.cli.backend_for`).
+
+    Raises:
+        ValueError: `backend` is not the backend of the Keras already imported (`rnnlab.backend.select`).
+    """
     folder, info = runs.open_run(run_dir)
     task = get_task(info["task"])
     config = configs.resolve(task.config_cls, folder / "config.toml")
-    backends.select(backend or os.environ.get("KERAS_BACKEND") or config.backend)
+    backends.select(backend)
     return task, config, folder
 
 
 def load_run_model(folder):
     """The run's Keras model (rnnlab's layers registered), with clear errors."""
-    from rnnlab import saving
-
     return saving.load_model(Path(folder) / "model.keras")
 
 
@@ -220,7 +223,7 @@ class Predictor:
 
     Args:
         run_dir: a folder written by `rnnlab train`.
-        backend: Keras backend (default: the run's, or `KERAS_BACKEND`).
+        backend: Keras backend (default: the one in force; see `load_run`).
 
     Attributes:
         options_cls: a dataclass of the options `predict` takes, with `rnnlab.config.option`
@@ -303,8 +306,6 @@ def load_predictor_for(run_dir, task_name, verb, backend=None):
 def predict_padded(model, x, chunk=256):
     """`model`'s outputs for the rows of `x`, `chunk` rows per call, each call's rows padded
     (`rnnlab.models.predict.padded_rows`): a server compiles a handful of shapes."""
-    from rnnlab.models.predict import predict_rows
-
     return np.concatenate(
         [predict_rows(model, [x[start : start + chunk]])[0] for start in range(0, len(x), chunk)]
     )
@@ -312,7 +313,5 @@ def predict_padded(model, x, chunk=256):
 
 def load_predictor(run_dir, backend=None):
     """The task's `Predictor` for a run folder (dispatching on its `run.json`)."""
-    from rnnlab.tasks import get_task
-
     _, info = runs.open_run(run_dir)
     return get_task(info["task"]).predictor_cls(run_dir, backend)

@@ -7,6 +7,7 @@ Example:
 (0, 2)
 """
 
+from rnnlab.optional import require
 from rnnlab.text.vocabulary import DEFAULT_RESERVED, UNK
 
 
@@ -27,8 +28,6 @@ def train_bpe(
             generated text: translations); otherwise words and punctuation are
             split apart and spacing is lost.
     """
-    from rnnlab.optional import require
-
     require("tokenizers", "BPE subwords")
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 

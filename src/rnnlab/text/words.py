@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnlab.optional import require
+
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
@@ -14,8 +16,6 @@ _WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
 
 def english_stop_words():
     """gensim's English stop-word list (337 words; note it holds 'not' and 'no')."""
-    from rnnlab.optional import require
-
     require("gensim", "English stop words (--stop-words)")
     from gensim.parsing.preprocessing import STOPWORDS
 

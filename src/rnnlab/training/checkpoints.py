@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+from keras import ops
 
 KEEP = 2
 STATE = "state.json"
@@ -128,8 +129,6 @@ class Checkpoints:
 
 
 def _value(variable):
-    from keras import ops
-
     return ops.convert_to_numpy(variable)
 
 

@@ -15,7 +15,7 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
 
     Args:
         run_dir: a run folder written by `rnnlab train`.
-        backend: Keras backend (default: `KERAS_BACKEND`, else the run's).
+        backend: Keras backend (default: the one in force; see `rnnlab.tasks.base.load_run`).
         task: the task the run must be of (None: any).
         settings: changed evaluation settings, e.g. `{"beam_size": 5}`; only the
             task's `evaluation_fields`.

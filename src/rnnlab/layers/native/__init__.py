@@ -25,6 +25,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+from rnnlab.datasets.storage import cache_dir
 from rnnlab.io import atomic_path
 
 SOURCE = Path(__file__).with_name("rnn_loops.cc")
@@ -69,8 +70,6 @@ def _cpu_signature():
 def library_path(cache=None):
     """Where the compiled library for this source, jaxlib and CPU lives."""
     import jaxlib
-
-    from rnnlab.datasets.storage import cache_dir
 
     key = hashlib.sha256()
     for part in (

@@ -9,7 +9,9 @@ where one document ends and the next begins.
 
 import numpy as np
 
+from rnnlab.optional import require
 from rnnlab.runs import read_preprocessor_config, write_json
+from rnnlab.text.subwords import train_bpe
 from rnnlab.text.vocabulary import DEFAULT_RESERVED, PAD, START, UNK, Vocabulary
 
 RESERVED = (PAD, UNK)
@@ -41,8 +43,6 @@ class LMPreprocessor:
         """Fits on training text: a str (characters), a list of words, or a list of
         documents (subwords; `max_size` is the BPE vocabulary size, default 8,000)."""
         if level == "subword":
-            from rnnlab.text.subwords import train_bpe
-
             if isinstance(text_or_tokens, str):
                 raise ValueError("Expected a list of documents for subwords. Received: a single str.")
             tokenizer = train_bpe(
@@ -107,8 +107,6 @@ def load_preprocessor(path):
     """Reads an `LMPreprocessor`; malformed files are a clear ValueError."""
     config = read_preprocessor_config(path, "lm", "language-model")
     if config.get("level") == "subword":
-        from rnnlab.optional import require
-
         require("tokenizers", "BPE subwords")
     try:
         if config["level"] == "subword":

@@ -22,15 +22,21 @@ import functools
 import math
 import sys
 
+import keras
 import numpy as np
+from keras import ops
 
 from rnnlab import config as configs
+from rnnlab import runs
 from rnnlab.backend import add_backend_argument
 from rnnlab.config import option
 from rnnlab.data.batches import Batching, Examples
+from rnnlab.datasets import imdb, tinyshakespeare, word_corpora
 from rnnlab.errors import InputError, RunChanged
 from rnnlab.lab.states import DEFAULT_CHARS
-from rnnlab.tasks.base import Predictor, Prepared, Task, load_predictor_for
+from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
+from rnnlab.models.language_model import Generator, build_language_model
+from rnnlab.tasks.base import Predictor, Prepared, Task, load_predictor_for, load_run_model
 from rnnlab.tasks.lm.config import LMConfig
 from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
 from rnnlab.tasks.lm.states import states_record
@@ -46,8 +52,6 @@ def imdb_streams():
     """`{'train', 'valid', 'test'}` lists of reviews: IMDb's training and unlabelled
     reviews, 2,000 of them (a fixed draw) held out to validate and evaluate. Shared
     between calls: do not modify."""
-    from rnnlab.datasets import imdb
-
     reviews = imdb.load_texts("train")[0] + imdb.load_texts("unsup")[0]
     order = np.random.default_rng(0).permutation(len(reviews))
     held_out = [reviews[i] for i in order[:IMDB_VALIDATION_REVIEWS]]
@@ -86,8 +90,6 @@ def load_streams(config):
     Tiny Shakespeare has no test text: its validation text (the last 10%) is also the
     evaluation text, as in nanoGPT."""
     if config.corpus == "tinyshakespeare":
-        from rnnlab.datasets import tinyshakespeare
-
         train, valid = tinyshakespeare.load_splits()
         streams = {"train": train, "valid": valid, "test": valid}
     elif config.corpus == "imdb":
@@ -95,8 +97,6 @@ def load_streams(config):
         if config.limit is not None:
             return {name: first_words(stream, config.limit) for name, stream in streams.items()}
     else:
-        from rnnlab.datasets import word_corpora
-
         streams = word_corpora.load_corpus(config.corpus)
     if config.limit is not None:
         streams = {name: stream[: config.limit] for name, stream in streams.items()}
@@ -105,8 +105,6 @@ def load_streams(config):
 
 def _starting_run(config):
     """`(folder, config, preprocessor)` of the lm run `config.init_from`, checked."""
-    from rnnlab import runs
-
     folder, info = runs.open_run(config.init_from)
     if info.get("task") != "lm":
         raise ValueError(
@@ -160,10 +158,6 @@ class LMTask(Task):
         if not config.init_from:
             return Prepared(config)
 
-        from keras import ops
-
-        from rnnlab.tasks.base import load_run_model
-
         folder, start, _ = _starting_run(config)
         keys = ("cell", "embedding_dim", "units", "num_layers", "tie_weights", "max_vocab")
         changed = {key: getattr(start, key) for key in keys if getattr(config, key) != getattr(start, key)}
@@ -196,7 +190,6 @@ class LMTask(Task):
     def callbacks(self, config, model, start_step=0):
         if not config.stateful:
             return []
-        import keras
 
         def reset(*_):
             reset_states(model)
@@ -215,8 +208,6 @@ class LMTask(Task):
 
     def build_model(self, config, preprocessor, start=None):
         """`start`: the starting run's trainable weights by layer name (`init_from`), or None."""
-        from rnnlab.models.language_model import build_language_model
-
         model = build_language_model(
             len(preprocessor),
             embedding_dim=config.embedding_dim,
@@ -233,8 +224,6 @@ class LMTask(Task):
         return model
 
     def loss_and_metrics(self, config):
-        from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
-
         # The loss is each batch's mean; the metric sums over every target token (exact).
         return SequenceCrossEntropy(), [TokenCrossEntropy(name="cross_entropy")]
 
@@ -347,8 +336,6 @@ class LMPredictor(Predictor):
     @functools.cached_property
     def generator(self):
         """The sampler, built once: its compiled step serves every later call."""
-        from rnnlab.models.language_model import Generator
-
         return Generator(self.model)
 
     def generate(self, prompt, length=500, temperature=1.0, top_k=None, seed=None):

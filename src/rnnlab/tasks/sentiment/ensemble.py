@@ -7,12 +7,20 @@ own evaluation. ULMFiT averages a forward and a backward model this way.
     rnnlab ensemble runs/lm-pretrained runs/lm-ablation runs/gru-fast --output ensemble.json
 """
 
+import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
+from rnnlab import runs
 from rnnlab.backend import add_backend_argument
+from rnnlab.data.batches import Examples
 from rnnlab.datasets import imdb
+from rnnlab.lab.records import written_by
+from rnnlab.models.predict import predict_rows
+from rnnlab.tasks.base import load_predictor
+from rnnlab.tasks.sentiment.reviews import Reviews
 
 COMBINATION = "mean of P(positive)"
 
@@ -30,12 +38,6 @@ def test_order(limit=None, seed=0):
 
 def test_probabilities(run_dir, order, backend=None):
     """`(P(positive), labels)` of the test reviews `order` for one sentiment run."""
-    from rnnlab import runs
-    from rnnlab.data.batches import Examples
-    from rnnlab.models.predict import predict_rows
-    from rnnlab.tasks.base import load_predictor
-    from rnnlab.tasks.sentiment.reviews import Reviews
-
     _, info = runs.open_run(run_dir)
     if info["task"] != "sentiment":
         raise ValueError(f"Expected sentiment runs to ensemble. Received: a {info['task']} run ({run_dir})")
@@ -95,17 +97,11 @@ def add_command(commands):
 
 
 def _command(args):
-    import time
-
-    from rnnlab import runs
-
     if args.output:
         check_output(args.output)
     start = time.perf_counter()
     result = evaluate_ensemble(args.run_dirs, backend=args.backend, limit=args.limit)
     if args.output:
-        import keras
-
         record = {**result, "wall_time_s": round(time.perf_counter() - start, 1),
                   **runs.provenance(keras.backend.backend())}  # fmt: skip
         runs.write_json(args.output, record)
@@ -119,7 +115,5 @@ def check_output(path):
     if path.suffix != ".json":
         raise ValueError(f"Expected --output to be a .json file. Received: {path}")
     if path.exists():
-        from rnnlab.lab.records import written_by
-
         if not written_by(path, "combination", COMBINATION):
             raise ValueError(f"{path} exists and is not an ensemble record; rnnlab will not replace it.")

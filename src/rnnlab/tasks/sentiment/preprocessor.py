@@ -15,7 +15,9 @@ import numpy as np
 
 from rnnlab.data.batches import pad as pad_front
 from rnnlab.io import read_json_file
+from rnnlab.optional import require
 from rnnlab.runs import write_json
+from rnnlab.text.subwords import train_bpe
 from rnnlab.text.vocabulary import DEFAULT_RESERVED
 from rnnlab.text.words import WordTokenizer
 
@@ -154,8 +156,6 @@ class SubwordPreprocessor:
     @classmethod
     def train(cls, texts, vocab_size=16000, maxlen=100):
         """Trains BPE on `texts` (lower-cased, `<br />` removed)."""
-        from rnnlab.text.subwords import train_bpe
-
         tokenizer = train_bpe(texts, vocab_size, reserved=RESERVED_TOKENS)
         return cls(tokenizer, maxlen)
 
@@ -196,8 +196,6 @@ class SubwordPreprocessor:
 
     @classmethod
     def from_config(cls, config):
-        from rnnlab.optional import require
-
         require("tokenizers", "A subword run (its preprocessor)")
         from tokenizers import Tokenizer
 

@@ -14,8 +14,14 @@ Example:
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from keras import ops
+
 from rnnlab import config as configs
 from rnnlab import runs
+from rnnlab.tasks import get_task
+from rnnlab.tasks.base import load_run_model
+from rnnlab.tasks.lm.preprocessor import load_preprocessor
 
 
 @dataclass
@@ -44,11 +50,6 @@ class PretrainedLM:
 
     def weights(self):
         """`{'embedding': matrix, 'rnn_0': [cell weights], ...}` as NumPy arrays."""
-        import numpy as np
-        from keras import ops
-
-        from rnnlab.tasks.base import load_run_model
-
         model = load_run_model(self.folder)
         weights = {"embedding": np.asarray(ops.convert_to_numpy(model.get_layer("embedding").embeddings))}
         for depth in range(self.config.num_layers):
@@ -59,9 +60,6 @@ class PretrainedLM:
 
 def load_pretrained_lm(run_dir):
     """Opens a finished `rnnlab train lm --corpus imdb` run; clear errors for anything else."""
-    from rnnlab.tasks import get_task
-    from rnnlab.tasks.lm.preprocessor import load_preprocessor
-
     folder, info = runs.open_run(run_dir)
     if info.get("task") != "lm":
         raise ValueError(

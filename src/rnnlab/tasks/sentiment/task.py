@@ -15,13 +15,19 @@ import numpy as np
 from rnnlab.config import option
 from rnnlab.data.batches import DEFAULT_BOUNDARIES, Batching, Examples
 from rnnlab.datasets import imdb
+from rnnlab.embeddings import embedding_matrix, load_vectors
 from rnnlab.errors import InputError, RunChanged
+from rnnlab.finetuning import describe_rates, layer_rates, never_trained
+from rnnlab.models.classifier import build_classifier
 from rnnlab.tasks.base import Predictor, Prepared, Task, predict_padded
+from rnnlab.tasks.sentiment import ensemble, occlusion, word_vectors
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
+from rnnlab.tasks.sentiment.pretrained_lm import copy_into, load_pretrained_lm
 from rnnlab.tasks.sentiment.reviews import load_sequences
 from rnnlab.tasks.sentiment.states import states_record
 from rnnlab.text.printable import printable
+from rnnlab.text.words import WordTokenizer, english_stop_words
 
 LABELS = ("negative", "positive")
 SEARCH_SPACE = {
@@ -36,11 +42,7 @@ SEARCH_SPACE = {
 
 def make_preprocessor(config):
     """The preprocessor of a config, fitted on training (and unlabelled) text only."""
-    from rnnlab.text.words import WordTokenizer, english_stop_words
-
     if config.init_from:  # the language model's own subwords
-        from rnnlab.tasks.sentiment.pretrained_lm import load_pretrained_lm
-
         return SubwordPreprocessor(
             load_pretrained_lm(config.init_from).preprocessor.vocabulary, config.maxlen
         )
@@ -86,8 +88,6 @@ class SentimentTask(Task):
             return self._prepare_from_lm(config, preprocessor)
         if not config.embeddings:
             return Prepared(config)
-        from rnnlab.embeddings import embedding_matrix, load_vectors
-
         vectors = load_vectors(config.embeddings, config.embeddings_format)
         matrix, coverage = embedding_matrix(
             vectors, preprocessor.index_of_words(), preprocessor.vocab_size, config.seed
@@ -101,8 +101,6 @@ class SentimentTask(Task):
         return Prepared(config, Start(embedding_matrix=matrix), {"embedding_coverage": coverage})
 
     def _prepare_from_lm(self, config, preprocessor):
-        from rnnlab.tasks.sentiment.pretrained_lm import load_pretrained_lm
-
         lm = load_pretrained_lm(config.init_from)
         wanted = {**lm.architecture(), "tokenizer": "subword", "max_features": preprocessor.vocab_size}
         changed = {key: value for key, value in wanted.items() if getattr(config, key) != value}
@@ -124,8 +122,6 @@ class SentimentTask(Task):
         return Batching(fixed_length=config.maxlen)
 
     def build_model(self, config, preprocessor, start=None):
-        from rnnlab.models import build_classifier
-
         start = start or Start()
 
         model = build_classifier(
@@ -148,16 +144,12 @@ class SentimentTask(Task):
             fast_layers=config.fast_layers,
         )
         if start.lm_weights is not None:
-            from rnnlab.tasks.sentiment.pretrained_lm import copy_into
-
             copy_into(model, start.lm_weights, config.num_layers)
         return model
 
     def layer_rates(self, config, model, steps_per_epoch):
         if config.discriminative_lr == 1.0 and not config.unfreeze_every:
             return None
-        from rnnlab.finetuning import describe_rates, layer_rates, never_trained
-
         rates = layer_rates(model, config.discriminative_lr, round(config.unfreeze_every * steps_per_epoch))
         print("Learning rate per layer (ULMFiT's fine-tuning):")
         print(describe_rates(model, rates, steps_per_epoch))
@@ -230,8 +222,6 @@ class SentimentTask(Task):
         if args.html and not args.explain:
             raise ValueError("--html needs --explain.")
         if args.html:
-            from rnnlab.tasks.sentiment import occlusion
-
             explanations = [
                 occlusion.Explanation.from_record(r, text) for r, text in zip(records, inputs, strict=True)
             ]
@@ -239,8 +229,6 @@ class SentimentTask(Task):
             print(f"Wrote {args.html}", file=sys.stderr)
 
     def add_commands(self, commands):
-        from rnnlab.tasks.sentiment import ensemble, word_vectors
-
         word_vectors.add_command(commands)
         ensemble.add_command(commands)
 
@@ -299,8 +287,6 @@ class SentimentPredictor(Predictor):
 
     def line(self, record, source):
         if "contributions" in record:
-            from rnnlab.tasks.sentiment import occlusion
-
             return occlusion.to_terminal(occlusion.Explanation.from_record(record, source)) + "\n"
         return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}"
 
@@ -337,8 +323,6 @@ class SentimentPredictor(Predictor):
 
     def explain(self, texts):
         """Occlusion explanations (`rnnlab.tasks.sentiment.occlusion`) for texts."""
-        from rnnlab.tasks.sentiment import occlusion
-
         texts = list(texts)
         if not texts:
             raise InputError("Expected at least one text to explain. Received: none.")

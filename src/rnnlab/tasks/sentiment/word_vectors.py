@@ -6,6 +6,11 @@ import time
 
 import numpy as np
 
+from rnnlab import runs
+from rnnlab.datasets import imdb
+from rnnlab.embeddings import train_word2vec
+from rnnlab.text.words import WordTokenizer
+
 
 def add_command(commands):
     """Adds `embeddings train` to the CLI's top-level commands."""
@@ -26,11 +31,6 @@ def add_command(commands):
 
 
 def train_command(args):
-    from rnnlab import runs
-    from rnnlab.datasets import imdb
-    from rnnlab.embeddings import train_word2vec
-    from rnnlab.text.words import WordTokenizer
-
     for name in ("dim", "window", "min_count", "epochs"):
         if getattr(args, name) < 1:
             raise ValueError(f"Expected --{name.replace('_', '-')} >= 1. Received: {getattr(args, name)}")

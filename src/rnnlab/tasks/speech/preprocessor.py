@@ -10,6 +10,7 @@ from dataclasses import fields
 from rnnlab.audio.features import FeatureSettings, mfcc_features
 from rnnlab.audio.reading import read_audio
 from rnnlab.runs import read_preprocessor_config, write_json
+from rnnlab.tasks.speech.language_model import DigitNgram
 
 MAX_SECONDS = {"digits": 10.0, "digit-strings": 30.0}  # longest input accepted for transcription
 
@@ -70,8 +71,6 @@ class SpeechPreprocessor:
 
 def load_preprocessor(path):
     """Reads a `SpeechPreprocessor` saved by `save`; malformed files are a clear ValueError."""
-    from rnnlab.tasks.speech.language_model import DigitNgram
-
     config = read_preprocessor_config(path, "speech", "speech")
     try:
         names = {f.name for f in fields(FeatureSettings)}

@@ -10,18 +10,27 @@ import dataclasses
 import json
 import sys
 
+import keras
 import numpy as np
 
 from rnnlab.audio.augment import augment
 from rnnlab.audio.features import FeatureSettings
 from rnnlab.backend import add_backend_argument
 from rnnlab.config import option
-from rnnlab.data.batches import Batching, Examples
+from rnnlab.ctc import greedy_decode, log_softmax, prefix_beam_search
+from rnnlab.data.batches import Batching, Examples, padded_length
 from rnnlab.data.split import validation_count
+from rnnlab.datasets import fsdd
 from rnnlab.errors import InputError, RunChanged
+from rnnlab.losses import CTCLoss
+from rnnlab.models.acoustic import build_acoustic_model
+from rnnlab.optional import require
+from rnnlab.plots import speech_outputs
 from rnnlab.tasks.base import Predictor, Task, load_predictor_for
 from rnnlab.tasks.speech.config import SpeechConfig
+from rnnlab.tasks.speech.language_model import DigitGrammar, DigitNgram
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
+from rnnlab.tasks.speech.strings import make_strings
 from rnnlab.text.printable import printable
 
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
@@ -35,8 +44,6 @@ _STRINGS = {}  # the last set of strings made (one entry)
 
 def recordings():
     """Every FSDD recording, read once per process."""
-    from rnnlab.datasets import fsdd
-
     archive = fsdd.path()
     key = str(archive.resolve())
     if key not in _RECORDINGS:
@@ -49,8 +56,6 @@ def recording_pools(config):
     """`(train, validation, test)` recordings: the official split (or a held-out speaker), the
     training part in a seeded order with its last `validation_split` as validation; `limit`
     caps the training part and the test recordings."""
-    from rnnlab.datasets import fsdd
-
     everything = recordings()
     if config.held_out_speaker:
         train, test = fsdd.speaker_split(everything, config.held_out_speaker)
@@ -70,8 +75,6 @@ def feature_settings(config):
 
 
 def _strings(config, split, pool):
-    from rnnlab.tasks.speech.strings import make_strings
-
     train, test = config.train_strings, config.test_strings
     if config.limit is not None:
         train, test = min(train, config.limit), min(test, config.limit)
@@ -110,8 +113,6 @@ def _augmented(audios, config, sample_rate):
 def cer_and_wer(references, hypotheses):
     """jiwer's character error rate over the digit strings, and word error rate with each
     digit a word (the same number when every word is one digit; both are reported)."""
-    from rnnlab.optional import require
-
     jiwer = require("jiwer", "Speech metrics (CER, WER)")
     spaced = lambda texts: [" ".join(t) for t in texts]  # noqa: E731
     return {
@@ -133,8 +134,6 @@ class SpeechTask(Task):
     demo_page = "demo.html"  # a WAV upload or a 2-second recording made in the browser
 
     def make_preprocessor(self, config):
-        from rnnlab.tasks.speech.language_model import DigitNgram
-
         lm = None
         if config.mode == "digit-strings":  # the LM sees training transcripts only
             train, _, _ = recording_pools(config)
@@ -177,8 +176,6 @@ class SpeechTask(Task):
         return Batching(bucket_boundaries=BOUNDARIES) if config.bucket else Batching()
 
     def build_model(self, config, preprocessor, start=None):
-        from rnnlab.models.acoustic import build_acoustic_model
-
         return build_acoustic_model(
             preprocessor.features.num_features,
             preprocessor.num_classes,
@@ -193,12 +190,8 @@ class SpeechTask(Task):
         )
 
     def loss_and_metrics(self, config):
-        import keras
-
         if config.mode == "digits":
             return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
-        from rnnlab.losses import CTCLoss
-
         return CTCLoss(), []
 
     def evaluate_examples(self, model, config, examples, preprocessor=None):
@@ -268,9 +261,6 @@ def check_ctc_steps(steps, text, frame_stack):
 
 def decode(logits, config, preprocessor):
     """Labels of one utterance's `(steps, labels)` CTC logits, with the config's decoder."""
-    from rnnlab.ctc import greedy_decode, log_softmax, prefix_beam_search
-    from rnnlab.tasks.speech.language_model import DigitGrammar
-
     log_probs = log_softmax(logits)
     if config.beam_size == 1:
         return greedy_decode(log_probs)
@@ -333,8 +323,6 @@ class SpeechOptions:
 
 def padded_frames(steps):
     """The frames a sound of `steps` frames is padded to (see `padded_length`)."""
-    from rnnlab.data.batches import padded_length
-
     return padded_length(steps, FRAME_BUCKET)
 
 
@@ -369,8 +357,6 @@ class SpeechPredictor(Predictor):
         Raises:
             AudioError (a ValueError): a source that is not usable audio.
         """
-        from rnnlab.ctc import log_softmax
-
         sources = list(sources)
         if not sources:
             raise InputError("Expected at least one sound file. Received: none.")
@@ -416,8 +402,6 @@ def transcribe_command(args):
         record = result.to_record(rate)
         print(json.dumps(record) if args.json else _result_line(record, source))
     if args.plot:
-        from rnnlab.plots import speech_outputs
-
         speech_outputs(results[0], predictor.preprocessor.features, args.plot, title=args.files[0])
         print(f"Wrote {args.plot}", file=sys.stderr)
     return 0

@@ -7,7 +7,9 @@ Ids 0-3 are `[PAD]`, `[START]`, `[UNK]`, `[END]` in both languages.
 
 import numpy as np
 
+from rnnlab.optional import require
 from rnnlab.runs import read_preprocessor_config, write_json
+from rnnlab.text.subwords import train_bpe
 from rnnlab.text.vocabulary import END, PAD, START, UNK
 
 RESERVED = (PAD, START, UNK, END)
@@ -35,8 +37,6 @@ class TranslationPreprocessor:
     def train(cls, sources, targets, vocab_size, max_len, shared=False):
         """BPE models trained on training sentences: one per language, or with `shared`
         one for both (trained on the source and target sentences together)."""
-        from rnnlab.text.subwords import train_bpe
-
         kwargs = {"reserved": RESERVED, "lowercase": False, "strip_html": False, "reversible": True}
         if shared:
             both = train_bpe([*sources, *targets], vocab_size, **kwargs)
@@ -87,8 +87,6 @@ class TranslationPreprocessor:
 
 def load_preprocessor(path):
     """Reads a `TranslationPreprocessor` saved by `save`; malformed files are a clear ValueError."""
-    from rnnlab.optional import require
-
     require("tokenizers", "A translation run (its preprocessor)")
     from tokenizers import Tokenizer
 

@@ -15,8 +15,13 @@ import numpy as np
 
 from rnnlab.backend import add_backend_argument
 from rnnlab.config import option
-from rnnlab.data.batches import Batching, Examples
+from rnnlab.data.batches import Batching, Examples, pad, padded_length
+from rnnlab.datasets import multi30k
 from rnnlab.errors import InputError, RunChanged
+from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
+from rnnlab.models.seq2seq import Translator, build_seq2seq
+from rnnlab.optional import require
+from rnnlab.plots import attention_heatmap
 from rnnlab.tasks.base import Predictor, Task, load_predictor_for
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.preprocessor import (
@@ -37,8 +42,6 @@ MAX_BEAM = 64
 
 def load_pairs(config, split):
     """`(sources, targets)` of a Multi30k split, cut to `config.limit` pairs (train and test)."""
-    from rnnlab.datasets import multi30k
-
     sources, targets = multi30k.load_pairs(SPLITS[split], src=config.src, tgt=config.tgt)
     if config.limit is not None and split != "val":
         sources, targets = sources[: config.limit], targets[: config.limit]
@@ -47,8 +50,6 @@ def load_pairs(config, split):
 
 def bleu_and_chrf(hypotheses, references):
     """sacreBLEU on detokenised text: cased BLEU, lowercased BLEU, chrF."""
-    from rnnlab.optional import require
-
     sacrebleu = require("sacrebleu", "Translation metrics (BLEU, chrF)")
     return {
         "bleu": sacrebleu.corpus_bleu(hypotheses, [references]).score,
@@ -94,8 +95,6 @@ class TranslationTask(Task):
         return Batching(fixed_length=config.max_len)
 
     def build_model(self, config, preprocessor, start=None):
-        from rnnlab.models.seq2seq import build_seq2seq
-
         return build_seq2seq(
             preprocessor.source_vocab,
             preprocessor.target_vocab,
@@ -112,8 +111,6 @@ class TranslationTask(Task):
         )
 
     def loss_and_metrics(self, config):
-        from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
-
         loss = SequenceCrossEntropy(label_smoothing=config.label_smoothing)
         # The smoothed loss is not the model's cross-entropy: perplexity comes from this metric.
         return loss, [TokenCrossEntropy()]
@@ -123,8 +120,6 @@ class TranslationTask(Task):
         # Runs from before label smoothing have no cross_entropy metric: their loss is it.
         metrics["perplexity"] = math.exp(min(metrics.get("cross_entropy", metrics["loss"]), 50.0))
         if preprocessor is not None:
-            from rnnlab.models.seq2seq import Translator
-
             hypotheses = translate_all(
                 Translator(model, START_ID, END_ID),
                 preprocessor,
@@ -182,16 +177,12 @@ class TranslationTask(Task):
 def padded_source_length(steps):
     """The length a source of `steps` tokens is padded to (padding is masked): see
     `padded_length`. A server compiles a few dozen shapes, not one per length."""
-    from rnnlab.data.batches import padded_length
-
     return padded_length(steps, SOURCE_BUCKET)
 
 
 def translate_all(translator, preprocessor, sentences, beam_size, config, with_attention=False):
     """Translations of many sentences with a `Translator`, decoded in batches; with
     `with_attention` also the attention weights and token ids."""
-    from rnnlab.data.batches import pad
-
     encoded = preprocessor.encode_source(sentences)
     order = np.argsort([len(s) for s in encoded], kind="stable")  # similar lengths per batch
     texts, details = [None] * len(sentences), [None] * len(sentences)
@@ -280,8 +271,6 @@ class TranslationPredictor(Predictor):
     @functools.cached_property
     def translator(self):
         """The decoder, built once: its compiled steps serve every later call."""
-        from rnnlab.models.seq2seq import Translator
-
         return Translator(self.model, START_ID, END_ID)
 
     def translate(self, sentences, beam_size=1):
@@ -335,8 +324,6 @@ def translate_command(args):
             raise ValueError("--plot needs a run trained with attention (this run has --attention none).")
         if not first.target_tokens:
             raise ValueError("The translation is empty: there is no attention to plot.")
-        from rnnlab.plots import attention_heatmap
-
         attention_heatmap(
             first.attention, first.source_tokens, first.target_tokens, args.plot, title=first.text
         )
