@@ -88,6 +88,11 @@ class Task:
         """How batches are padded and ordered (`rnnlab.data.Batching`)."""
         return Batching()
 
+    def batch_order(self, config, examples, shuffle=False):
+        """The `rnnlab.data.BatchOrder` of `examples` by the task's `batching` with the config's
+        batch size and seed; `shuffle` for training."""
+        return self.batching(config).order(examples, config.batch_size, config.seed, shuffle=shuffle)
+
     def build_model(self, config, preprocessor, start=None):
         """The uncompiled Keras model; `start` is `Prepared.start`."""
         raise NotImplementedError
@@ -108,7 +113,7 @@ class Task:
 
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         """Test metrics as a dict (Keras' metric names; a task may add its own)."""
-        order = self.batching(config).order(examples, config.batch_size, config.seed)
+        order = self.batch_order(config, examples)
         values = model.evaluate(epoch_batches(examples, order, 0), verbose=0, return_dict=True)
         return {name: float(value) for name, value in values.items()}
 

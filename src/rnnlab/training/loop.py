@@ -79,9 +79,8 @@ def fit(task, config, model, train, validation, folder, signals, log=print):
             else "training had finished"
         )
         log(f"Resuming from checkpoint {checkpoints.latest().name}: {where}")
-    batching = task.batching(config)
-    train_order = batching.order(train, config.batch_size, config.seed, shuffle=True)
-    val_data = epoch_batches(validation, batching.order(validation, config.batch_size, config.seed), 0)
+    train_order = task.batch_order(config, train, shuffle=True)
+    val_data = epoch_batches(validation, task.batch_order(config, validation), 0)
     verbose = 1 if sys.stdout.isatty() else 2  # progress bars on a terminal, a line per epoch in logs
     while state.epoch < config.epochs and not state.stopped:
         epoch = state.epoch

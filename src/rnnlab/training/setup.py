@@ -56,7 +56,7 @@ def distribute(config, backend, log=print):
 
 def steps_per_epoch(task, config, train):
     """Batches in one training epoch."""
-    return len(task.batching(config).order(train, config.batch_size, config.seed, shuffle=True).plan(0))
+    return len(task.batch_order(config, train, shuffle=True).plan(0))
 
 
 def compiled_model(task, config, preprocessor, start, backend, steps):

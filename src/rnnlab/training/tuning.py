@@ -60,11 +60,8 @@ def tune(task, base, output, trials=10, overwrite=False):
 
         def fit(self, hp, model, **kwargs):
             config = task.search_space(hp, base)
-            batching = task.batching(config)
-            order = batching.order(train, config.batch_size, config.seed, shuffle=True)
-            val_data = epoch_batches(
-                validation, batching.order(validation, config.batch_size, config.seed), 0
-            )
+            order = task.batch_order(config, train, shuffle=True)
+            val_data = epoch_batches(validation, task.batch_order(config, validation), 0)
             return model.fit(
                 epoch_batches(train, order, 0, advance=True),
                 epochs=config.epochs,

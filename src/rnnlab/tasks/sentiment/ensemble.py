@@ -48,7 +48,7 @@ def test_probabilities(run_dir, order, backend=None):
     sequences = predictor.preprocessor.encode_reviews(Reviews("test", order))
     examples = Examples(sequences, labels, pad_side="front")
     probabilities = np.empty(len(order), "float64")
-    for length, indices in task.batching(config).order(examples, config.batch_size, config.seed).plan(0):
+    for length, indices in task.batch_order(config, examples).plan(0):
         inputs, _ = examples.batch(indices, length)
         probabilities[indices] = predict_rows(model, [inputs])[0][:, 0]
     return probabilities, labels

@@ -197,7 +197,7 @@ class SpeechTask(Task):
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         metrics = super().evaluate_examples(model, config, examples)
         if config.mode == "digit-strings" and preprocessor is not None:
-            order = self.batching(config).order(examples, config.batch_size, config.seed)
+            order = self.batch_order(config, examples)
             texts = [None] * len(examples)
             for length, indices in order.plan(0):
                 x, y = examples.batch(indices, length)
