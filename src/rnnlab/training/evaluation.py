@@ -2,6 +2,7 @@
 decoding settings) and written to `evaluation*.json`."""
 
 import dataclasses
+import time
 
 from rnnlab import backend as backends
 from rnnlab import config as configs
@@ -21,8 +22,10 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
             task's `evaluation_fields`.
 
     Returns:
-        dict with each test metric (`test_<name>`), `num_test`, the settings and provenance.
+        dict with each test metric (`test_<name>`), `num_test`, the settings, `wall_time_s`
+        (loading and evaluating) and provenance.
     """
+    start = time.perf_counter()
     found, config, folder = load_run(run_dir, backend)
     if task is not None and task.name != found.name:
         raise ValueError(f"{run_dir} is a {found.name!r} run, not {task.name!r}.")
@@ -47,6 +50,7 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
         **{f"test_{name}": value for name, value in metrics.items()},
         "num_test": len(test),
         "settings": settings,
+        "wall_time_s": round(time.perf_counter() - start, 2),
         **runs.provenance(backends.select(None)),
     }
     name = "".join(f"-{key}-{value}" for key, value in sorted(settings.items()))

@@ -97,6 +97,7 @@ def test_evaluate_with_a_wider_beam_writes_its_own_record(run, capsys):
     record = json.loads((run / "evaluation-beam_size-3-length_penalty-1.0.json").read_text())
     assert record["settings"] == {"beam_size": 3, "length_penalty": 1.0}
     assert "test_bleu" in record and record["num_test"] == 40
+    assert record["wall_time_s"] > 0
     assert "test_bleu=" in capsys.readouterr().out
     assert main(["evaluate", str(run), "--beam-size", "0"]) == 2
     assert "Expected beam_size >= 1. Received: beam_size=0" in capsys.readouterr().err
