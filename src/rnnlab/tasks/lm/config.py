@@ -8,6 +8,7 @@ from rnnlab.tasks.config import TrainConfig
 
 CORPORA = ("tinyshakespeare", "ptb", "wikitext-2", "imdb")
 LEVELS = {"tinyshakespeare": "char", "ptb": "word", "wikitext-2": "word", "imdb": "subword"}
+TOKEN_LEVELS = ("char", "word", "subword")
 
 
 @dataclass
@@ -18,9 +19,15 @@ class LMConfig(TrainConfig):
     reviews holding the first N words) of the training text and of the evaluation
     text; `validation_split` is not used (each corpus has its own validation text).
 
+    `data` trains on the user's text instead of a corpus: `level` says how it is cut into tokens
+    (characters; words, a line ending in `<eos>`; or BPE subwords, a line a document), and its
+    last 10% validates and evaluates unless `valid_data` is given.
+
     Example:
     >>> LMConfig(corpus="ptb").level
     'word'
+    >>> LMConfig(data="book.txt").level
+    'char'
     """
 
     corpus: str = option(
@@ -28,6 +35,14 @@ class LMConfig(TrainConfig):
         "text to model: characters (Tiny Shakespeare), words (PTB, WikiText-2), BPE subwords (IMDb reviews)",
         choices=CORPORA,
     )
+    data: str | None = option(
+        None, "your own text instead of --corpus: a UTF-8 file, or a folder (its .txt files in sorted order)"
+    )
+    valid_data: str | None = option(None, "validation text for --data (none: the last tenth of --data)")
+    level: str | None = option(
+        None, "tokens of --data: char, word (space-separated) or subword (BPE) (none: char)",
+        choices=TOKEN_LEVELS,
+    )  # fmt: skip
     seq_len: int = option(128, "tokens per training window (truncated BPTT length)", min=2, max=100_000)
     cell: str = option("lstm", "recurrent layer", choices=CELLS)
     embedding_dim: int = option(256, "size of each token vector", min=1, max=100_000)
@@ -57,8 +72,9 @@ class LMConfig(TrainConfig):
     )
 
     @property
-    def level(self):
-        return LEVELS[self.corpus]
+    def text_name(self):
+        """What the run reads: the corpus's name, or the path of the user's text."""
+        return self.corpus if self.data is None else self.data
 
     def parameter_floor(self):
         """Each recurrent layer's `units**2` recurrent kernel (the vocabulary comes from the data)."""
@@ -66,6 +82,18 @@ class LMConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        if self.data is None:
+            if self.valid_data is not None:
+                raise ValueError(
+                    f"valid_data needs data (your training text). Received: valid_data={self.valid_data!r}"
+                )
+            if self.level not in (None, LEVELS[self.corpus]):
+                raise ValueError(
+                    f"level is for --data: corpus {self.corpus!r} is {LEVELS[self.corpus]}-level. "
+                    f"Received: level={self.level!r}"
+                )
+        if self.level is None:
+            self.level = LEVELS[self.corpus] if self.data is None else "char"
         if self.stateful and self.data_parallel:
             raise ValueError(
                 "stateful training keeps one state per batch row and cannot split batches over devices. "

@@ -31,7 +31,7 @@ from rnnlab import runs
 from rnnlab.backend import add_backend_argument
 from rnnlab.config import option
 from rnnlab.data.batches import Batching, Examples
-from rnnlab.datasets import imdb, tinyshakespeare, word_corpora
+from rnnlab.datasets import imdb, storage, tinyshakespeare, user_text, word_corpora
 from rnnlab.errors import InputError, RunChanged
 from rnnlab.lab.states import DEFAULT_CHARS
 from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
@@ -44,6 +44,7 @@ from rnnlab.tasks.lm.states import states_record
 MAX_PROMPT_CHARS = 10_000
 MAX_LENGTH = 100_000
 IMDB_VALIDATION_REVIEWS = 2_000
+VALIDATION_FRACTION = 0.1  # of the user's text, without --valid-data
 START_ID = 1  # subwords: [START], before every document
 
 
@@ -84,12 +85,58 @@ def first_words(reviews, limit):
     return kept
 
 
+def user_streams(data, valid_data, level):
+    """`{'train', 'valid', 'test'}` of the user's text (`LMConfig.data`): characters, words
+    (each line's space-separated words, then `<eos>`) or documents (one a line, for subwords).
+    Without `valid_data`, the last tenth validates; the validation text also evaluates."""
+    pieces = {"char": lambda text: text, "word": _words, "subword": _documents}[level]
+    train = pieces(user_text.read_text(data))
+    if valid_data is None:
+        if len(train) < 2:
+            raise storage.DatasetError(
+                f"{data} holds only {len(train)} {level} token(s): expected enough to keep a tenth apart."
+            )
+        train, valid = user_text.split_tail(train, VALIDATION_FRACTION)
+    else:
+        valid = pieces(user_text.read_text(valid_data))
+    return {"train": train, "valid": valid, "test": valid}
+
+
+@functools.lru_cache(maxsize=1)  # a run asks for the streams several times
+def _user_streams_of(data, valid_data, level, versions):
+    """`user_streams`, read again only when `versions` (the files' fingerprints) change. Shared
+    between calls: do not modify."""
+    return user_streams(data, valid_data, level)
+
+
+def _words(text):
+    tokens = []
+    for line in text.split("\n"):
+        tokens.extend(line.split())
+        tokens.append(word_corpora.EOS)
+    if tokens[-1:] == [word_corpora.EOS] and text.endswith("\n"):
+        tokens.pop()  # the line break that ends the file ends its last line, not another one
+    return tokens
+
+
+def _documents(text):
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
 def load_streams(config):
     """`{'train', 'valid', 'test'}` texts (characters) or token lists (words), cut to `limit`.
 
     Tiny Shakespeare has no test text: its validation text (the last 10%) is also the
-    evaluation text, as in nanoGPT."""
-    if config.corpus == "tinyshakespeare":
+    evaluation text, as in nanoGPT. So has the user's text (`data`)."""
+    if config.data is not None:
+        paths = [path for path in (config.data, config.valid_data) if path is not None]
+        for path in paths:
+            user_text.text_files(path)  # a clear error for a wrong path before anything else
+        versions = tuple(storage.fingerprint(path) for path in paths)
+        streams = _user_streams_of(config.data, config.valid_data, config.level, versions)
+        if config.level == "subword" and config.limit is not None:
+            return {name: first_words(stream, config.limit) for name, stream in streams.items()}
+    elif config.corpus == "tinyshakespeare":
         train, valid = tinyshakespeare.load_splits()
         streams = {"train": train, "valid": valid, "test": valid}
     elif config.corpus == "imdb":
@@ -116,7 +163,7 @@ def _starting_run(config):
     if preprocessor.level != config.level:
         raise ValueError(
             f"--init-from {config.init_from}: a {preprocessor.level}-level model cannot start a "
-            f"{config.level}-level run (corpus {config.corpus!r}). Expected the same kind of tokens."
+            f"{config.level}-level run (of {config.text_name!r}). Expected the same kind of tokens."
         )
     return folder, start, preprocessor
 
@@ -251,7 +298,8 @@ class LMTask(Task):
         epoch = best_epoch if (config.restore_best and best_epoch) else len(values)
         kept = values[epoch - 1]
         extra = {f"val_{key}": value for key, value in self._per_token(config, kept).items()}
-        return {"val_loss": kept, **extra, "corpus": config.corpus, "stateful": config.stateful}
+        text = {"corpus": config.corpus} if config.data is None else {"data": config.data}
+        return {"val_loss": kept, **extra, **text, "stateful": config.stateful}
 
     def check_run(self, config, preprocessor, model, folder):
         found = model.get_layer("embedding").input_dim
@@ -270,7 +318,7 @@ class LMTask(Task):
         return f"Evaluation loss {metrics['test_loss']:.4f} nats/token ({per})"
 
     def plot_title(self, config, num_train):
-        return f"{config.corpus} {config.level} LM, {config.num_layers} x {config.cell} {config.units}"
+        return f"{config.text_name} {config.level} LM, {config.num_layers} x {config.cell} {config.units}"
 
     @property
     def predictor_cls(self):
@@ -295,8 +343,8 @@ class LMTask(Task):
             held_out = load_streams(predictor.config)["test"]
             text = held_out if isinstance(held_out, str) else "\n".join(held_out)
             text = text[:chars]
-            corpus = predictor.config.corpus
-            source = f"the first {len(text)} characters of the run's held-out text ({corpus})"
+            name = predictor.config.text_name
+            source = f"the first {len(text)} characters of the run's held-out text ({name})"
         return states_record(predictor, text, source, output)
 
 

@@ -71,7 +71,7 @@ def load_pretrained_lm(run_dir):
     if preprocessor.level != "subword":
         raise ValueError(
             f"--init-from {run_dir}: expected a subword language model of reviews (--corpus imdb). "
-            f"Received: a {preprocessor.level}-level model of {config.corpus!r}"
+            f"Received: a {preprocessor.level}-level model of {config.text_name!r}"
         )
     return PretrainedLM(folder, config, preprocessor)
 
