@@ -2,7 +2,9 @@
 decoding settings) and written to `evaluation*.json`."""
 
 import dataclasses
+import re
 import time
+from pathlib import Path
 
 from rnnlab import backend as backends
 from rnnlab import config as configs
@@ -18,8 +20,8 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
         run_dir: a run folder written by `rnnlab train`.
         backend: Keras backend (default: the one in force; see `rnnlab.tasks.base.load_run`).
         task: the task the run must be of (None: any).
-        settings: changed evaluation settings, e.g. `{"beam_size": 5}`; only the
-            task's `evaluation_fields`.
+        settings: changed evaluation settings, e.g. `{"beam_size": 5}` or
+            `{"test_data": "newstest2014.tsv"}`; only the task's `evaluation_fields`.
 
     Returns:
         dict with each test metric (`test_<name>`), `num_test`, the settings, `wall_time_s`
@@ -53,6 +55,18 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
         "wall_time_s": round(time.perf_counter() - start, 2),
         **runs.provenance(backends.select(None)),
     }
-    name = "".join(f"-{key}-{value}" for key, value in sorted(settings.items()))
+    name = "".join(f"-{key}-{_file_name_part(value)}" for key, value in sorted(settings.items()))
     runs.write_json(folder / f"evaluation{name}.json", result)
     return result
+
+
+def _file_name_part(value):
+    """A setting's value as part of a file name: a path's last part, other characters than
+    letters, digits, `.`, `_` and `-` replaced by `_`.
+
+    Example:
+    >>> _file_name_part("data/test 2017.tsv"), _file_name_part(5)
+    ('test_2017.tsv', '5')
+    """
+    text = Path(value).name if isinstance(value, str) else str(value)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)

@@ -39,6 +39,10 @@ class LMConfig(TrainConfig):
         None, "your own text instead of --corpus: a UTF-8 file, or a folder (its .txt files in sorted order)"
     )
     valid_data: str | None = option(None, "validation text for --data (none: the last tenth of --data)")
+    test_data: str | None = option(
+        None,
+        "evaluation text, for --data or for `rnnlab evaluate RUN --test-data` (none: the validation text)",
+    )
     level: str | None = option(
         None, "tokens of --data: char, word (space-separated) or subword (BPE) (none: char)",
         choices=TOKEN_LEVELS,

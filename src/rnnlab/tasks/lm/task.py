@@ -85,30 +85,6 @@ def first_words(reviews, limit):
     return kept
 
 
-def user_streams(data, valid_data, level):
-    """`{'train', 'valid', 'test'}` of the user's text (`LMConfig.data`): characters, words
-    (each line's space-separated words, then `<eos>`) or documents (one a line, for subwords).
-    Without `valid_data`, the last tenth validates; the validation text also evaluates."""
-    pieces = {"char": lambda text: text, "word": _words, "subword": _documents}[level]
-    train = pieces(user_text.read_text(data))
-    if valid_data is None:
-        if len(train) < 2:
-            raise storage.DatasetError(
-                f"{data} holds only {len(train)} {level} token(s): expected enough to keep a tenth apart."
-            )
-        train, valid = user_text.split_tail(train, VALIDATION_FRACTION)
-    else:
-        valid = pieces(user_text.read_text(valid_data))
-    return {"train": train, "valid": valid, "test": valid}
-
-
-@functools.lru_cache(maxsize=1)  # a run asks for the streams several times
-def _user_streams_of(data, valid_data, level, versions):
-    """`user_streams`, read again only when `versions` (the files' fingerprints) change. Shared
-    between calls: do not modify."""
-    return user_streams(data, valid_data, level)
-
-
 def _words(text):
     tokens = []
     for line in text.split("\n"):
@@ -123,30 +99,60 @@ def _documents(text):
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
+PIECES = {"char": lambda text: text, "word": _words, "subword": _documents}  # text -> a stream
+
+
+@functools.lru_cache(maxsize=4)  # a run asks for the streams several times
+def _cached_stream(path, level, version):
+    return PIECES[level](user_text.read_text(path))
+
+
+def text_stream(path, level):
+    """The user's text at `path` (a file or a folder) as a stream of `level` tokens: the text
+    (characters), its words (each line's space-separated words, then `<eos>`, as PTB) or its
+    documents (one a non-blank line, for subwords). Read again only when the files change;
+    shared between calls: do not modify."""
+    user_text.text_files(path)  # a clear error for a wrong path before anything else
+    return _cached_stream(path, level, storage.fingerprint(path))
+
+
+def user_streams(data, valid_data, level):
+    """`{'train', 'valid', 'test'}` of the user's text (`LMConfig.data`, see `text_stream`).
+    Without `valid_data`, the last tenth validates; the validation text also evaluates."""
+    train = text_stream(data, level)
+    if valid_data is None:
+        if len(train) < 2:
+            raise storage.DatasetError(
+                f"{data} holds only {len(train)} {level} token(s): expected enough to keep a tenth apart."
+            )
+        train, valid = user_text.split_tail(train, VALIDATION_FRACTION)
+    else:
+        valid = text_stream(valid_data, level)
+    return {"train": train, "valid": valid, "test": valid}
+
+
 def load_streams(config):
     """`{'train', 'valid', 'test'}` texts (characters) or token lists (words), cut to `limit`.
 
     Tiny Shakespeare has no test text: its validation text (the last 10%) is also the
-    evaluation text, as in nanoGPT. So has the user's text (`data`)."""
+    evaluation text, as in nanoGPT. So has the user's text (`data`). `test_data` replaces
+    the evaluation text of either."""
     if config.data is not None:
-        paths = [path for path in (config.data, config.valid_data) if path is not None]
-        for path in paths:
-            user_text.text_files(path)  # a clear error for a wrong path before anything else
-        versions = tuple(storage.fingerprint(path) for path in paths)
-        streams = _user_streams_of(config.data, config.valid_data, config.level, versions)
-        if config.level == "subword" and config.limit is not None:
-            return {name: first_words(stream, config.limit) for name, stream in streams.items()}
+        streams = user_streams(config.data, config.valid_data, config.level)
     elif config.corpus == "tinyshakespeare":
         train, valid = tinyshakespeare.load_splits()
         streams = {"train": train, "valid": valid, "test": valid}
     elif config.corpus == "imdb":
         streams = imdb_streams()
-        if config.limit is not None:
-            return {name: first_words(stream, config.limit) for name, stream in streams.items()}
     else:
         streams = word_corpora.load_corpus(config.corpus)
+    if config.test_data is not None:
+        streams = {**streams, "test": text_stream(config.test_data, config.level)}
     if config.limit is not None:
-        streams = {name: stream[: config.limit] for name, stream in streams.items()}
+        if config.level == "subword":  # the documents holding the first `limit` words
+            streams = {name: first_words(stream, config.limit) for name, stream in streams.items()}
+        else:
+            streams = {name: stream[: config.limit] for name, stream in streams.items()}
     return streams
 
 
@@ -190,6 +196,7 @@ class LMTask(Task):
     name = "lm"
     config_cls = LMConfig
     validation_from_train = False  # each corpus's own validation text
+    evaluation_fields = ("test_data",)  # `rnnlab evaluate RUN --test-data other.txt`
     monitor = "val_cross_entropy"  # exact per target token, also over a padded last window
     monitor_mode = "min"
     demo_page = "demo.html"  # generation from a prompt

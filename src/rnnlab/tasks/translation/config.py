@@ -1,6 +1,7 @@
 """Settings of a translation run. Defaults: German -> English on Multi30k, a
 bidirectional-GRU encoder and a GRU decoder with Luong attention."""
 
+import re
 from dataclasses import dataclass
 
 from rnnlab.cells import CELLS
@@ -8,7 +9,8 @@ from rnnlab.config import option
 from rnnlab.models.seq2seq import ATTENTIONS
 from rnnlab.tasks.config import TrainConfig
 
-LANGUAGES = ("en", "de", "fr")
+LANGUAGES = ("en", "de", "fr")  # Multi30k's; --data takes any language code
+LANGUAGE_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,15}")  # en, pt-BR, zh_Hans, ...
 RATE = {"min": 0.0, "max": 1.0, "max_exclusive": True}
 
 
@@ -16,15 +18,25 @@ RATE = {"min": 0.0, "max": 1.0, "max_exclusive": True}
 class TranslationConfig(TrainConfig):
     """One translation run; every field is also a `rnnlab train translation` flag.
 
-    `validation_split` is not used: Multi30k's own `val` split is the validation set.
+    `validation_split` is not used on Multi30k (its own `val` split validates); with `data` and
+    no `valid_data` it is the share of the training pairs (a seeded draw) that validates.
 
     Example:
     >>> TranslationConfig(src="en", tgt="de").attention
     'luong'
     """
 
-    src: str = option("de", "source language", choices=LANGUAGES)
-    tgt: str = option("en", "target language", choices=LANGUAGES)
+    src: str = option("de", "source language: en, de or fr on Multi30k; any code with --data")
+    tgt: str = option("en", "target language: en, de or fr on Multi30k; any code with --data")
+    data: str | None = option(
+        None,
+        "your own sentence pairs instead of Multi30k: a TSV file, a prefix of PREFIX.SRC and PREFIX.TGT "
+        "files, or two files (plain or .sgm) joined by a comma",
+    )
+    valid_data: str | None = option(None, "validation pairs for --data (none: a share of --data)")
+    test_data: str | None = option(
+        None, "test pairs for --data, or for `rnnlab evaluate RUN --test-data` (none: the validation pairs)"
+    )
     # --- model (article 6.2, 8.1) ---
     cell: str = option("gru", "recurrent layer of encoder and decoder", choices=CELLS)
     attention: str = option(
@@ -64,6 +76,24 @@ class TranslationConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        for name in ("src", "tgt"):
+            code = getattr(self, name)
+            if not isinstance(code, str):
+                continue  # `config.validate` names the type
+            if self.data is None and code not in LANGUAGES:
+                raise ValueError(
+                    f"Expected {name} in {LANGUAGES} (Multi30k's languages; --data takes any). "
+                    f"Received: {name}={code!r}"
+                )
+            if not LANGUAGE_CODE.fullmatch(code):
+                raise ValueError(
+                    f"Expected {name} to be a language code such as 'en' or 'pt-BR'. "
+                    f"Received: {name}={code!r}"
+                )
+        if self.data is None and self.valid_data is not None:
+            raise ValueError(
+                f"valid_data needs data (your training pairs). Received: valid_data={self.valid_data!r}"
+            )
         if self.src == self.tgt:
             raise ValueError(
                 f"Expected different source and target languages. Received: src=tgt={self.src!r}"

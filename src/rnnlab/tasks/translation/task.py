@@ -1,7 +1,8 @@
-"""Multi30k translation (article 6.2 and 8.1) as a `Task`.
+"""Translation (article 6.2 and 8.1) on Multi30k or the user's sentence pairs, as a `Task`.
 
 rnnlab train translation --src de --tgt en --output runs/de-en
-rnnlab evaluate runs/de-en
+rnnlab train translation --data corpus.tsv --src pt --tgt en --output runs/pt-en
+rnnlab evaluate runs/de-en [--test-data PATH]
 rnnlab translate runs/de-en "Ein Mann fährt Fahrrad." [--beam 5] [--plot attention.png]
 """
 
@@ -10,13 +11,13 @@ import functools
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from rnnlab.backend import add_backend_argument
 from rnnlab.config import option
 from rnnlab.data.batches import Batching, Examples, pad, padded_length
-from rnnlab.datasets import multi30k
 from rnnlab.errors import InputError, RunChanged
 from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
 from rnnlab.models.seq2seq import Translator, build_seq2seq
@@ -24,6 +25,7 @@ from rnnlab.optional import require
 from rnnlab.plots import attention_heatmap
 from rnnlab.tasks.base import Predictor, Task, load_predictor_for
 from rnnlab.tasks.translation.config import TranslationConfig
+from rnnlab.tasks.translation.pairs import load_pairs
 from rnnlab.tasks.translation.preprocessor import (
     END_ID,
     MAX_CHARS,
@@ -35,17 +37,8 @@ from rnnlab.tasks.translation.preprocessor import (
 from rnnlab.text.printable import printable
 
 SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens (to 64), then geometrically
-SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
 DECODE_BATCH = 128
 MAX_BEAM = 64
-
-
-def load_pairs(config, split):
-    """`(sources, targets)` of a Multi30k split, cut to `config.limit` pairs (train and test)."""
-    sources, targets = multi30k.load_pairs(SPLITS[split], src=config.src, tgt=config.tgt)
-    if config.limit is not None and split != "val":
-        sources, targets = sources[: config.limit], targets[: config.limit]
-    return list(sources), list(targets)
 
 
 def bleu_and_chrf(hypotheses, references):
@@ -65,8 +58,8 @@ class TranslationTask(Task):
     config_cls = TranslationConfig
     monitor = "val_loss"
     monitor_mode = "min"
-    validation_from_train = False  # Multi30k's own `val`
-    evaluation_fields = ("beam_size", "length_penalty")  # `rnnlab evaluate RUN --beam-size 5`
+    validation_from_train = False  # Multi30k's own `val`; for --data, `pairs.load_pairs` draws it
+    evaluation_fields = ("beam_size", "length_penalty", "test_data")  # `rnnlab evaluate RUN --beam-size 5`
     demo_page = "demo.html"  # the translation and its attention heatmap
 
     def make_preprocessor(self, config):
@@ -155,7 +148,8 @@ class TranslationTask(Task):
         )
 
     def plot_title(self, config, num_train):
-        return f"Multi30k {config.src}->{config.tgt}, {config.cell}, attention {config.attention}"
+        text = "Multi30k" if config.data is None else Path(config.data).name
+        return f"{text} {config.src}->{config.tgt}, {config.cell}, attention {config.attention}"
 
     @property
     def predictor_cls(self):
