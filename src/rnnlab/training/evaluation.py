@@ -42,6 +42,7 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
     if settings:
         config = dataclasses.replace(config, **settings)
         configs.validate(config)
+        settings = {key: getattr(config, key) for key in settings}  # as the config keeps them
     model = load_run_model(folder)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)

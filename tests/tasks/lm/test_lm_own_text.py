@@ -117,3 +117,19 @@ def test_data_settings_that_contradict_each_other_are_refused(capsys):
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+def test_a_relative_path_is_kept_absolute_so_the_run_evaluates_from_anywhere(tmp_path, monkeypatch):
+    (tmp_path / "book.txt").write_text("It was a dark and stormy night.\n" * 40, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "lm", *TINY, "--data", "book.txt", "--output", "run"]) == 0
+    assert f'data = "{tmp_path / "book.txt"}"' in (tmp_path / "run" / "config.toml").read_text()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["evaluate", str(tmp_path / "run")]) == 0
+    other = tmp_path / "other.txt"
+    other.write_text("A bright and quiet morning.\n" * 10, encoding="utf-8")
+    assert main(["evaluate", str(tmp_path / "run"), "--test-data", "../other.txt"]) == 0
+    record = json.loads((tmp_path / "run" / "evaluation-test_data-other.txt.json").read_text())
+    assert record["settings"] == {"test_data": str(other)} and record["test_loss"] > 0

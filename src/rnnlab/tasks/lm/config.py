@@ -1,5 +1,6 @@
 """Settings of a language-model run."""
 
+import os
 from dataclasses import dataclass
 
 from rnnlab.cells import CELLS
@@ -21,7 +22,7 @@ class LMConfig(TrainConfig):
 
     `data` trains on the user's text instead of a corpus: `level` says how it is cut into tokens
     (characters; words, a line ending in `<eos>`; or BPE subwords, a line a document), and its
-    last 10% validates and evaluates unless `valid_data` is given.
+    last 10% validates and evaluates unless `valid_data` is given. Paths are kept absolute.
 
     Example:
     >>> LMConfig(corpus="ptb").level
@@ -86,6 +87,9 @@ class LMConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, os.path.abspath(getattr(self, name)))
         if self.data is None:
             if self.valid_data is not None:
                 raise ValueError(

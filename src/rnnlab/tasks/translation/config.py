@@ -1,6 +1,7 @@
 """Settings of a translation run. Defaults: German -> English on Multi30k, a
 bidirectional-GRU encoder and a GRU decoder with Luong attention."""
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -76,6 +77,10 @@ class TranslationConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, ",".join(os.path.abspath(part.strip()) for part in value.split(",")))
         for name in ("src", "tgt"):
             code = getattr(self, name)
             if not isinstance(code, str):

@@ -34,7 +34,7 @@ def files_of(path, src, tgt):
         DatasetError: it names none of those, saying what was looked for.
     """
     if "," in path:
-        files = [Path(part.strip()) for part in path.split(",")]
+        files = [Path(part) for part in path.split(",")]
         if len(files) != 2:
             raise storage.DatasetError(
                 f"{path}: expected two files joined by a comma (source, target). Received {len(files)}."
