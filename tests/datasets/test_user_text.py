@@ -1,6 +1,7 @@
 """`rnnlab.datasets.user_text`: the user's text files, read whole or refused with one line
 naming the file (and the byte)."""
 
+import gzip
 import os
 
 import pytest
@@ -68,3 +69,11 @@ def test_split_tail_keeps_at_least_one_item_each_side():
     assert user_text.split_tail("ab", 0.1) == ("a", "b")
     with pytest.raises(ValueError, match="at least two"):
         user_text.split_tail("a", 0.1)
+
+
+def test_a_gzip_file_counts_at_its_uncompressed_size(tmp_path):
+    path = tmp_path / "big.txt.gz"
+    path.write_bytes(gzip.compress(b"x" * 100_000))
+    assert path.stat().st_size < 1000 and user_text.text_size(path) == 100_000
+    with pytest.raises(DatasetError, match="holds 97.7 KiB of text"):
+        user_text.check_size([path], memory=16 * 100_000 - 1)

@@ -52,7 +52,7 @@ def check_size(files, memory=None):
         DatasetError: naming the size, the memory and the first file.
     """
     memory = physical_memory() if memory is None else memory
-    size = sum(p.stat().st_size for p in files)
+    size = sum(text_size(p) for p in files)
     if size * MEMORY_PER_BYTE > memory:
         what = f"{files[0]} and {len(files) - 1} more files hold" if len(files) > 1 else f"{files[0]} holds"
         most = in_words(memory // MEMORY_PER_BYTE)
@@ -60,6 +60,18 @@ def check_size(files, memory=None):
             f"{what} {in_words(size)} of text; training on it takes about {MEMORY_PER_BYTE} times that, more "
             f"than this machine's {in_words(memory)} of memory. Expected at most {most}."
         )
+
+
+def text_size(path):
+    """Bytes of text in a file: its size, or for a `.gz` file the size its gzip trailer gives
+    (modulo 4 GiB, so at least the compressed size)."""
+    path = Path(path)
+    size = path.stat().st_size
+    if not path.name.lower().endswith(".gz") or size < 4:
+        return size
+    with open(path, "rb") as file:
+        file.seek(-4, os.SEEK_END)
+        return max(size, int.from_bytes(file.read(4), "little"))
 
 
 def in_words(size):

@@ -2,6 +2,7 @@
 decoding settings) and written to `evaluation*.json`."""
 
 import dataclasses
+import hashlib
 import re
 import time
 from pathlib import Path
@@ -62,12 +63,15 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
 
 
 def _file_name_part(value):
-    """A setting's value as part of a file name: a path's last part, other characters than
-    letters, digits, `.`, `_` and `-` replaced by `_`.
+    """A setting's value as part of a file name: numbers as they are; a path's last part, with
+    other characters than letters, digits, `.`, `_` and `-` replaced by `_`, and 8 hex digits of
+    the whole value, so that two test sets of one name keep two records.
 
     Example:
-    >>> _file_name_part("data/test 2017.tsv"), _file_name_part(5)
-    ('test_2017.tsv', '5')
+    >>> _file_name_part(5), _file_name_part("data/test 2017.tsv")
+    ('5', 'test_2017.tsv-262ee326')
     """
-    text = Path(value).name if isinstance(value, str) else str(value)
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+    if not isinstance(value, str):
+        return str(value)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(value.split(",")[-1]).name)
+    return f"{name}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"

@@ -64,8 +64,8 @@ def test_preprocessor_round_trip_and_damaged_files(tmp_path):
 def test_config_checks_weight_tying():
     with pytest.raises(ValueError, match="units == embedding_dim"):
         LMConfig(tie_weights=True, units=64, embedding_dim=32)
-    assert LMConfig().level == "char" and LMConfig(corpus="wikitext-2").level == "word"
-    assert LMConfig(corpus="imdb").level == "subword"
+    assert LMConfig().token_level == "char" and LMConfig(corpus="wikitext-2").token_level == "word"
+    assert LMConfig(corpus="imdb").token_level == "subword"
     with pytest.raises(ValueError, match="stateful training keeps one state per batch row"):
         LMConfig(stateful=True, data_parallel=True)
 

@@ -34,8 +34,9 @@ def test_words_are_read_as_ptb_files_are(tmp_path):
     path.write_text("\n".join(LINES * 4) + "\n", encoding="utf-8")
     streams = load_streams(LMConfig(data=str(path), level="word"))
     tokens = word_corpora.read_tokens(path)  # the PTB reader: each line's words, then <eos>
-    cut = int(len(tokens) * 0.9)
-    assert streams["train"] == tokens[:cut] and streams["valid"] == tokens[cut:] == streams["test"]
+    assert len(tokens) == 4 * (6 + 4 + 4 + 4 + 1 + 5) == 96  # 猫が座った is one word
+    assert len(streams["train"]) == 86 and len(streams["valid"]) == 10 and streams["valid"] == streams["test"]
+    assert streams["train"] + streams["valid"] == tokens
 
 
 def test_a_folder_with_a_validation_file_trains_words_and_generates(tmp_path, capsys):
@@ -99,7 +100,7 @@ def test_bad_text_is_one_line_and_leaves_no_output(tmp_path, capsys, make, extra
     assert main(["train", "lm", *TINY, "--data", str(data), *extra, "--output", str(output)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err
-    assert not output.exists()
+    assert not list(output.parent.glob("out*"))  # no run, no partial run
 
 
 def test_data_settings_that_contradict_each_other_are_refused(capsys):
@@ -107,7 +108,7 @@ def test_data_settings_that_contradict_each_other_are_refused(capsys):
         configs.resolve(LMConfig, overrides={"valid_data": "v.txt"})
     with pytest.raises(ValueError, match="corpus 'tinyshakespeare' is char-level. Received: level='word'"):
         configs.resolve(LMConfig, overrides={"level": "word"})
-    assert configs.resolve(LMConfig, overrides={"corpus": "ptb"}).level == "word"
+    assert configs.resolve(LMConfig, overrides={"corpus": "ptb"}).token_level == "word"
     with pytest.raises(SystemExit) as exit:
         main(["train", "lm", "--data", "x.txt", "--level", "bytes"])
     assert exit.value.code == 2
@@ -131,5 +132,69 @@ def test_a_relative_path_is_kept_absolute_so_the_run_evaluates_from_anywhere(tmp
     other = tmp_path / "other.txt"
     other.write_text("A bright and quiet morning.\n" * 10, encoding="utf-8")
     assert main(["evaluate", str(tmp_path / "run"), "--test-data", "../other.txt"]) == 0
-    record = json.loads((tmp_path / "run" / "evaluation-test_data-other.txt.json").read_text())
+    (record_path,) = (tmp_path / "run").glob("evaluation-test_data-other.txt-*.json")
+    record = json.loads(record_path.read_text())
     assert record["settings"] == {"test_data": str(other)} and record["test_loss"] > 0
+    # The training text moved away: another test text still evaluates (it alone is read).
+    (tmp_path / "book.txt").rename(tmp_path / "moved.txt")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "other.txt").write_text("Another quiet evening.\n" * 10, encoding="utf-8")
+    assert main(["evaluate", str(tmp_path / "run"), "--test-data", str(tmp_path / "b" / "other.txt")]) == 0
+    assert len(list((tmp_path / "run").glob("evaluation-test_data-other.txt-*.json"))) == 2  # one per file
+
+
+def test_an_edited_file_is_read_again_and_symlinked_files_are_read(tmp_path):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first version\n", encoding="utf-8")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("linked chapter\n", encoding="utf-8")
+    (folder / "b.txt").symlink_to(outside)
+    config = LMConfig(data=str(folder), valid_data=str(outside))
+    assert load_streams(config)["train"] == "first version\nlinked chapter\n"
+    (folder / "a.txt").write_text("second, longer version\n", encoding="utf-8")
+    assert load_streams(config)["train"] == "second, longer version\nlinked chapter\n"
+
+
+def test_text_too_short_for_a_window_names_the_file(tmp_path, capsys):
+    path = tmp_path / "short.txt"
+    path.write_text("Short text, long windows.\n" * 8, encoding="utf-8")  # the last tenth: 20 characters
+    assert (
+        main(["train", "lm", *TINY, "--seq-len", "32", "--data", str(path), "--output", str(tmp_path / "o")])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert f"The validation text of {path} is too short" in err and "--seq-len" in err
+
+
+def test_a_runs_config_is_a_recipe_for_another_corpus(char_run_of_data, tmp_path):
+    corpus_run, _ = char_run_of_data
+    assert "level" not in (corpus_run / "config.toml").read_text()  # a corpus run names no level
+    config = configs.resolve(LMConfig, corpus_run / "config.toml", overrides={"corpus": "ptb"})
+    assert config.token_level == "word"
+
+
+def test_init_from_reads_the_users_text_as_the_starting_runs_tokens(char_run_of_data, tmp_path, capsys):
+    corpus_run, path = char_run_of_data
+    run = tmp_path / "adapted"
+    assert (
+        main(
+            ["train", "lm", *TINY, "--data", str(path), "--init-from", str(corpus_run), "--output", str(run)]
+        )
+        == 0
+    )
+    assert json.loads((run / "metrics.json").read_text())["data"] == str(path)
+    words = tmp_path / "words-run"
+    args = ["train", "lm", *TINY, "--data", str(path), "--level", "word", "--init-from", str(corpus_run)]
+    assert main([*args, "--output", str(words)]) == 2
+    assert "a char-level model cannot start a word-level run" in capsys.readouterr().err
+
+
+@pytest.fixture
+def char_run_of_data(real_tinyshakespeare, tmp_path):
+    """A Tiny Shakespeare run, and a text file of other characters."""
+    run = tmp_path / "shakespeare"
+    assert main(["train", "lm", *TINY, "--limit", "3000", "--output", str(run)]) == 0
+    path = tmp_path / "letters.txt"
+    path.write_text("Dear friend, I write to thee of the weather.\n" * 30, encoding="utf-8")
+    return run, path

@@ -53,7 +53,8 @@ def test_multi30k_through_data_is_the_builtin_run(multi30k_prefixes, tmp_path):
     assert (data["test_bleu"], data["test_chrf"]) == (builtin["test_bleu"], builtin["test_chrf"])
     # Another test set for a finished run, beside its record: the same test pairs give the same BLEU.
     assert main(["evaluate", str(tmp_path / "builtin"), "--test-data", given.test_data]) == 0
-    again = json.loads((tmp_path / "builtin" / "evaluation-test_data-test_2016_flickr.json").read_text())
+    (record,) = (tmp_path / "builtin").glob("evaluation-test_data-test_2016_flickr-*.json")
+    again = json.loads(record.read_text())
     assert again["test_bleu"] == builtin["test_bleu"] and again["num_test"] == 40
     assert json.loads((tmp_path / "builtin" / "metrics.json").read_text()) == builtin
 
@@ -102,6 +103,7 @@ def test_prefix_files_with_gzip_and_comma_pairs_read_the_same_pairs(tmp_path):
         ({"a.tsv": "um\tone\n"}, "a.tsv", "Expected at least two sentence pairs"),
         ({"a.tsv": b"caf\xe9\tcoffee\n"}, "a.tsv", "is not UTF-8: undecodable byte at line 1"),
         ({}, "x.tsv,y.tsv", "x.tsv is nothing (no such file)"),
+        ({"a.pt": "um\n"}, "a.pt,.", "is a folder. Expected a file of sentences"),
     ],
 )
 def test_bad_files_are_one_line_naming_the_file_and_leave_no_output(tmp_path, capsys, files, data, message):
@@ -125,7 +127,7 @@ def test_bad_files_are_one_line_naming_the_file_and_leave_no_output(tmp_path, ca
     assert main(args) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err
-    assert not output.exists()
+    assert not list(output.parent.glob("out*"))  # no run, no partial run
 
 
 @pytest.mark.parametrize(
@@ -135,6 +137,7 @@ def test_bad_files_are_one_line_naming_the_file_and_leave_no_output(tmp_path, ca
         ({"data": "x.tsv", "tgt": "en; rm"}, "Expected tgt to be a language code such as 'en' or 'pt-BR'"),
         ({"valid_data": "v.tsv"}, "valid_data needs data"),
         ({"data": "x.tsv", "src": "pt-BR", "tgt": "pt-BR"}, "Expected different source and target languages"),
+        ({"data": "a.pt,", "src": "pt"}, "Expected a path, or two joined by a comma. Received: data='a.pt,'"),
     ],
 )
 def test_settings_that_cannot_work_are_refused(overrides, message):

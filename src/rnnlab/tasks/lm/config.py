@@ -25,9 +25,9 @@ class LMConfig(TrainConfig):
     last 10% validates and evaluates unless `valid_data` is given. Paths are kept absolute.
 
     Example:
-    >>> LMConfig(corpus="ptb").level
+    >>> LMConfig(corpus="ptb").token_level
     'word'
-    >>> LMConfig(data="book.txt").level
+    >>> LMConfig(data="book.txt").token_level
     'char'
     """
 
@@ -77,6 +77,13 @@ class LMConfig(TrainConfig):
     )
 
     @property
+    def token_level(self):
+        """The tokens the run reads: `level` for the user's text (default 'char'), else the corpus's."""
+        if self.data is None:
+            return LEVELS[self.corpus]
+        return self.level or "char"
+
+    @property
     def text_name(self):
         """What the run reads: the corpus's name, or the path of the user's text."""
         return self.corpus if self.data is None else self.data
@@ -90,7 +97,7 @@ class LMConfig(TrainConfig):
         for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
             if isinstance(getattr(self, name), str):
                 setattr(self, name, os.path.abspath(getattr(self, name)))
-        if self.data is None:
+        if self.data is None:  # `level` stays None for a corpus, so a run's config.toml names no level
             if self.valid_data is not None:
                 raise ValueError(
                     f"valid_data needs data (your training text). Received: valid_data={self.valid_data!r}"
@@ -100,8 +107,6 @@ class LMConfig(TrainConfig):
                     f"level is for --data: corpus {self.corpus!r} is {LEVELS[self.corpus]}-level. "
                     f"Received: level={self.level!r}"
                 )
-        if self.level is None:
-            self.level = LEVELS[self.corpus] if self.data is None else "char"
         if self.stateful and self.data_parallel:
             raise ValueError(
                 "stateful training keeps one state per batch row and cannot split batches over devices. "

@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import math
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -112,8 +113,8 @@ def text_stream(path, level):
     (characters), its words (each line's space-separated words, then `<eos>`, as PTB) or its
     documents (one a non-blank line, for subwords). Read again only when the files change;
     shared between calls: do not modify."""
-    user_text.text_files(path)  # a clear error for a wrong path before anything else
-    return _cached_stream(path, level, storage.fingerprint(path))
+    files = user_text.text_files(path)  # a clear error for a wrong path before anything else
+    return _cached_stream(path, level, tuple(storage.fingerprint(file) for file in files))
 
 
 def user_streams(data, valid_data, level):
@@ -122,8 +123,9 @@ def user_streams(data, valid_data, level):
     train = text_stream(data, level)
     if valid_data is None:
         if len(train) < 2:
+            unit = "line" if level == "subword" else f"{level} token"
             raise storage.DatasetError(
-                f"{data} holds only {len(train)} {level} token(s): expected enough to keep a tenth apart."
+                f"{data} holds only {len(train)} {unit}: expected enough to keep a tenth apart."
             )
         train, valid = user_text.split_tail(train, VALIDATION_FRACTION)
     else:
@@ -136,9 +138,10 @@ def load_streams(config):
 
     Tiny Shakespeare has no test text: its validation text (the last 10%) is also the
     evaluation text, as in nanoGPT. So has the user's text (`data`). `test_data` replaces
-    the evaluation text of either."""
+    the evaluation text of either (see `load_split`)."""
+    level = config.token_level
     if config.data is not None:
-        streams = user_streams(config.data, config.valid_data, config.level)
+        streams = user_streams(config.data, config.valid_data, level)
     elif config.corpus == "tinyshakespeare":
         train, valid = tinyshakespeare.load_splits()
         streams = {"train": train, "valid": valid, "test": valid}
@@ -147,13 +150,25 @@ def load_streams(config):
     else:
         streams = word_corpora.load_corpus(config.corpus)
     if config.test_data is not None:
-        streams = {**streams, "test": text_stream(config.test_data, config.level)}
-    if config.limit is not None:
-        if config.level == "subword":  # the documents holding the first `limit` words
-            streams = {name: first_words(stream, config.limit) for name, stream in streams.items()}
-        else:
-            streams = {name: stream[: config.limit] for name, stream in streams.items()}
-    return streams
+        streams = {**streams, "test": text_stream(config.test_data, level)}
+    return {name: _cut(config, stream) for name, stream in streams.items()}
+
+
+def load_split(config, name):
+    """One of `load_streams`' streams; the test stream of `test_data` is read alone (the
+    training text need not be there any more)."""
+    if name == "test" and config.test_data is not None:
+        return _cut(config, text_stream(config.test_data, config.token_level))
+    return load_streams(config)[name]
+
+
+def _cut(config, stream):
+    """`stream` cut to `config.limit` tokens (subwords: the documents holding that many words)."""
+    if config.limit is None:
+        return stream
+    if config.token_level == "subword":
+        return first_words(stream, config.limit)
+    return stream[: config.limit]
 
 
 def _starting_run(config):
@@ -166,10 +181,10 @@ def _starting_run(config):
         )
     start = configs.resolve(LMConfig, folder / "config.toml")
     preprocessor = load_preprocessor(folder / "preprocessor.json")
-    if preprocessor.level != config.level:
+    if preprocessor.level != config.token_level and not (config.data and config.level is None):
         raise ValueError(
             f"--init-from {config.init_from}: a {preprocessor.level}-level model cannot start a "
-            f"{config.level}-level run (of {config.text_name!r}). Expected the same kind of tokens."
+            f"{config.token_level}-level run (of {config.text_name!r}). Expected the same kind of tokens."
         )
     return folder, start, preprocessor
 
@@ -205,16 +220,18 @@ class LMTask(Task):
         if config.init_from:  # the starting model's vocabulary, unchanged
             return _starting_run(config)[2]
         train = load_streams(config)["train"]  # the vocabulary sees training text only
-        return LMPreprocessor.fit(train, config.level, max_size=config.max_vocab)
+        return LMPreprocessor.fit(train, config.token_level, max_size=config.max_vocab)
 
     def prepare(self, config, preprocessor):
         """With `init_from`: the architecture becomes the starting run's, and its weights are loaded."""
         if not config.init_from:
             return Prepared(config)
 
-        folder, start, _ = _starting_run(config)
+        folder, start, start_preprocessor = _starting_run(config)
         keys = ("cell", "embedding_dim", "units", "num_layers", "tie_weights", "max_vocab")
         changed = {key: getattr(start, key) for key in keys if getattr(config, key) != getattr(start, key)}
+        if config.data and config.level is None:  # the user's text, read as the starting run's tokens
+            changed["level"] = start_preprocessor.level
         if changed:
             print(f"From {config.init_from}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
             config = dataclasses.replace(config, **changed)
@@ -229,12 +246,21 @@ class LMTask(Task):
     def load_preprocessor(self, path):
         return load_preprocessor(path)
 
-    def _examples(self, config, stream, preprocessor):
+    def _examples(self, config, stream, preprocessor, split="train"):
         ids = preprocessor.encode(stream)
-        if config.stateful:
-            inputs, targets = stream_windows(ids, config.batch_size, config.seq_len)
-        else:
-            inputs, targets = windows(ids, config.seq_len)
+        try:
+            if config.stateful:
+                inputs, targets = stream_windows(ids, config.batch_size, config.seq_len)
+            else:
+                inputs, targets = windows(ids, config.seq_len)
+        except ValueError as error:
+            if config.data is None and config.test_data is None:
+                raise
+            source = config.test_data if split == "test" and config.test_data else config.text_name
+            raise storage.DatasetError(
+                f"The {split} text of {source} is too short: {error}. Expected more text (or --valid-data), "
+                "a smaller --seq-len, or --no-stateful."
+            ) from None
         return Examples(inputs, targets, pad_side="back")
 
     def batching(self, config):
@@ -257,8 +283,8 @@ class LMTask(Task):
         ]
 
     def examples(self, config, split, preprocessor):
-        stream = load_streams(config)["valid" if split == "validation" else split]
-        return self._examples(config, stream, preprocessor)
+        stream = load_split(config, "valid" if split == "validation" else split)
+        return self._examples(config, stream, preprocessor, split)
 
     def build_model(self, config, preprocessor, start=None):
         """`start`: the starting run's trainable weights by layer name (`init_from`), or None."""
@@ -282,7 +308,7 @@ class LMTask(Task):
         return SequenceCrossEntropy(), [TokenCrossEntropy(name="cross_entropy")]
 
     def _per_token(self, config, nats):
-        if config.level == "char":
+        if config.token_level == "char":
             return {"bpc": nats / math.log(2)}
         return {"perplexity": math.exp(min(nats, 50.0))}
 
@@ -292,8 +318,8 @@ class LMTask(Task):
         # exact nats per token (runs saved before the metric existed: their loss, exact for their windows)
         metrics["loss"] = metrics.pop("cross_entropy", metrics["loss"])
         metrics.update(self._per_token(config, metrics["loss"]))
-        if config.level == "subword" and preprocessor is not None:
-            ratio = tokens_per_word(load_streams(config)["test"], preprocessor)
+        if config.token_level == "subword" and preprocessor is not None:
+            ratio = tokens_per_word(load_split(config, "test"), preprocessor)
             metrics["tokens_per_word"] = ratio
             metrics["word_perplexity"] = math.exp(min(metrics["loss"] * ratio, 50.0))
         return metrics
@@ -325,7 +351,8 @@ class LMTask(Task):
         return f"Evaluation loss {metrics['test_loss']:.4f} nats/token ({per})"
 
     def plot_title(self, config, num_train):
-        return f"{config.text_name} {config.level} LM, {config.num_layers} x {config.cell} {config.units}"
+        text = config.corpus if config.data is None else Path(config.data).name
+        return f"{text} {config.token_level} LM, {config.num_layers} x {config.cell} {config.units}"
 
     @property
     def predictor_cls(self):
@@ -347,7 +374,7 @@ class LMTask(Task):
         of the run's held-out text."""
         source = "--text"
         if not text:
-            held_out = load_streams(predictor.config)["test"]
+            held_out = load_split(predictor.config, "test")
             text = held_out if isinstance(held_out, str) else "\n".join(held_out)
             text = text[:chars]
             name = predictor.config.text_name

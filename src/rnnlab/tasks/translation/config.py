@@ -80,7 +80,10 @@ class TranslationConfig(TrainConfig):
         for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
             value = getattr(self, name)
             if isinstance(value, str):
-                setattr(self, name, ",".join(os.path.abspath(part.strip()) for part in value.split(",")))
+                parts = [part.strip() for part in value.split(",")]
+                if not all(parts):
+                    raise ValueError(f"Expected a path, or two joined by a comma. Received: {name}={value!r}")
+                setattr(self, name, ",".join(os.path.abspath(part) for part in parts))
         for name in ("src", "tgt"):
             code = getattr(self, name)
             if not isinstance(code, str):

@@ -40,7 +40,10 @@ def files_of(path, src, tgt):
                 f"{path}: expected two files joined by a comma (source, target). Received {len(files)}."
             )
         for file in files:
-            user_text.text_files(file)  # a missing file, a folder or a FIFO is named
+            if not file.is_file():  # nothing, a folder, a FIFO: named before anything is read
+                raise storage.DatasetError(
+                    f"{file} is {describe_path(file)}. Expected a file of sentences (in {path})."
+                )
         return files
     if Path(path).is_file():
         return [Path(path)]
