@@ -3,6 +3,7 @@ decoding settings) and written to `evaluation*.json`."""
 
 import dataclasses
 import hashlib
+import os
 import re
 import time
 from pathlib import Path
@@ -63,15 +64,16 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
 
 
 def _file_name_part(value):
-    """A setting's value as part of a file name: numbers as they are; a path's last part, with
-    other characters than letters, digits, `.`, `_` and `-` replaced by `_`, and 8 hex digits of
-    the whole value, so that two test sets of one name keep two records.
+    """A setting's value as part of a file name: numbers and words as they are; a path's last
+    part, with other characters than letters, digits, `.`, `_` and `-` replaced by `_`, and 8
+    hex digits of the whole path, so that two test sets of one name keep two records.
 
     Example:
-    >>> _file_name_part(5), _file_name_part("data/test 2017.tsv")
-    ('5', 'test_2017.tsv-262ee326')
+    >>> _file_name_part(5), _file_name_part("ngram"), _file_name_part("data/test 2017.tsv")
+    ('5', 'ngram', 'test_2017.tsv-262ee326')
     """
-    if not isinstance(value, str):
-        return str(value)
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(value.split(",")[-1]).name)
-    return f"{name}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
+    text = str(value)
+    if not isinstance(value, str) or not any(mark in text for mark in ("/", ",", os.sep)):
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(text.split(",")[-1]).name)
+    return f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
