@@ -52,7 +52,7 @@ def losses(model, config, train, plan):
             length, indices = plan[i]
             return train.batch(indices, length)
 
-    loss, _ = get_task("translation").loss_and_metrics(config)
+    loss, _ = get_task("translation").loss_and_metrics(config, None)  # its loss needs no preprocessor
     model.compile(keras.optimizers.Adam(config.learning_rate), loss, steps_per_execution=32)
     seen = []
     log = keras.callbacks.LambdaCallback(

@@ -99,7 +99,8 @@ def test_clipnorm_and_optimizer_reach_keras(small_imdb):
     from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(optimizer="rmsprop", clipnorm=1.5, learning_rate=0.01)
-    model = compiled_model(TASK, config, type("P", (), {"vocab_size": 50})(), None, "jax", steps=1)
+    preprocessor = type("P", (), {"vocab_size": 50, "labels": ("negative", "positive")})()
+    model = compiled_model(TASK, config, preprocessor, None, "jax", steps=1)
     assert type(model.optimizer).__name__ == "RMSprop"
     assert model.optimizer.clipnorm == 1.5
     assert float(np.asarray(model.optimizer.learning_rate)) == pytest.approx(0.01)

@@ -93,11 +93,16 @@ class Task:
         batch size and seed; `shuffle` for training."""
         return self.batching(config).order(examples, config.batch_size, config.seed, shuffle=shuffle)
 
+    def holds_out_validation(self, config):
+        """True: the last `validation_split` of the training examples validate; False: the
+        run has its own validation examples. The task's `validation_from_train` by default."""
+        return self.validation_from_train
+
     def build_model(self, config, preprocessor, start=None):
         """The uncompiled Keras model; `start` is `Prepared.start`."""
         raise NotImplementedError
 
-    def loss_and_metrics(self, config):
+    def loss_and_metrics(self, config, preprocessor):
         """`(loss, metrics)` for `model.compile`."""
         raise NotImplementedError
 

@@ -67,7 +67,7 @@ def compiled_model(task, config, preprocessor, start, backend, steps):
     """
     model = task.build_model(config, preprocessor, start)
     optimizer = make_optimizer(config, steps, task.layer_rates(config, model, steps))
-    loss, metrics = task.loss_and_metrics(config)
+    loss, metrics = task.loss_and_metrics(config, preprocessor)
     model.compile(
         optimizer=optimizer,
         loss=loss,

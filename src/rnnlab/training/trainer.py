@@ -27,8 +27,8 @@ from rnnlab.training.signals import StopSignals, TrainingInterrupted
 
 def train_and_validation(task, config, preprocessor):
     """`(train, validation)` Examples: the task's own validation split, or the last
-    `validation_split` of its training examples (`task.validation_from_train`)."""
-    if task.validation_from_train:
+    `validation_split` of its training examples (`task.holds_out_validation`)."""
+    if task.holds_out_validation(config):
         return hold_out(task.examples(config, "train", preprocessor), config.validation_split)
     return task.examples(config, "train", preprocessor), task.examples(config, "validation", preprocessor)
 

@@ -303,7 +303,7 @@ class LMTask(Task):
             _load_weights(model, start, config.init_from)
         return model
 
-    def loss_and_metrics(self, config):
+    def loss_and_metrics(self, config, preprocessor):
         # The loss is each batch's mean; the metric sums over every target token (exact).
         return SequenceCrossEntropy(), [TokenCrossEntropy(name="cross_entropy")]
 

@@ -1,5 +1,6 @@
 """Settings of a sentiment run. The defaults are the article's configuration."""
 
+import os
 from dataclasses import dataclass
 
 from rnnlab.cells import CELLS
@@ -9,6 +10,7 @@ from rnnlab.models.classifier import POOLINGS
 from rnnlab.tasks.config import TrainConfig
 
 TOKENIZERS = ("word", "subword")
+DATASETS = ("imdb", "sst2", "sst3", "sst5")
 RATE = {"min": 0.0, "max": 1.0, "max_exclusive": True}  # a dropout rate
 PENALTY = {"min": 0.0, "max": 1e6}
 
@@ -25,6 +27,28 @@ class SentimentConfig(TrainConfig):
     64
     """
 
+    # --- data ---
+    dataset: str = option(
+        "imdb",
+        "built-in data: IMDb reviews (positive/negative) or the Stanford Sentiment Treebank with 2, 3 "
+        "(negative/neutral/positive) or 5 labels",
+        choices=DATASETS,
+    )
+    data: str | None = option(
+        None, "your own labelled texts instead of --dataset: a CSV, TSV or JSON Lines file, or a folder "
+        "with one subfolder of .txt files per label",
+    )  # fmt: skip
+    valid_data: str | None = option(None, "validation texts for --data (none: validation_split of --data)")
+    test_data: str | None = option(
+        None, "test texts for --data (none: a seeded, stratified test_split of --data); also "
+        "`rnnlab evaluate RUN --test-data FILE`",
+    )  # fmt: skip
+    test_split: float = option(0.2, "share of --data held out to test when there is no --test-data",
+                               min=0.0, max=1.0, min_exclusive=True, max_exclusive=True)  # fmt: skip
+    text_field: str = option("text", "the column (CSV, TSV) or key (JSON Lines) holding the text")
+    label_field: str = option("label", "the column or key holding the label")
+    encoding: str = option("utf-8", "encoding of --data files")
+    sst_phrases: bool = option(False, "SST: train on every labelled phrase, not only whole sentences")
     # --- the article's model (section 5) ---
     cell: str = option("simple", "recurrent layer: SimpleRNN, LSTM or GRU", choices=CELLS)
     max_features: int = option(
@@ -95,6 +119,18 @@ class SentimentConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, os.path.abspath(getattr(self, name)))
+        if self.data is None and self.valid_data is not None:
+            raise ValueError(
+                f"valid_data needs data (your labelled texts). Received: valid_data={self.valid_data!r}"
+            )
+        if self.data is not None and self.dataset != "imdb":
+            raise ValueError(
+                f"data replaces dataset: give one of them. Received: data={self.data!r}, "
+                f"dataset={self.dataset!r}"
+            )
         if self.init_from and (self.bidirectional or self.embeddings):
             raise ValueError(
                 "init_from starts from a left-to-right language model's embedding and layers: it cannot "

@@ -43,6 +43,11 @@ def test_probabilities(run_dir, order, backend=None):
         raise ValueError(f"Expected sentiment runs to ensemble. Received: a {info['task']} run ({run_dir})")
     predictor = load_predictor(run_dir, backend)  # the run's model, preprocessor and config, checked
     task, config, model = predictor.task, predictor.config, predictor.model
+    if config.data is not None or config.dataset != "imdb":
+        raise ValueError(
+            f"rnnlab ensemble scores IMDb's test reviews: it ensembles IMDb runs. Received: {run_dir}, "
+            f"trained on {config.data or config.dataset}"
+        )
     _, labels = imdb.load_ranks("test")
     labels = labels[order].astype("float32")
     sequences = predictor.preprocessor.encode_reviews(Reviews("test", order))

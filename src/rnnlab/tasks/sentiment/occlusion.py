@@ -2,10 +2,11 @@
 
 For a text with tokens t_1..t_n, the contribution of t_i is
 
-    p(positive | text) - p(positive | text without t_i)
+    p(y | text) - p(y | text without t_i)
 
-so a positive contribution means the token pushed the prediction towards
-'positive'. The preprocessor keeps the last `maxlen` indices (front
+where y is the explained label: a two-label run's second label ('positive'),
+or with more labels the predicted one; a positive contribution means the
+token pushed the prediction towards y. The preprocessor keeps the last `maxlen` indices (front
 truncation), so tokens before the last `maxlen` are not seen by the model and
 contribute exactly 0 without being scored: at most `maxlen + 1` copies are
 scored, `chunk_size` at a time, so memory and time do not grow with the
@@ -31,25 +32,34 @@ class Explanation:
     """A prediction and the contribution of each token to it."""
 
     text: str
-    probability: float
+    probability: float  # of the explained label
     tokens: list
     contributions: np.ndarray
-
-    @property
-    def label(self):
-        return "positive" if self.probability >= 0.5 else "negative"
+    label: str = "positive"  # the predicted label
+    explained: str = "positive"  # the label whose probability the contributions change
 
     def to_record(self):
-        """The JSON-able part a prediction record adds: `tokens` and `contributions`."""
-        return {"tokens": list(self.tokens), "contributions": [float(c) for c in self.contributions]}
+        """The JSON-able part a prediction record adds: `explained`, `tokens` and `contributions`."""
+        return {
+            "explained": self.explained,
+            "tokens": list(self.tokens),
+            "contributions": [float(c) for c in self.contributions],
+        }
 
     @classmethod
     def from_record(cls, record, text):
         """The explanation of `text` from its prediction record (`to_record` fields included)."""
-        return cls(text, record["probability"], record["tokens"], np.asarray(record["contributions"]))
+        return cls(
+            text,
+            record["probabilities"][record["explained"]],
+            record["tokens"],
+            np.asarray(record["contributions"]),
+            record["label"],
+            record["explained"],
+        )
 
     def top(self, k=5):
-        """The k tokens that pushed most towards positive, and towards negative."""
+        """The k tokens that pushed most towards the explained label, and away from it."""
         order = np.argsort(self.contributions)
         up = [
             (self.tokens[i], float(self.contributions[i]))
@@ -66,7 +76,9 @@ MAX_WORDS = 10_000  # 4x the longest IMDb review (~2,500 words); bounds tokenisi
 CHUNK_SIZE = 256  # occluded copies scored per `model.predict` call
 
 
-def explain(model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE):
+def explain(
+    model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE, labels=("negative", "positive")
+):
     """Occlusion contributions of every token of `text`.
 
     Only the tokens among the last `preprocessor.maxlen` can change the
@@ -77,12 +89,14 @@ def explain(model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE):
 
     Args:
         model: a Keras model (or anything with Keras' `predict`) mapping
-            `(batch, maxlen)` indices to `(batch, 1)` probabilities.
+            `(batch, maxlen)` indices to `(batch, 1)` probabilities of the second label, or
+            `(batch, len(labels))` probabilities of each label.
         preprocessor: the run's preprocessor (`tokens_and_ids`, `maxlen`).
         text: the text to explain.
         max_words: longest text accepted, in tokens; None means
             `max(MAX_WORDS, preprocessor.maxlen)`.
         chunk_size: occluded copies scored per `model.predict` call.
+        labels: the label names, in the order of the model's outputs.
 
     Returns:
         An `Explanation`.
@@ -107,14 +121,21 @@ def explain(model, preprocessor, text, max_words=None, chunk_size=CHUNK_SIZE):
         )
     first = max(0, n - maxlen)  # tokens before this one never reach the model
     copies = _occluded_copies(np.concatenate([[START], ids]).astype(np.int32), maxlen, first)
-    probabilities = []
+    outputs = []
     while chunk := list(itertools.islice(copies, chunk_size)):
         batch = pad_front(chunk, maxlen)  # (len(chunk), maxlen)
-        probabilities.append(predict_padded(model, batch, chunk_size)[:, 0])  # few shapes compiled
-    probabilities = np.concatenate(probabilities)  # (1 + n - first,)
+        outputs.append(predict_padded(model, batch, chunk_size))  # few shapes compiled
+    outputs = np.concatenate(outputs)  # (1 + n - first, outputs)
+    if outputs.shape[1] == 1:  # P(second label)
+        column, label = 0, labels[int(outputs[0, 0] >= 0.5)]
+        explained = labels[1]
+    else:
+        column = int(np.argmax(outputs[0]))
+        label = explained = labels[column]
+    probabilities = outputs[:, column]
     contributions = np.zeros(n, dtype=probabilities.dtype)
     contributions[first:] = probabilities[0] - probabilities[1:]
-    return Explanation(text, float(probabilities[0]), list(tokens), contributions)
+    return Explanation(text, float(probabilities[0]), list(tokens), contributions, label, explained)
 
 
 def _occluded_copies(sequence, maxlen, first):
@@ -146,7 +167,7 @@ def to_terminal(explanation):
             words.append(f"\x1b[48;2;255;{255 - strength};{255 - strength}m\x1b[30m{token}\x1b[0m")
     up, down = explanation.top()
     lines = [
-        f"{explanation.label} (p_positive={explanation.probability:.4f})",
+        f"{explanation.label} (p_{explanation.explained}={explanation.probability:.4f})",
         " ".join(words),
         "pushed up:   " + ", ".join(f"{t} {v:+.3f}" for t, v in up),
         "pushed down: " + ", ".join(f"{t} {v:+.3f}" for t, v in down),
@@ -161,8 +182,8 @@ def to_html(explanations, path):
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.8}"
         "span{padding:0 2px;border-radius:3px}</style>",
         "<h1>Which words pushed the prediction</h1>",
-        "<p>Occlusion: each word's colour is p(positive) minus p(positive) without that word. "
-        "Green pushed towards positive, red towards negative.</p>",
+        "<p>Occlusion: each word's colour is the probability of the label named in the heading minus "
+        "that probability without the word. Green pushed towards that label, red away from it.</p>",
     ]
     for explanation in explanations:
         scale = _scale(explanation)
@@ -171,6 +192,7 @@ def to_html(explanations, path):
             alpha = min(1.0, abs(value) / scale)
             color = f"rgba(0,160,0,{alpha:.2f})" if value > 0 else f"rgba(220,0,0,{alpha:.2f})"
             spans.append(f"<span style='background:{color}' title='{value:+.4f}'>{html.escape(token)}</span>")
-        heading = f"{explanation.label} (p_positive = {explanation.probability:.4f})"
+        label, explained = html.escape(explanation.label), html.escape(explanation.explained)
+        heading = f"{label} (p_{explained} = {explanation.probability:.4f})"
         parts.append(f"<h2>{heading}</h2><p>{' '.join(spans)}</p>")
     write_text(path, "\n".join(parts) + "\n")

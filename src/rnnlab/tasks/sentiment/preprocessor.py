@@ -9,6 +9,7 @@ last `maxlen` indices and are padded at the front (Keras' `pad_sequences`
 defaults).
 """
 
+import collections
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from rnnlab.text.words import WordTokenizer
 
 PAD, START, OOV = 0, 1, 2  # the reserved indices of rnnlab.text.vocabulary (Keras' imdb scheme)
 RESERVED_TOKENS = DEFAULT_RESERVED  # subword ids 0, 1, 2
+IMDB_LABELS = ("negative", "positive")  # the labels of a run that does not name its own
 
 
 @dataclass
@@ -35,6 +37,7 @@ class SentimentPreprocessor:
         maxlen: longest sequence kept (the last `maxlen` indices).
         start_char, oov_char, index_from: as in `keras.datasets.imdb`.
         tokenizer: the `WordTokenizer`; its stop words are dropped.
+        labels: the label names, in the order of the model's outputs.
 
     Example:
     >>> p = SentimentPreprocessor({"good": 1, "film": 2}, num_words=10, maxlen=5)
@@ -50,6 +53,23 @@ class SentimentPreprocessor:
     index_from: int = 3
     tokenizer: WordTokenizer = field(default_factory=WordTokenizer)
     dropped_ranks: tuple = None  # ranks of stop words, for rank arrays made without them
+    labels: tuple = IMDB_LABELS
+
+    @classmethod
+    def fit(cls, texts, labels, num_words=10000, maxlen=100, tokenizer=None):
+        """A preprocessor whose word ranks are the frequencies of `texts` (ties: alphabetical).
+
+        Example:
+        >>> p = SentimentPreprocessor.fit(["a good film", "a bad film", "a film"], ("bad", "good"), 8, 5)
+        >>> p.word_index
+        {'a': 1, 'film': 2, 'bad': 3, 'good': 4}
+        """
+        tokenizer = tokenizer or WordTokenizer()
+        counts = collections.Counter(word for text in texts for word in WordTokenizer(
+            tokenizer.lowercase, tokenizer.strip_html)(text))  # fmt: skip
+        ranked = sorted(counts, key=lambda word: (-counts[word], word))
+        word_index = {word: rank for rank, word in enumerate(ranked, start=1)}
+        return cls(word_index, num_words, maxlen, tokenizer=tokenizer, labels=tuple(labels))
 
     def __post_init__(self):
         if self.dropped_ranks is None:
@@ -118,6 +138,7 @@ class SentimentPreprocessor:
             "index_from": self.index_from,
             "tokenizer": self.tokenizer.get_config(),
             "dropped_ranks": list(self.dropped_ranks),
+            "labels": list(self.labels),
             "word_index": self.word_index,
         }
 
@@ -126,6 +147,7 @@ class SentimentPreprocessor:
         config = {k: v for k, v in config.items() if k != "kind"}
         config["tokenizer"] = WordTokenizer.from_config(config["tokenizer"])
         config["dropped_ranks"] = tuple(config.get("dropped_ranks", ()))
+        config["labels"] = tuple(config.get("labels", IMDB_LABELS))
         return cls(**config)
 
     def save(self, path):
@@ -149,15 +171,16 @@ class SubwordPreprocessor:
     (1, 8)
     """
 
-    def __init__(self, tokenizer, maxlen=100):
+    def __init__(self, tokenizer, maxlen=100, labels=IMDB_LABELS):
         self.tokenizer = tokenizer
         self.maxlen = maxlen
+        self.labels = tuple(labels)
 
     @classmethod
-    def train(cls, texts, vocab_size=16000, maxlen=100):
+    def train(cls, texts, vocab_size=16000, maxlen=100, labels=IMDB_LABELS):
         """Trains BPE on `texts` (lower-cased, `<br />` removed)."""
         tokenizer = train_bpe(texts, vocab_size, reserved=RESERVED_TOKENS)
-        return cls(tokenizer, maxlen)
+        return cls(tokenizer, maxlen, labels)
 
     @property
     def vocab_size(self):
@@ -192,14 +215,21 @@ class SubwordPreprocessor:
         return encoding.tokens, np.array(encoding.ids, dtype=np.int32)
 
     def get_config(self):
-        return {"kind": "subword", "maxlen": self.maxlen, "tokenizer": self.tokenizer.to_str()}
+        return {
+            "kind": "subword",
+            "maxlen": self.maxlen,
+            "labels": list(self.labels),
+            "tokenizer": self.tokenizer.to_str(),
+        }
 
     @classmethod
     def from_config(cls, config):
         require("tokenizers", "A subword run (its preprocessor)")
         from tokenizers import Tokenizer
 
-        return cls(Tokenizer.from_str(config["tokenizer"]), config["maxlen"])
+        return cls(
+            Tokenizer.from_str(config["tokenizer"]), config["maxlen"], config.get("labels", IMDB_LABELS)
+        )
 
     def save(self, path):
         write_json(path, self.get_config())
@@ -232,4 +262,9 @@ def load_preprocessor(path):
         ) from None
     if not isinstance(preprocessor.maxlen, int) or preprocessor.maxlen < 1:
         raise ValueError(f"{path}: expected a positive integer maxlen. Received: {preprocessor.maxlen!r}")
+    labels = preprocessor.labels
+    if len(labels) < 2 or len(set(labels)) != len(labels) or not all(isinstance(x, str) for x in labels):
+        raise ValueError(
+            f"{path}: expected two or more distinct label names. Received: labels={list(labels)!r}"
+        )
     return preprocessor

@@ -9,6 +9,7 @@ rnnlab predict runs/article "a wonderful film"
 
 import dataclasses
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -20,16 +21,20 @@ from rnnlab.errors import InputError, RunChanged
 from rnnlab.finetuning import describe_rates, layer_rates, never_trained
 from rnnlab.models.classifier import build_classifier
 from rnnlab.tasks.base import Predictor, Prepared, Task, predict_padded
-from rnnlab.tasks.sentiment import ensemble, occlusion, word_vectors
+from rnnlab.tasks.sentiment import ensemble, labelled, occlusion, word_vectors
 from rnnlab.tasks.sentiment.config import SentimentConfig
-from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, SubwordPreprocessor, load_preprocessor
+from rnnlab.tasks.sentiment.preprocessor import (
+    IMDB_LABELS,
+    SentimentPreprocessor,
+    SubwordPreprocessor,
+    load_preprocessor,
+)
 from rnnlab.tasks.sentiment.pretrained_lm import copy_into, load_pretrained_lm
 from rnnlab.tasks.sentiment.reviews import load_sequences
 from rnnlab.tasks.sentiment.states import states_record
 from rnnlab.text.printable import printable
 from rnnlab.text.words import WordTokenizer, english_stop_words
 
-LABELS = ("negative", "positive")
 SEARCH_SPACE = {
     "embedding_dim": [32, 64, 128],
     "units": [32, 64, 128],
@@ -42,19 +47,47 @@ SEARCH_SPACE = {
 
 def make_preprocessor(config):
     """The preprocessor of a config, fitted on training (and unlabelled) text only."""
+    if labelled.reads_imdb(config, "train"):
+        texts, names = None, IMDB_LABELS
+    else:
+        texts, _ = labelled.texts_and_labels(config, "train")
+        names = labelled.label_names(config)
     if config.init_from:  # the language model's own subwords
-        return SubwordPreprocessor(
-            load_pretrained_lm(config.init_from).preprocessor.vocabulary, config.maxlen
-        )
+        vocabulary = load_pretrained_lm(config.init_from).preprocessor.vocabulary
+        return SubwordPreprocessor(vocabulary, config.maxlen, names)
     if config.tokenizer == "subword":
-        texts, _ = imdb.load_texts("train")
-        if config.limit is None:
-            texts = texts + imdb.load_texts("unsup")[0]
-        return SubwordPreprocessor.train(texts, vocab_size=config.max_features, maxlen=config.maxlen)
+        if texts is None:
+            texts, _ = imdb.load_texts("train")
+            if config.limit is None:
+                texts = texts + imdb.load_texts("unsup")[0]
+        return SubwordPreprocessor.train(
+            texts, vocab_size=config.max_features, maxlen=config.maxlen, labels=names
+        )
     tokenizer = WordTokenizer(stop_words=english_stop_words() if config.stop_words else ())
+    if texts is not None:
+        return SentimentPreprocessor.fit(texts, names, config.max_features, config.maxlen, tokenizer)
     return SentimentPreprocessor(
         imdb.get_word_index(), num_words=config.max_features, maxlen=config.maxlen, tokenizer=tokenizer
     )
+
+
+def labelled_examples(config, split, preprocessor):
+    """`(sequences, label ids)` of a run that does not read IMDb, in a seeded order; training and
+    test texts cut to `limit` (validation texts are kept whole, as Multi30k's)."""
+    texts, names = labelled.texts_and_labels(config, split)
+    source = {"test": config.test_data, "validation": config.valid_data}.get(split) or config.data
+    ids = labelled.label_ids(names, preprocessor.labels, source or f"SST ({config.dataset}) {split}")
+    order = np.random.default_rng([config.seed, split == "test"]).permutation(len(texts))
+    if config.limit is not None and split != "validation":
+        order = order[: config.limit]
+    return preprocessor.sequences([texts[i] for i in order]), ids[order]
+
+
+def source_name(config):
+    """What a run reads, for titles: 'IMDb', 'SST-3' or the file's name."""
+    if config.data is not None:
+        return Path(config.data).name
+    return "IMDb" if config.dataset == "imdb" else f"SST-{config.dataset[-1]}"
 
 
 @dataclasses.dataclass
@@ -73,6 +106,7 @@ class SentimentTask(Task):
     config_cls = SentimentConfig
     monitor = "val_accuracy"
     monitor_mode = "max"
+    evaluation_fields = ("test_data",)  # `rnnlab evaluate RUN --test-data reviews.csv`
     demo_page = "demo.html"  # the verdict, each word coloured by its contribution
 
     def make_preprocessor(self, config):
@@ -112,8 +146,16 @@ class SentimentTask(Task):
             config = dataclasses.replace(config, **changed)
         return Prepared(config, Start(lm_weights=lm.weights()))
 
+    def holds_out_validation(self, config):
+        return not labelled.own_validation(config)  # --valid-data, SST's dev
+
     def examples(self, config, split, preprocessor):
-        sequences, labels = load_sequences(config, split, preprocessor)
+        if labelled.reads_imdb(config, split):
+            sequences, labels = load_sequences(config, split, preprocessor)
+        else:
+            sequences, labels = labelled_examples(config, split, preprocessor)
+        # two labels: one sigmoid output (P of the second); more: a softmax over the labels
+        labels = labels.astype("float32" if len(preprocessor.labels) == 2 else "int32")
         return Examples(sequences, labels, pad_side="front")
 
     def batching(self, config):
@@ -142,6 +184,7 @@ class SentimentTask(Task):
             embedding_matrix=start.embedding_matrix,
             trainable_embeddings=not config.freeze_embeddings,
             fast_layers=config.fast_layers,
+            num_classes=len(preprocessor.labels),
         )
         if start.lm_weights is not None:
             copy_into(model, start.lm_weights, config.num_layers)
@@ -162,8 +205,10 @@ class SentimentTask(Task):
             )
         return rates
 
-    def loss_and_metrics(self, config):
-        return "binary_crossentropy", ["accuracy"]
+    def loss_and_metrics(self, config, preprocessor):
+        if len(preprocessor.labels) == 2:
+            return "binary_crossentropy", ["accuracy"]
+        return "sparse_categorical_crossentropy", ["accuracy"]
 
     def check_run(self, config, preprocessor, model, folder):
         if preprocessor.maxlen != config.maxlen:
@@ -178,6 +223,13 @@ class SentimentTask(Task):
                 folder,
                 f"preprocessor.json produces ids up to {preprocessor.vocab_size - 1} but the model's "
                 f"embedding has {rows} rows",
+            )
+        outputs = model.output_shape[-1]
+        if outputs != (1 if len(preprocessor.labels) == 2 else len(preprocessor.labels)):
+            raise RunChanged(
+                folder,
+                f"preprocessor.json names {len(preprocessor.labels)} labels but the model has {outputs} "
+                "outputs",
             )
         expected_len = None if config.bucket else config.maxlen
         if model.input_shape[1] != expected_len:
@@ -194,7 +246,7 @@ class SentimentTask(Task):
         )
 
     def plot_title(self, config, num_train):
-        return f"IMDb sentiment, {config.cell}, {num_train} training reviews"
+        return f"{source_name(config)} sentiment, {config.cell}, {num_train} training texts"
 
     @property
     def predictor_cls(self):
@@ -236,30 +288,41 @@ class SentimentTask(Task):
         """The review word by word (`rnnlab.tasks.sentiment.states`); `text` is required."""
         if not text:
             raise ValueError("Expected --text: the review to read word by word. Received: none.")
+        if len(predictor.preprocessor.labels) != 2:
+            raise ValueError(
+                "lab states draws P(second label) word by word: it reads two-label runs. Received: a run "
+                f"with {len(predictor.preprocessor.labels)} labels {list(predictor.preprocessor.labels)}"
+            )
         return states_record(predictor, text, output)
 
 
 @dataclasses.dataclass
 class Prediction:
-    """One review's prediction.
+    """One text's prediction.
 
     Attributes:
-        label: 'positive' or 'negative'.
-        probability: p(positive).
+        label: the predicted label ('positive' or 'negative' for IMDb).
+        probability: a two-label run's probability of its second label (P(positive) for IMDb);
+            with more labels, the predicted label's.
         known_words: how many of its tokens the vocabulary knows (0: the
             prediction only reflects the model's bias).
+        probabilities: every label's probability.
     """
 
     label: str
     probability: float
     known_words: int
+    probabilities: dict
 
 
 @dataclasses.dataclass
 class SentimentOptions:
     """What `SentimentPredictor.predict` (and `rnnlab predict` on a sentiment run) can add."""
 
-    explain: bool = option(False, "add each token's contribution to P(positive) (occlusion)")
+    explain: bool = option(
+        False, "add each token's contribution to the probability of the predicted label (P(positive) "
+        "for two labels; occlusion)",
+    )  # fmt: skip
 
 
 class SentimentPredictor(Predictor):
@@ -276,8 +339,9 @@ class SentimentPredictor(Predictor):
     batches_requests = True
 
     def predict(self, texts, explain=False):
-        """`{label, probability, known_words}` per text; with `explain` also `tokens` and
-        `contributions` (P(positive) with the token minus P(positive) without it)."""
+        """`{label, probability, known_words, probabilities}` per text; with `explain` also
+        `explained` (the label), `tokens` and `contributions` (its probability with the token
+        minus without it)."""
         self.options(explain=explain)
         records = [dataclasses.asdict(p) for p in self.classify(texts)]
         if explain:
@@ -288,7 +352,10 @@ class SentimentPredictor(Predictor):
     def line(self, record, source):
         if "contributions" in record:
             return occlusion.to_terminal(occlusion.Explanation.from_record(record, source)) + "\n"
-        return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}"
+        if len(record["probabilities"]) == 2:
+            return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}"
+        others = "  ".join(f"{label} {p:.4f}" for label, p in record["probabilities"].items())
+        return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}\t({others})"
 
     def warnings(self, record, source):
         if record["known_words"]:
@@ -306,12 +373,20 @@ class SentimentPredictor(Predictor):
         for text in texts:
             if not isinstance(text, str):
                 raise InputError(f"Expected texts as str. Received: {type(text).__name__}")
-        probabilities = predict_padded(self.model, self.preprocessor(texts))[:, 0]
+        outputs = predict_padded(self.model, self.preprocessor(texts))
+        labels = self.preprocessor.labels
         known = [self.preprocessor.known_tokens(text) for text in texts]
-        return [
-            Prediction(LABELS[int(p >= 0.5)], float(p), int(k))
-            for p, k in zip(probabilities, known, strict=True)
-        ]
+        predictions = []
+        for row, k in zip(outputs, known, strict=True):
+            if len(labels) == 2:
+                p = float(row[0])
+                label, probabilities = labels[int(p >= 0.5)], {labels[0]: 1.0 - p, labels[1]: p}
+            else:
+                best = int(np.argmax(row))
+                label, p = labels[best], float(row[best])
+                probabilities = {name: float(q) for name, q in zip(labels, row, strict=True)}
+            predictions.append(Prediction(label, p, int(k), probabilities))
+        return predictions
 
     def warm_up(self, max_batch):
         size = 1
@@ -326,7 +401,10 @@ class SentimentPredictor(Predictor):
         texts = list(texts)
         if not texts:
             raise InputError("Expected at least one text to explain. Received: none.")
-        return [occlusion.explain(self.model, self.preprocessor, text) for text in texts]
+        return [
+            occlusion.explain(self.model, self.preprocessor, text, labels=self.preprocessor.labels)
+            for text in texts
+        ]
 
 
 TASK = SentimentTask()

@@ -189,7 +189,7 @@ class SpeechTask(Task):
             fast_layers=config.fast_layers,
         )
 
-    def loss_and_metrics(self, config):
+    def loss_and_metrics(self, config, preprocessor):
         if config.mode == "digits":
             return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
         return CTCLoss(), []

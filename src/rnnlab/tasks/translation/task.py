@@ -103,7 +103,7 @@ class TranslationTask(Task):
             fast_layers=config.fast_layers,
         )
 
-    def loss_and_metrics(self, config):
+    def loss_and_metrics(self, config, preprocessor):
         loss = SequenceCrossEntropy(label_smoothing=config.label_smoothing)
         # The smoothed loss is not the model's cross-entropy: perplexity comes from this metric.
         return loss, [TokenCrossEntropy()]

@@ -1,0 +1,179 @@
+"""`rnnlab train sentiment --data` (any labels, from CSV, TSV, JSON Lines or folders) and
+`--dataset sst2|sst3|sst5`: label names in the run, every label's probability in `predict`."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.datasets import sst, storage
+from rnnlab.tasks.sentiment.labelled import stratified_test_indices
+
+SMALL = ["--epochs", "1", "--units", "8", "--embedding-dim", "8", "--max-features", "60", "--maxlen", "20"]
+WORDS = {
+    "positive": "wonderful great moving superb lovely",
+    "neutral": "average plain ordinary usual fine",
+    "negative": "awful boring dull terrible weak",
+}
+
+
+def write_csv(path, rows, fields=("text", "label")):
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(fields)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def reviews(tmp_path):
+    """60 short reviews, 20 per label, as a CSV file."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(20):
+        for label, words in WORDS.items():
+            picked = " ".join(rng.choice(words.split(), 3))
+            rows.append((f"The film, number {i}, was {picked}.", label))
+    return write_csv(tmp_path / "reviews.csv", rows)
+
+
+def test_three_labels_train_and_predict_every_label(reviews, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "sentiment", *SMALL, "--data", str(reviews), "--output", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert (
+        metrics["num_test"] == 12 and metrics["num_train"] + metrics["num_validation"] == 48
+    )  # 20% per label
+    assert json.loads((run / "preprocessor.json").read_text())["labels"] == [
+        "negative",
+        "neutral",
+        "positive",
+    ]
+    capsys.readouterr()
+    assert main(["predict", str(run), "a wonderful, moving film", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert set(record["probabilities"]) == {"negative", "neutral", "positive"}
+    assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert record["label"] == max(record["probabilities"], key=record["probabilities"].get)
+    assert record["probability"] == record["probabilities"][record["label"]]
+    assert main(["predict", str(run), "a wonderful film", "--explain", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["explained"] == record["label"] and len(record["contributions"]) == 3
+    assert main(["lab", "states", str(run), "--text", "a fine film", "--output", str(tmp_path / "s")]) == 2
+    assert "it reads two-label runs" in capsys.readouterr().err
+
+
+def test_two_labels_of_any_name_use_one_sigmoid_output(tmp_path, capsys):
+    rows = [(f"message {i}: {'win money now' if i % 2 else 'see you at lunch'}", "spam" if i % 2 else "ham")
+            for i in range(40)]  # fmt: skip
+    data = tmp_path / "mail.jsonl"
+    data.write_text("\n".join(json.dumps({"body": t, "kind": y}) for t, y in rows), encoding="utf-8")
+    run = tmp_path / "run"
+    args = ["--data", str(data), "--text-field", "body", "--label-field", "kind"]
+    assert main(["train", "sentiment", *SMALL, *args, "--output", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(run), "win money now"]) == 0
+    label, probability, text = capsys.readouterr().out.rstrip("\n").split("\t")
+    assert label in {"ham", "spam"} and (label == "spam") == (float(probability) >= 0.5)
+
+
+def test_validation_and_test_files_and_a_label_only_in_the_test_file(reviews, tmp_path, capsys):
+    valid = write_csv(tmp_path / "valid.csv", [("a superb film", "positive"), ("a dull film", "negative")])
+    test = write_csv(tmp_path / "test.csv", [("an ordinary film", "neutral")] * 3)
+    run = tmp_path / "run"
+    args = ["--data", str(reviews), "--valid-data", str(valid), "--test-data", str(test)]
+    assert main(["train", "sentiment", *SMALL, *args, "--output", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert (metrics["num_train"], metrics["num_validation"], metrics["num_test"]) == (60, 2, 3)
+    strange = write_csv(tmp_path / "strange.csv", [("a film", "sarcastic")])
+    assert main(["evaluate", str(run), "--test-data", str(strange)]) == 2
+    err = capsys.readouterr().err
+    assert f"{strange} has the label 'sarcastic', which the training texts do not have" in err
+
+
+def test_a_stratified_split_keeps_each_labels_share():
+    labels = ["a"] * 50 + ["b"] * 10 + ["c"] * 1
+    held_out = stratified_test_indices(labels, 0.2, seed=0)
+    assert [labels[i] for i in held_out].count("a") == 10 and [labels[i] for i in held_out].count("b") == 2
+    assert "c" not in [labels[i] for i in held_out]  # a label seen once stays in training
+    assert np.array_equal(held_out, stratified_test_indices(labels, 0.2, seed=0))
+    assert not np.array_equal(held_out, stratified_test_indices(labels, 0.2, seed=1))
+
+
+def test_bad_labelled_files_are_one_line_and_leave_no_output(tmp_path, capsys):
+    data = write_csv(tmp_path / "a.csv", [("x", "pos")], fields=("review", "label"))
+    output = tmp_path / "out"
+    assert main(["train", "sentiment", *SMALL, "--data", str(data), "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert "a.csv, line 1: no column 'text'. Found the columns ['review', 'label']" in err
+    assert len(err.strip().splitlines()) == 1 and not list(tmp_path.glob("out*"))
+    assert (
+        main(["train", "sentiment", "--data", str(data), "--dataset", "sst3", "--output", str(output)]) == 2
+    )
+    assert "data replaces dataset" in capsys.readouterr().err
+
+
+@pytest.fixture
+def real_sst():
+    if storage.find(["trees/train.txt"], sst.SUBDIR) is None:
+        pytest.skip("SST not found: set RNNLAB_DATASETS to a folder holding sst/trees/")
+
+
+def test_sst_through_csv_files_is_the_builtin_run(real_sst, tmp_path):
+    names = sst.LABEL_SETS["sst5"]
+    files = {}
+    for split in sst.SPLITS:  # SST's own 0-4 labels, so that both runs order the labels alike
+        texts, labels = sst.load_split(split, "sst5")
+        files[split] = write_csv(
+            tmp_path / f"{split}.csv", [(t, names.index(y)) for t, y in zip(texts, labels, strict=True)]
+        )
+    records = []
+    for name, source in [
+        ("builtin", ["--dataset", "sst5"]),
+        (
+            "csv",
+            [
+                "--data",
+                str(files["train"]),
+                "--valid-data",
+                str(files["dev"]),
+                "--test-data",
+                str(files["test"]),
+            ],
+        ),
+    ]:
+        run = tmp_path / name
+        assert main(["train", "sentiment", *SMALL, "--limit", "400", *source, "--output", str(run)]) == 0
+        records.append(json.loads((run / "metrics.json").read_text()))
+    builtin, from_csv = records
+    assert (builtin["num_validation"], builtin["num_test"]) == (1101, 400)
+    assert from_csv["history"] == builtin["history"] and from_csv["test_accuracy"] == builtin["test_accuracy"]
+    labels = json.loads((tmp_path / "builtin" / "preprocessor.json").read_text())["labels"]
+    assert labels == list(names)
+
+
+def test_ensemble_refuses_runs_not_on_imdb(reviews, tmp_path, capsys):
+    runs = []
+    for seed in (0, 1):
+        run = tmp_path / f"run{seed}"
+        assert (
+            main(
+                [
+                    "train",
+                    "sentiment",
+                    *SMALL,
+                    "--data",
+                    str(reviews),
+                    "--seed",
+                    str(seed),
+                    "--output",
+                    str(run),
+                ]
+            )
+            == 0
+        )
+        runs.append(str(run))
+    assert main(["ensemble", *runs]) == 2
+    assert "it ensembles IMDb runs" in capsys.readouterr().err
