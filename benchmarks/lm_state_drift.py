@@ -41,7 +41,7 @@ def measure(run, batches, warm):
     )
     first = train.subset(np.arange(batches * config.batch_size))
     model = load_run_model(folder)
-    loss, metrics = task.loss_and_metrics(config)
+    loss, metrics = task.loss_and_metrics(config, preprocessor)
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss=loss, metrics=metrics)
     reset_states(model)
     evaluated = score(model, task, config, first)

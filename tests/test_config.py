@@ -104,7 +104,14 @@ def test_cosine_schedule_spans_the_whole_run():
     from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(lr_schedule="cosine", warmup_steps=10, epochs=3, learning_rate=0.01)
-    model = compiled_model(TASK, config, type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})(), None, "jax", steps=50)
+    model = compiled_model(
+        TASK,
+        config,
+        type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})(),
+        None,
+        "jax",
+        steps=50,
+    )
     lr = keras.optimizers.schedules.deserialize(model.optimizer.get_config()["learning_rate"])
     assert isinstance(lr, keras.optimizers.schedules.CosineDecay)
     assert (lr.decay_steps, lr.warmup_steps) == (140, 10)
@@ -120,7 +127,14 @@ def test_step_schedule_decays_after_each_epoch_from_the_start_epoch():
     from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(lr_schedule="step", lr_decay=0.5, lr_decay_start=2, epochs=4, learning_rate=1.0)
-    model = compiled_model(TASK, config, type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})(), None, "jax", steps=10)
+    model = compiled_model(
+        TASK,
+        config,
+        type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})(),
+        None,
+        "jax",
+        steps=10,
+    )
     lr = keras.optimizers.schedules.deserialize(model.optimizer.get_config()["learning_rate"])
     # epochs 1-2 (steps 0-19) at 1.0, epoch 3 at 0.5, epoch 4 at 0.25
     assert [float(lr(s)) for s in (0, 19, 20, 29, 30, 39)] == pytest.approx([1, 1, 0.5, 0.5, 0.25, 0.25])

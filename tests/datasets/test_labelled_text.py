@@ -74,6 +74,9 @@ def test_another_encoding_when_asked(tmp_path):
         ("a.jsonl", '{"text": "x", "label": true}\n', "a.jsonl, line 1: the label is true"),
         ("a.jsonl", '{"text": 5, "label": "p"}\n', "a.jsonl, line 1: the text is 5"),
         ("a.txt", "x\n", "cannot tell its format from the name"),
+        ("a.csv", "text,label,text\nx,p,y\n", "a.csv, line 1: the column 'text' appears twice"),
+        ("a.jsonl", '{"text": "x", "label": null}\n', "a.jsonl, line 1: no label"),
+        ("a.jsonl", '{"text": "x", "label": ' + "9" * 5000 + "}\n", "a.jsonl, line 1: not JSON"),
     ],
 )
 def test_bad_files_are_one_line_naming_file_and_line(tmp_path, name, content, message):
@@ -100,3 +103,26 @@ def test_missing_paths_and_folders_without_labels(tmp_path):
     (tmp_path / "flat" / "pos").mkdir()
     with pytest.raises(DatasetError, match="pos holds no .txt files"):
         read_labelled(tmp_path / "flat")
+
+
+def test_a_byte_order_mark_and_spaces_around_labels(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufefftext,label\nGood film, pos \n".replace("Good film", '"Good film"').encode())
+    assert read_labelled(path) == (["Good film"], ["pos"])
+
+
+def test_hidden_folders_are_skipped_and_imdbs_unlabelled_folder_is_refused(tmp_path):
+    for label in ("pos", "neg", ".git", "__MACOSX"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        (tmp_path / "data" / label / "1.txt").write_text(f"a {label} text")
+    (tmp_path / "data" / "pos" / "nested").mkdir()
+    (tmp_path / "data" / "pos" / "nested" / "2.txt").write_text("not read")
+    texts, labels = read_labelled(tmp_path / "data")
+    assert sorted(labels) == ["neg", "pos"] and "not read" not in texts
+    (tmp_path / "data" / "unsup").mkdir()
+    with pytest.raises(DatasetError, match="IMDb's unlabelled reviews are not a label"):
+        read_labelled(tmp_path / "data")
+
+
+def test_label_names_order_integers_stably():
+    assert label_names(["01", "1", "2", "10"]) == ["01", "1", "2", "10"]

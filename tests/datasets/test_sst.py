@@ -22,7 +22,9 @@ def test_every_phrase_of_a_tree_with_its_label_root_first():
     ]
 
 
-@pytest.mark.parametrize("line", ["(3 (2 a)", "(7 a)", "a (2 b)", "(2 a) (3 b)", "(2 (x a))"])
+@pytest.mark.parametrize(
+    "line", ["(3 (2 a)", "(7 a)", "a (2 b)", "(2 a) (3 b)", "(2 (x a))", "(12 a)", "(3 (34 a))"]
+)
 def test_malformed_trees_are_refused(line):
     with pytest.raises(ValueError, match="not a sentiment tree"):
         sst.parse_tree(line)

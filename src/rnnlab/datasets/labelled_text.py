@@ -38,7 +38,7 @@ def label_names(labels):
     """
     names = set(labels)
     if all(_is_integer(name) for name in names):
-        return sorted(names, key=int)
+        return sorted(names, key=lambda name: (int(name), name))
     return sorted(names)
 
 
@@ -63,6 +63,8 @@ def read_labelled(path, text_field="text", label_field="label", encoding="utf-8"
         DatasetError: naming the file (and line) and what was expected.
     """
     path = Path(path)
+    if text_field == label_field:
+        raise ValueError(f"Expected two different fields. Received: text_field=label_field={text_field!r}")
     if path.is_dir():
         texts, labels = _read_folder(path, encoding)
     elif not path.is_file():
@@ -127,13 +129,18 @@ def _example(path, line, text, label):
 
 
 def _read_table(path, text, delimiter, text_field, label_field):
-    csv.field_size_limit(MAX_FIELD_CHARS)
+    limit = csv.field_size_limit(MAX_FIELD_CHARS)  # a long review is one field; restored below
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None:
             return [], []
         columns = [name.strip() for name in header]
+        repeated = sorted({name for name in columns if columns.count(name) > 1} & {text_field, label_field})
+        if repeated:
+            raise storage.DatasetError(
+                f"{path}, line 1: the column {repeated[0]!r} appears twice. Expected each column once."
+            )
         missing = [field for field in (text_field, label_field) if field not in columns]
         if missing:
             raise storage.DatasetError(
@@ -155,6 +162,8 @@ def _read_table(path, text, delimiter, text_field, label_field):
             labels.append(example[1])
     except csv.Error as error:
         raise storage.DatasetError(f"{path}, line {reader.line_num}: {error}.") from None
+    finally:
+        csv.field_size_limit(limit)
     return texts, labels
 
 
@@ -165,8 +174,8 @@ def _read_jsonl(path, text, text_field, label_field):
             continue
         try:
             record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as error:
-            message = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, or an integer of 4,300+ digits
+            message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)[:80] or "too deep"
             raise storage.DatasetError(
                 f"{path}, line {number}: not JSON ({message}). Expected one object a line."
             ) from None
@@ -187,14 +196,19 @@ def _read_jsonl(path, text, text_field, label_field):
 
 
 def _read_folder(path, encoding):
-    folders = sorted(p for p in path.iterdir() if p.is_dir())
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+    if any(folder.name == "unsup" for folder in folders):
+        raise storage.DatasetError(
+            f"{path / 'unsup'}: IMDb's unlabelled reviews are not a label. Expected a folder whose "
+            "subfolders are labels only (e.g. aclImdb/train without unsup/)."
+        )
     if not folders:
         raise storage.DatasetError(
             f"{path} is a folder without subfolders. Expected one subfolder per label, holding .txt files."
         )
     texts, labels = [], []
     for folder in folders:
-        files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
+        files = sorted(p for p in folder.glob("*.txt") if p.is_file())
         if not files:
             raise storage.DatasetError(
                 f"{folder} holds no .txt files. Expected the texts of label {folder.name!r}."

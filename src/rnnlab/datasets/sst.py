@@ -41,6 +41,7 @@ LABEL_SETS = {
     "sst3": ("negative", "negative", "neutral", "positive", "positive"),
     "sst2": ("negative", "negative", None, "positive", "positive"),  # None: dropped
 }
+LABEL_DIGITS = ("0", "1", "2", "3", "4")
 PTB_ESCAPES = {"-LRB-": "(", "-RRB-": ")"}  # and `\/` is `/`
 
 
@@ -59,7 +60,7 @@ def parse_tree(line):
 
     def node():
         nonlocal position
-        if tokens[position] != "(" or position + 1 >= len(tokens) or tokens[position + 1] not in "01234":
+        if tokens[position] != "(" or position + 1 >= len(tokens) or tokens[position + 1] not in LABEL_DIGITS:
             raise ValueError(f"expected '(LABEL' at token {position}")
         label, position = int(tokens[position + 1]), position + 2
         slot = len(phrases)

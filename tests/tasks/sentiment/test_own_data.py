@@ -10,6 +10,7 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.datasets import sst, storage
 from rnnlab.tasks.sentiment.labelled import stratified_test_indices
+from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor, load_preprocessor
 
 SMALL = ["--epochs", "1", "--units", "8", "--embedding-dim", "8", "--max-features", "60", "--maxlen", "20"]
 WORDS = {
@@ -177,3 +178,26 @@ def test_ensemble_refuses_runs_not_on_imdb(reviews, tmp_path, capsys):
         runs.append(str(run))
     assert main(["ensemble", *runs]) == 2
     assert "it ensembles IMDb runs" in capsys.readouterr().err
+
+
+def test_a_changed_data_file_is_refused_where_the_test_split_depends_on_it(reviews, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "sentiment", *SMALL, "--data", str(reviews), "--output", str(run)]) == 0
+    assert main(["evaluate", str(run)]) == 0
+    with open(reviews, "a", encoding="utf-8") as file:
+        file.write("A new review.,positive\n")
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 2
+    assert "changed since the run was trained" in capsys.readouterr().err
+    other = write_csv(tmp_path / "other.csv", [("an awful film", "negative"), ("a fine film", "neutral")])
+    assert main(["evaluate", str(run), "--test-data", str(other)]) == 0  # its own test texts: fine
+
+
+def test_one_label_is_refused_and_old_runs_have_imdbs_labels(tmp_path, capsys):
+    data = write_csv(tmp_path / "one.csv", [(f"text {i}", "only") for i in range(10)])
+    assert main(["train", "sentiment", *SMALL, "--data", str(data), "--output", str(tmp_path / "o")]) == 2
+    assert "has one label ('only'). Expected two or more labels" in capsys.readouterr().err
+    old = SentimentPreprocessor({"good": 1}, num_words=10, maxlen=5).get_config()
+    del old["labels"], old["data_version"]  # as rnnlab wrote it before runs named their labels
+    (tmp_path / "preprocessor.json").write_text(json.dumps(old))
+    assert load_preprocessor(tmp_path / "preprocessor.json").labels == ("negative", "positive")

@@ -3,8 +3,10 @@ the Stanford Sentiment Treebank (`--dataset sst2|sst3|sst5`).
 
 Splits:
 - SST: `train` (sentences, or every phrase with `sst_phrases`), `dev` validates, `test` tests.
-- `--data`: `--test-data`, or a seeded stratified `test_split` of the file (every label keeps its
-  share); `--valid-data`, or the trainer holds out `validation_split` of the training texts.
+- `--data`: `--test-data`, or a stratified `test_split` of the file (every label keeps its share;
+  drawn with a fixed seed, so that runs of every `--seed` test on the same texts); `--valid-data`,
+  or the trainer holds out `validation_split` of the training texts. The run keeps the file's
+  `data_version`; a changed file is refused where the held-out split would change.
 - `--test-data` also replaces the test texts of any run (`rnnlab evaluate RUN --test-data FILE`).
 
 Example:
@@ -18,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.datasets import labelled_text, sst, storage
+
+SPLIT_SEED = 0  # of the held-out test texts of --data: the same for every run of a file
 
 
 def reads_imdb(config, split):
@@ -77,7 +81,7 @@ def texts_and_labels(config, split):
     texts, labels = read(config, config.data)
     if config.test_data is not None:
         return texts, labels  # every example trains
-    held_out = stratified_test_indices(labels, config.test_split, config.seed)
+    held_out = stratified_test_indices(labels, config.test_split, SPLIT_SEED)
     if split == "test":
         if held_out.size == 0:
             raise storage.DatasetError(
@@ -94,7 +98,40 @@ def label_names(config):
     positive; the user's in `labelled_text.label_names` order, from the training file."""
     if config.data is None:
         return tuple(dict.fromkeys(name for name in sst.LABEL_SETS[config.dataset] if name))
-    return tuple(labelled_text.label_names(read(config, config.data)[1]))
+    names = tuple(labelled_text.label_names(read(config, config.data)[1]))
+    if len(names) < 2:
+        raise storage.DatasetError(
+            f"{config.data} has one label ({names[0]!r}). Expected two or more labels to tell apart."
+        )
+    return names
+
+
+@functools.lru_cache(maxsize=4)
+def _version_of(path, fingerprint):
+    return storage.sha256_of(path) if Path(path).is_file() else fingerprint
+
+
+def data_version(config):
+    """The sha256 of the `--data` file (a folder: its listing's fingerprint), or None."""
+    if config.data is None:
+        return None
+    return _version_of(config.data, storage.fingerprint(config.data))
+
+
+def check_unchanged(config, version):
+    """Refuses a `--data` file that changed since training when the run relies on its held-out
+    split (`version`: what the run recorded; None: nothing recorded).
+
+    Raises:
+        DatasetError: naming the file.
+    """
+    if version is None or config.data is None or config.test_data is not None:
+        return
+    if data_version(config) != version:
+        raise storage.DatasetError(
+            f"{config.data} changed since the run was trained: its held-out test texts would not be the "
+            "same. Expected the training file as it was, or --test-data FILE."
+        )
 
 
 def label_ids(labels, names, source):

@@ -96,7 +96,7 @@ def explain(
         max_words: longest text accepted, in tokens; None means
             `max(MAX_WORDS, preprocessor.maxlen)`.
         chunk_size: occluded copies scored per `model.predict` call.
-        labels: the label names, in the order of the model's outputs.
+        labels: the label names, in the order of the model's outputs (None: the preprocessor's).
 
     Returns:
         An `Explanation`.
@@ -108,6 +108,7 @@ def explain(
     """
     if chunk_size < 1:
         raise ValueError(f"Expected chunk_size >= 1. Received: chunk_size={chunk_size}")
+    labels = labels or getattr(preprocessor, "labels", ("negative", "positive"))
     maxlen = preprocessor.maxlen
     limit = max(MAX_WORDS, maxlen) if max_words is None else max_words
     tokens, ids = preprocessor.tokens_and_ids(text)

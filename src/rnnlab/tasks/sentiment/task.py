@@ -47,6 +47,12 @@ SEARCH_SPACE = {
 
 def make_preprocessor(config):
     """The preprocessor of a config, fitted on training (and unlabelled) text only."""
+    preprocessor = _fitted_preprocessor(config)
+    preprocessor.data_version = labelled.data_version(config)
+    return preprocessor
+
+
+def _fitted_preprocessor(config):
     if labelled.reads_imdb(config, "train"):
         texts, names = None, IMDB_LABELS
     else:
@@ -74,6 +80,8 @@ def make_preprocessor(config):
 def labelled_examples(config, split, preprocessor):
     """`(sequences, label ids)` of a run that does not read IMDb, in a seeded order; training and
     test texts cut to `limit` (validation texts are kept whole, as Multi30k's)."""
+    if split != "validation":  # the held-out test texts are drawn from the file as it was
+        labelled.check_unchanged(config, getattr(preprocessor, "data_version", None))
     texts, names = labelled.texts_and_labels(config, split)
     source = {"test": config.test_data, "validation": config.valid_data}.get(split) or config.data
     ids = labelled.label_ids(names, preprocessor.labels, source or f"SST ({config.dataset}) {split}")
@@ -81,6 +89,11 @@ def labelled_examples(config, split, preprocessor):
     if config.limit is not None and split != "validation":
         order = order[: config.limit]
     return preprocessor.sequences([texts[i] for i in order]), ids[order]
+
+
+def labels_of(preprocessor):
+    """A preprocessor's label names (IMDb's for a stand-in without them, e.g. a benchmark's)."""
+    return getattr(preprocessor, "labels", IMDB_LABELS)
 
 
 def source_name(config):
@@ -106,7 +119,7 @@ class SentimentTask(Task):
     config_cls = SentimentConfig
     monitor = "val_accuracy"
     monitor_mode = "max"
-    evaluation_fields = ("test_data",)  # `rnnlab evaluate RUN --test-data reviews.csv`
+    evaluation_fields = ("test_data", "text_field", "label_field", "encoding")  # `evaluate RUN --test-data F`
     demo_page = "demo.html"  # the verdict, each word coloured by its contribution
 
     def make_preprocessor(self, config):
@@ -184,7 +197,7 @@ class SentimentTask(Task):
             embedding_matrix=start.embedding_matrix,
             trainable_embeddings=not config.freeze_embeddings,
             fast_layers=config.fast_layers,
-            num_classes=len(preprocessor.labels),
+            num_classes=len(labels_of(preprocessor)),
         )
         if start.lm_weights is not None:
             copy_into(model, start.lm_weights, config.num_layers)
@@ -206,7 +219,7 @@ class SentimentTask(Task):
         return rates
 
     def loss_and_metrics(self, config, preprocessor):
-        if len(preprocessor.labels) == 2:
+        if len(labels_of(preprocessor)) == 2:
             return "binary_crossentropy", ["accuracy"]
         return "sparse_categorical_crossentropy", ["accuracy"]
 
