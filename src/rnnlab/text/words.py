@@ -12,6 +12,7 @@ from rnnlab.optional import require
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
+_UNICODE_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters and digits of any script
 
 
 def english_stop_words():
@@ -30,24 +31,31 @@ class WordTokenizer:
         lowercase: lower-case before splitting.
         strip_html: replace HTML line breaks (`<br />`, as in IMDb) by spaces.
         stop_words: words to drop (e.g. `english_stop_words()`).
+        any_script: words of every script; False (IMDb's word index): a-z, 0-9 and apostrophes.
 
     Example:
     >>> WordTokenizer()("A <br />wonderful film, isn't it?")
     ['a', 'wonderful', 'film', "isn't", 'it']
     >>> WordTokenizer(stop_words=("a", "it"))("A wonderful film, isn't it?")
     ['wonderful', 'film', "isn't"]
+    >>> WordTokenizer(any_script=True)("Ein schöner Film, 很好!")
+    ['ein', 'schöner', 'film', '很好']
     """
 
     lowercase: bool = True
     strip_html: bool = True
     stop_words: tuple = ()
+    any_script: bool = False  # words of every script (`café`, `Straße`, `猫が`), not only a-z and 0-9
 
     def __call__(self, text):
         if not isinstance(text, str):
             raise ValueError(f"Expected text as str. Received: {type(text).__name__}")
         if self.strip_html:
             text = _HTML_BREAK.sub(" ", text)
-        words = _WORD.findall(text.lower()) if self.lowercase else _WORD_ANY_CASE.findall(text)
+        if self.any_script:
+            words = _UNICODE_WORD.findall(text.lower() if self.lowercase else text)
+        else:
+            words = _WORD.findall(text.lower()) if self.lowercase else _WORD_ANY_CASE.findall(text)
         if self.stop_words:
             stop = self._stop_set()
             words = [w for w in words if w not in stop]
@@ -63,6 +71,7 @@ class WordTokenizer:
             "lowercase": self.lowercase,
             "strip_html": self.strip_html,
             "stop_words": list(self.stop_words),
+            "any_script": self.any_script,
         }
 
     @classmethod

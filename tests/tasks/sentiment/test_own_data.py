@@ -201,3 +201,39 @@ def test_one_label_is_refused_and_old_runs_have_imdbs_labels(tmp_path, capsys):
     del old["labels"], old["data_version"]  # as rnnlab wrote it before runs named their labels
     (tmp_path / "preprocessor.json").write_text(json.dumps(old))
     assert load_preprocessor(tmp_path / "preprocessor.json").labels == ("negative", "positive")
+
+
+def test_words_of_any_script_and_a_warning_for_text_without_spaces(tmp_path, capsys):
+    spaced = [
+        (f"这部 电影 {'精彩 感人' if i % 2 else '无聊 糟糕'} {i}", "好" if i % 2 else "坏") for i in range(30)
+    ]
+    run = tmp_path / "spaced"
+    assert (
+        main(
+            [
+                "train",
+                "sentiment",
+                *SMALL,
+                "--data",
+                str(write_csv(tmp_path / "a.csv", spaced)),
+                "--output",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    assert "no spaces between words" not in capsys.readouterr().err
+    assert main(["predict", str(run), "精彩 电影", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["known_words"] == 2
+    unspaced = [
+        (
+            f"这部电影{'非常精彩而且感人至深的故事' if i % 2 else '真的非常无聊而且糟糕透顶了'}",
+            "好" if i % 2 else "坏",
+        )
+        for i in range(30)
+    ]
+    data = write_csv(tmp_path / "b.csv", unspaced)
+    assert (
+        main(["train", "sentiment", *SMALL, "--data", str(data), "--output", str(tmp_path / "unspaced")]) == 0
+    )
+    assert "no spaces between words" in capsys.readouterr().err

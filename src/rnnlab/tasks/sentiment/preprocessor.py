@@ -10,6 +10,7 @@ defaults).
 """
 
 import collections
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,8 +67,8 @@ class SentimentPreprocessor:
         {'a': 1, 'film': 2, 'bad': 3, 'good': 4}
         """
         tokenizer = tokenizer or WordTokenizer()
-        counts = collections.Counter(word for text in texts for word in WordTokenizer(
-            tokenizer.lowercase, tokenizer.strip_html)(text))  # fmt: skip
+        counting = dataclasses.replace(tokenizer, stop_words=())  # stop words are ranked, then dropped
+        counts = collections.Counter(word for text in texts for word in counting(text))
         ranked = sorted(counts, key=lambda word: (-counts[word], word))
         word_index = {word: rank for rank, word in enumerate(ranked, start=1)}
         return cls(word_index, num_words, maxlen, tokenizer=tokenizer, labels=tuple(labels))

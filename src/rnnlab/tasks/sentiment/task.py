@@ -69,12 +69,30 @@ def _fitted_preprocessor(config):
         return SubwordPreprocessor.train(
             texts, vocab_size=config.max_features, maxlen=config.maxlen, labels=names
         )
-    tokenizer = WordTokenizer(stop_words=english_stop_words() if config.stop_words else ())
-    if texts is not None:
-        return SentimentPreprocessor.fit(texts, names, config.max_features, config.maxlen, tokenizer)
+    stop_words = english_stop_words() if config.stop_words else ()
+    if texts is not None:  # the user's texts, or SST: words of any script
+        tokenizer = WordTokenizer(stop_words=stop_words, any_script=True)
+        preprocessor = SentimentPreprocessor.fit(texts, names, config.max_features, config.maxlen, tokenizer)
+        warn_if_unsegmented(texts, preprocessor)
+        return preprocessor
+    tokenizer = WordTokenizer(stop_words=stop_words)
     return SentimentPreprocessor(
         imdb.get_word_index(), num_words=config.max_features, maxlen=config.maxlen, tokenizer=tokenizer
     )
+
+
+def warn_if_unsegmented(texts, preprocessor, sample=1000):
+    """Warns when the training texts look like text without spaces between words (Chinese,
+    Japanese, Thai): whole phrases become words, and subwords serve better."""
+    sample = texts[:sample]
+    tokens = [preprocessor.tokenizer(text) for text in sample]
+    long_words = sum(1 for words in tokens for word in words if len(word) > 12 and not word.isascii())
+    if long_words > 0.2 * max(1, sum(len(words) for words in tokens)):
+        print(
+            "rnnlab: warning: many training texts have no spaces between words (e.g. Chinese or Japanese): "
+            "whole phrases become words. Expected better results with --tokenizer subword.",
+            file=sys.stderr,
+        )
 
 
 def labelled_examples(config, split, preprocessor):
