@@ -84,7 +84,11 @@ def test_a_run_of_another_task_is_refused(small_imdb, tmp_path, capsys):
     assert "is a 'sentiment' run; `rnnlab translate` needs a translation run" in capsys.readouterr().err
     assert main(["evaluate", str(sentiment), "--beam-size", "3"]) == 2
     err = capsys.readouterr().err
-    assert "is a 'sentiment' run; its evaluation settings are: none. Received: ['beam_size']" in err
+    assert (
+        "is a 'sentiment' run; its evaluation settings are: test_data, text_field, label_field, encoding. "
+        in err
+    )
+    assert "Received: ['beam_size']" in err
 
 
 def test_same_languages_are_refused(capsys, tmp_path):
