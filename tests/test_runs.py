@@ -310,3 +310,19 @@ def test_a_run_of_an_older_rnnlab_says_to_retrain(tmp_path):
         (tmp_path / name).write_text("x")
     with pytest.raises(runs.RunFolderError, match="made by an older rnnlab .no run.json.; retrain it"):
         runs.open_run(tmp_path)
+
+
+def test_what_evaluate_writes_belongs_to_the_run_and_nothing_else_does(tmp_path):
+    folder = make_run(tmp_path / "run")
+    ours = [
+        "confusion_matrix.png",
+        "evaluation-beam_size-5.json",
+        "evaluation-test_data-test_2017.tsv-262ee326.json",
+        "confusion_matrix-test_data-test_2017.tsv-262ee326.png",
+        "evaluation-beam_size-5.json.ab12_d9z.tmp.json",  # atomic_path's temp file, left by a kill
+        "confusion_matrix.png.0a1b2c3d.tmp.png",
+    ]
+    theirs = ["notes.txt", "confusion_matrix.pdf", "evaluation.json.bak", "model.keras.mine.tmp.keras"]
+    for name in ours + theirs:
+        (folder / name).write_text("x")
+    assert runs.foreign_entries(folder) == sorted(theirs)

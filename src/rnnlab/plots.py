@@ -43,6 +43,53 @@ def learning_curve(history, path, title="", test_metrics=None):
     plt.close(figure)
 
 
+def confusion_matrix(counts, labels, path, title=""):
+    """Saves a classifier's confusion matrix as a PNG: one row per true label, one column per
+    predicted label; each cell shows its count and its share of the row (the label's recall on
+    the diagonal), coloured by that share.
+
+    Args:
+        counts: `(labels, labels)` integers, `counts[true][predicted]`.
+        labels: the label names, in the order of the rows.
+        path: where to write the PNG (through a temp file and a rename).
+        title: figure title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = np.asarray(counts)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = len(labels)
+    figure, axis = plt.subplots(figsize=(max(4.5, 1.1 * size + 2.5), max(4, 1.0 * size + 2)))
+    image = axis.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    for row in range(size):
+        for column in range(size):
+            colour = "white" if shares[row, column] > 0.6 else "black"
+            axis.text(column, row, f"{counts[row, column]}\n{shares[row, column]:.0%}",
+                      ha="center", va="center", color=colour, fontsize=9)  # fmt: skip
+    axis.set_xticks(range(size), labels, rotation=30, ha="right")
+    axis.set_yticks(range(size), labels)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    axis.set_title(f"{title}\naccuracy {accuracy:.1%} on {counts.sum()} test examples".strip())
+    figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true label")
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100, format="png")
+    plt.close(figure)
+
+
+def details(details, folder, suffix="", title=""):
+    """Draws what a task's `test_details` holds that has a figure: `confusion_matrix` ->
+    `folder/confusion_matrix{suffix}.png`."""
+    if "confusion_matrix" in details:
+        matrix = details["confusion_matrix"]
+        confusion_matrix(matrix["counts"], matrix["labels"], folder / f"confusion_matrix{suffix}.png", title)
+
+
 def attention_heatmap(weights, source_tokens, target_tokens, path, title=""):
     """Saves a translation's attention weights as a heatmap PNG.
 

@@ -127,6 +127,7 @@ RUN_ENTRIES = frozenset(
         "model.keras",
         "metrics.json",
         "learning_curve.png",
+        "confusion_matrix.png",  # classifiers
         "best.toml",  # rnnlab tune
         "tuning.json",
         "trials.csv",
@@ -137,6 +138,9 @@ RUN_ENTRIES = frozenset(
 CHECKPOINT_ENTRIES = re.compile(
     r"step-\d{10}|\.tmp-[0-9a-f]{8}|best\.weights\.h5|\.best-[0-9a-f]{8}\.weights\.h5"
 )
+# what `rnnlab evaluate` writes (its settings in the name): records and confusion matrices
+EVALUATION_ENTRIES = re.compile(r"evaluation[^/]*\.json|confusion_matrix[^/]*\.png")
+ATOMIC_TEMP = re.compile(r"(.+)\.[a-z0-9_]{8}\.tmp(?:\.[^.]+)?")  # rnnlab.io.atomic_path's temp names
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -181,11 +185,11 @@ def new_run_id():
 
 
 def _is_run_entry(name):
-    if name in RUN_ENTRIES or name.startswith("evaluation") and name.endswith(".json"):
+    if name in RUN_ENTRIES or EVALUATION_ENTRIES.fullmatch(name):
         return True
     # a temp file of `atomic_path` (NAME.XXXXXXXX.tmp.SUFFIX) that a kill left behind
-    base, _, rest = name.partition(".")
-    return ".tmp" in rest and any(entry.startswith(base) for entry in RUN_ENTRIES | {"evaluation"})
+    temp = ATOMIC_TEMP.fullmatch(name)
+    return temp is not None and _is_run_entry(temp.group(1))
 
 
 def foreign_entries(folder):

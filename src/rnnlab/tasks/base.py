@@ -122,6 +122,12 @@ class Task:
         values = model.evaluate(epoch_batches(examples, order, 0), verbose=0, return_dict=True)
         return {name: float(value) for name, value in values.items()}
 
+    def test_details(self, model, config, examples, preprocessor):
+        """More about the test set than `evaluate_examples`' numbers, for `metrics.json` and
+        `evaluation*.json` (e.g. a classifier's `confusion_matrix`: `{"labels", "counts"}`,
+        which is also drawn as `confusion_matrix*.png`); `{}` by default."""
+        return {}
+
     def summary_metrics(self, config, history, best_epoch):
         """Extra numbers for `metrics.json` from the training history (e.g. validation
         perplexity); `best_epoch` is 1-based or None."""

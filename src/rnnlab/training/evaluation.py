@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rnnlab import backend as backends
 from rnnlab import config as configs
-from rnnlab import runs
+from rnnlab import plots, runs
 from rnnlab.tasks.base import load_run, load_run_model
 
 
@@ -50,15 +50,18 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
     task.check_run(config, preprocessor, model, folder)
     test = task.examples(config, "test", preprocessor)
     metrics = task.evaluate_examples(model, config, test, preprocessor)
+    details = task.test_details(model, config, test, preprocessor)
     result = {
         "task": task.name,
         **{f"test_{name}": value for name, value in metrics.items()},
         "num_test": len(test),
+        **details,
         "settings": settings,
         "wall_time_s": round(time.perf_counter() - start, 2),
         **runs.provenance(backends.select(None)),
     }
     name = "".join(f"-{key}-{_file_name_part(value)}" for key, value in sorted(settings.items()))
+    plots.details(details, folder, suffix=name, title=f"{folder.name}{name}")
     runs.write_json(folder / f"evaluation{name}.json", result)
     return result
 

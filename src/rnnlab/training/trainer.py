@@ -115,6 +115,7 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
     state, checkpoints = fit(task, config, model, train, validation, folder, signals, log=log)
     fit_seconds = time.perf_counter() - fit_start
     test_metrics = task.evaluate_examples(model, config, test, preprocessor)
+    details = task.test_details(model, config, test, preprocessor)
     history = state.history
     metrics = {
         "task": task.name,
@@ -130,6 +131,7 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
         "num_train": len(train),
         "num_validation": len(validation),
         "num_test": len(test),
+        **details,
         "num_params": int(model.count_params()),
         "num_devices": num_devices or 1,
         "resumed": writer.resumed,
@@ -146,6 +148,7 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
         title=task.plot_title(config, len(train)),
         test_metrics=test_metrics,
     )
+    plots.details(details, folder, title=task.plot_title(config, len(train)))
     metrics["wall_time_s"] = round(time.perf_counter() - start, 2)
     runs.write_json(folder / "metrics.json", metrics)
     writer.finish()

@@ -131,6 +131,11 @@ class SentimentConfig(TrainConfig):
                 f"data replaces dataset: give one of them. Received: data={self.data!r}, "
                 f"dataset={self.dataset!r}"
             )
+        if self.sst_phrases and not self.dataset.startswith("sst"):
+            raise ValueError(
+                "sst_phrases trains on the phrases of the Stanford Sentiment Treebank: it needs dataset "
+                f"sst2, sst3 or sst5. Received: dataset={self.dataset!r}, data={self.data!r}"
+            )
         if self.init_from and (self.bidirectional or self.embeddings):
             raise ValueError(
                 "init_from starts from a left-to-right language model's embedding and layers: it cannot "

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.config import option
-from rnnlab.data.batches import DEFAULT_BOUNDARIES, Batching, Examples
+from rnnlab.data.batches import DEFAULT_BOUNDARIES, Batching, Examples, epoch_batches
 from rnnlab.datasets import imdb
 from rnnlab.embeddings import embedding_matrix, load_vectors
 from rnnlab.errors import InputError, RunChanged
@@ -107,6 +107,29 @@ def labelled_examples(config, split, preprocessor):
     if config.limit is not None and split != "validation":
         order = order[: config.limit]
     return preprocessor.sequences([texts[i] for i in order]), ids[order]
+
+
+def predicted_ids(outputs):
+    """Label ids from a classifier's outputs: `(n, 1)` sigmoid (the second label when above 0.5,
+    as Keras' binary accuracy counts) or `(n, labels)` softmax.
+
+    Example:
+    >>> predicted_ids(np.array([[0.2], [0.7]])).tolist(), predicted_ids(np.array([[0.1, 0.6, 0.3]])).tolist()
+    ([0, 1], [1])
+    """
+    if outputs.shape[-1] == 1:
+        return (outputs[:, 0] > 0.5).astype(int)
+    return outputs.argmax(axis=-1)
+
+
+def confusion_counts(true, predicted, num_labels):
+    """`counts[t][p]`: how many examples of label `t` were predicted as `p`.
+
+    Example:
+    >>> confusion_counts(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), 3).tolist()
+    [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+    """
+    return np.bincount(true * num_labels + predicted, minlength=num_labels**2).reshape(num_labels, num_labels)
 
 
 def labels_of(preprocessor):
@@ -240,6 +263,17 @@ class SentimentTask(Task):
         if len(labels_of(preprocessor)) == 2:
             return "binary_crossentropy", ["accuracy"]
         return "sparse_categorical_crossentropy", ["accuracy"]
+
+    def test_details(self, model, config, examples, preprocessor):
+        """The confusion matrix of the test texts (true label by predicted label)."""
+        labels = labels_of(preprocessor)
+        true, predicted = [], []
+        for x, y in epoch_batches(examples, self.batch_order(config, examples), 0):
+            outputs = np.asarray(model.predict_on_batch(x))
+            true.append(np.asarray(y).astype(int).reshape(-1))
+            predicted.append(predicted_ids(outputs))
+        counts = confusion_counts(np.concatenate(true), np.concatenate(predicted), len(labels))
+        return {"confusion_matrix": {"labels": list(labels), "counts": counts.tolist()}}
 
     def check_run(self, config, preprocessor, model, folder):
         if preprocessor.maxlen != config.maxlen:
