@@ -48,7 +48,9 @@ def train(arguments, output):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--output", required=True, help="the JSON record to write")
     parser.add_argument("train_arguments", nargs="*", help="after --: arguments of both trainings")
     args = parser.parse_args(argv)
