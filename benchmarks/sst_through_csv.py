@@ -62,9 +62,12 @@ def main(argv=None):
         through_csv = train(
             [
                 *args.train_arguments,
-                "--data", str(files["train"]),
-                "--valid-data", str(files["dev"]),
-                "--test-data", str(files["test"]),
+                "--data",
+                str(files["train"]),
+                "--valid-data",
+                str(files["dev"]),
+                "--test-data",
+                str(files["test"]),
             ],  # fmt: skip
             folder / "csv",
         )
