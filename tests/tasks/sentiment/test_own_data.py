@@ -52,6 +52,11 @@ def test_three_labels_train_and_predict_every_label(reviews, tmp_path, capsys):
         "neutral",
         "positive",
     ]
+    matrix = metrics["confusion_matrix"]  # rows: true label, columns: predicted
+    assert matrix["labels"] == ["negative", "neutral", "positive"]
+    assert [sum(row) for row in matrix["counts"]] == [4, 4, 4]
+    assert np.trace(matrix["counts"]) / 12 == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    assert (run / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     capsys.readouterr()
     assert main(["predict", str(run), "a wonderful, moving film", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
@@ -88,6 +93,12 @@ def test_validation_and_test_files_and_a_label_only_in_the_test_file(reviews, tm
     assert main(["train", "sentiment", *SMALL, *args, "--output", str(run)]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert (metrics["num_train"], metrics["num_validation"], metrics["num_test"]) == (60, 2, 3)
+    other = write_csv(tmp_path / "other.csv", [("a superb film", "positive"), ("a dull film", "negative")])
+    assert main(["evaluate", str(run), "--test-data", str(other)]) == 0
+    [record] = run.glob("evaluation-test_data-other.csv-*.json")
+    counts = json.loads(record.read_text())["confusion_matrix"]["counts"]
+    assert [sum(row) for row in counts] == [1, 0, 1]
+    assert len(list(run.glob("confusion_matrix-test_data-other.csv-*.png"))) == 1
     strange = write_csv(tmp_path / "strange.csv", [("a film", "sarcastic")])
     assert main(["evaluate", str(run), "--test-data", str(strange)]) == 2
     err = capsys.readouterr().err
@@ -114,6 +125,9 @@ def test_bad_labelled_files_are_one_line_and_leave_no_output(tmp_path, capsys):
         main(["train", "sentiment", "--data", str(data), "--dataset", "sst3", "--output", str(output)]) == 2
     )
     assert "data replaces dataset" in capsys.readouterr().err
+    assert main(["train", "sentiment", "--data", str(data), "--sst-phrases", "--output", str(output)]) == 2
+    assert "sst_phrases trains on the phrases of the Stanford Sentiment Treebank" in capsys.readouterr().err
+    assert not list(tmp_path.glob("out*"))
 
 
 @pytest.fixture
