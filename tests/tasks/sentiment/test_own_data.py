@@ -251,3 +251,27 @@ def test_words_of_any_script_and_a_warning_for_text_without_spaces(tmp_path, cap
         main(["train", "sentiment", *SMALL, "--data", str(data), "--output", str(tmp_path / "unspaced")]) == 0
     )
     assert "no spaces between words" in capsys.readouterr().err
+
+
+def test_word_vectors_from_your_own_text_feed_a_run_on_your_data(reviews, tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = [
+        f"Der Film war {w} und {v}." for w in WORDS["positive"].split() for v in WORDS["negative"].split()
+    ]
+    (corpus / "a.txt").write_text("\n".join(lines * 4) + "\n\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("Ein schöner Film, très bien.\n", encoding="utf-8")
+    vectors = tmp_path / "own.txt"
+    args = ["--data", str(corpus), "--dim", "8", "--min-count", "1", "--epochs", "1", "--text"]
+    assert main(["embeddings", "train", *args, "--output", str(vectors)]) == 0
+    header, *rows = vectors.read_text(encoding="utf-8").splitlines()
+    words = {row.split(" ")[0] for row in rows}
+    assert header.split() == [str(len(rows)), "8"] and {"schöner", "très", "wonderful", "der"} <= words
+    record = json.loads((tmp_path / "own.txt.json").read_text())
+    assert record["texts"] == 101 and record["data"] == str(corpus)  # every non-blank line is a text
+    run = tmp_path / "run"
+    assert main(["train", "sentiment", *SMALL, "--data", str(reviews), "--embeddings", str(vectors),
+                 "--output", str(run)]) == 0  # fmt: skip
+    assert json.loads((run / "metrics.json").read_text())["embedding_coverage"] > 0.2
+    assert main(["embeddings", "train", "--data", str(tmp_path / "none"), "--output", str(vectors)]) == 2
+    assert "none is" in capsys.readouterr().err
