@@ -542,6 +542,11 @@ class RunWriter:
         if self.folder.exists():
             remove_run(self.folder)
 
+    def record(self, **fields):
+        """Adds `fields` to the run's `run.json` (temp file, then rename)."""
+        self.info.update(fields)
+        write_json(self.folder / RUN_FILE, self.info)
+
     def finish(self, extra=None):
         """Marks the run finished and swaps it into `output`; returns `output`."""
         info = {**self.info, **(extra or {}), "status": "finished", "finished": now()}

@@ -11,6 +11,7 @@ from pathlib import Path
 from rnnlab import backend as backends
 from rnnlab import config as configs
 from rnnlab import plots, runs
+from rnnlab.datasets import versions
 from rnnlab.tasks.base import load_run, load_run_model
 
 
@@ -45,6 +46,9 @@ def evaluate_run(run_dir, backend=None, task=None, settings=None):
         config = dataclasses.replace(config, **settings)
         configs.validate(config)
         settings = {key: getattr(config, key) for key in settings}  # as the config keeps them
+    if not set(settings) & set(versions.DATA_FIELDS):  # the test texts come from the training files
+        recorded = (runs.read_run_file(folder) or {}).get("data")
+        versions.check_unchanged(recorded, config, "or give the test texts with --test-data FILE")
     model = load_run_model(folder)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)

@@ -19,6 +19,7 @@ from rnnlab import backend as backends
 from rnnlab import config as configs
 from rnnlab import plots, runs
 from rnnlab.data.split import hold_out
+from rnnlab.datasets import versions
 from rnnlab.training.checkpoints import Checkpoints
 from rnnlab.training.loop import fit
 from rnnlab.training.setup import check_memory, compiled_model, distribute, seed_everything, steps_per_epoch
@@ -92,6 +93,10 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
         saved = configs.resolve(task.config_cls, folder / "config.toml")
         _check_resumed_config(saved, config, fields_given)
         config = saved
+    if writer.resumed:
+        versions.check_unchanged(writer.info.get("data"), config, "or train a new run")
+    else:
+        writer.record(data=versions.versions(config))
     if writer.resumed and (folder / "preprocessor.json").is_file():
         preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     else:

@@ -19,7 +19,7 @@ from rnnlab.data.batches import Examples
 from rnnlab.datasets import imdb
 from rnnlab.lab.records import written_by
 from rnnlab.models.predict import predict_rows
-from rnnlab.tasks.base import load_predictor
+from rnnlab.tasks.base import load_predictor, load_run
 from rnnlab.tasks.sentiment.reviews import Reviews
 
 COMBINATION = "mean of P(positive)"
@@ -36,18 +36,23 @@ def test_order(limit=None, seed=0):
     return np.sort(np.random.default_rng(seed).permutation(len(labels))[:limit])
 
 
-def test_probabilities(run_dir, order, backend=None):
-    """`(P(positive), labels)` of the test reviews `order` for one sentiment run."""
-    _, info = runs.open_run(run_dir)
-    if info["task"] != "sentiment":
-        raise ValueError(f"Expected sentiment runs to ensemble. Received: a {info['task']} run ({run_dir})")
-    predictor = load_predictor(run_dir, backend)  # the run's model, preprocessor and config, checked
-    task, config, model = predictor.task, predictor.config, predictor.model
+def check_imdb_run(run_dir):
+    """Refuses a run that is not a sentiment run on IMDb (from its run.json and config.toml)."""
+    task, config, _ = load_run(run_dir)
+    if task.name != "sentiment":
+        raise ValueError(f"Expected sentiment runs to ensemble. Received: a {task.name} run ({run_dir})")
     if config.data is not None or config.dataset != "imdb":
         raise ValueError(
             f"rnnlab ensemble scores IMDb's test reviews: it ensembles IMDb runs. Received: {run_dir}, "
             f"trained on {config.data or config.dataset}"
         )
+
+
+def test_probabilities(run_dir, order, backend=None):
+    """`(P(positive), labels)` of the test reviews `order` for one sentiment run."""
+    check_imdb_run(run_dir)
+    predictor = load_predictor(run_dir, backend)  # the run's model, preprocessor and config, checked
+    task, config, model = predictor.task, predictor.config, predictor.model
     _, labels = imdb.load_ranks("test")
     labels = labels[order].astype("float32")
     sequences = predictor.preprocessor.encode_reviews(Reviews("test", order))
@@ -76,6 +81,8 @@ def evaluate_ensemble(run_dirs, backend=None, limit=None, log=print):
     run_dirs = [str(run) for run in run_dirs]
     if len(run_dirs) < 2 or len(set(run_dirs)) < len(run_dirs):
         raise ValueError(f"Expected two or more different run folders to ensemble. Received: {run_dirs}")
+    for run in run_dirs:  # before reading IMDb
+        check_imdb_run(run)
     order = test_order(limit)
     members, all_probabilities = [], []
     for run in run_dirs:

@@ -5,8 +5,8 @@ Splits:
 - SST: `train` (sentences, or every phrase with `sst_phrases`), `dev` validates, `test` tests.
 - `--data`: `--test-data`, or a stratified `test_split` of the file (every label keeps its share;
   drawn with a fixed seed, so that runs of every `--seed` test on the same texts); `--valid-data`,
-  or the trainer holds out `validation_split` of the training texts. The run keeps the file's
-  `data_version`; a changed file is refused where the held-out split would change.
+  or the trainer holds out `validation_split` of the training texts. The run keeps the files'
+  sha256 (`rnnlab.datasets.versions`): `--resume` and `evaluate` refuse a changed file.
 - `--test-data` also replaces the test texts of any run (`rnnlab evaluate RUN --test-data FILE`).
 
 Example:
@@ -104,34 +104,6 @@ def label_names(config):
             f"{config.data} has one label ({names[0]!r}). Expected two or more labels to tell apart."
         )
     return names
-
-
-@functools.lru_cache(maxsize=4)
-def _version_of(path, fingerprint):
-    return storage.sha256_of(path) if Path(path).is_file() else fingerprint
-
-
-def data_version(config):
-    """The sha256 of the `--data` file (a folder: its listing's fingerprint), or None."""
-    if config.data is None:
-        return None
-    return _version_of(config.data, storage.fingerprint(config.data))
-
-
-def check_unchanged(config, version):
-    """Refuses a `--data` file that changed since training when the run relies on its held-out
-    split (`version`: what the run recorded; None: nothing recorded).
-
-    Raises:
-        DatasetError: naming the file.
-    """
-    if version is None or config.data is None or config.test_data is not None:
-        return
-    if data_version(config) != version:
-        raise storage.DatasetError(
-            f"{config.data} changed since the run was trained: its held-out test texts would not be the "
-            "same. Expected the training file as it was, or --test-data FILE."
-        )
 
 
 def label_ids(labels, names, source):

@@ -55,7 +55,6 @@ class SentimentPreprocessor:
     tokenizer: WordTokenizer = field(default_factory=WordTokenizer)
     dropped_ranks: tuple = None  # ranks of stop words, for rank arrays made without them
     labels: tuple = IMDB_LABELS
-    data_version: str | None = None  # of the --data file it was fitted on
 
     @classmethod
     def fit(cls, texts, labels, num_words=10000, maxlen=100, tokenizer=None):
@@ -141,7 +140,6 @@ class SentimentPreprocessor:
             "tokenizer": self.tokenizer.get_config(),
             "dropped_ranks": list(self.dropped_ranks),
             "labels": list(self.labels),
-            "data_version": self.data_version,
             "word_index": self.word_index,
         }
 
@@ -174,11 +172,10 @@ class SubwordPreprocessor:
     (1, 8)
     """
 
-    def __init__(self, tokenizer, maxlen=100, labels=IMDB_LABELS, data_version=None):
+    def __init__(self, tokenizer, maxlen=100, labels=IMDB_LABELS):
         self.tokenizer = tokenizer
         self.maxlen = maxlen
         self.labels = tuple(labels)
-        self.data_version = data_version  # of the --data file it was fitted on
 
     @classmethod
     def train(cls, texts, vocab_size=16000, maxlen=100, labels=IMDB_LABELS):
@@ -223,7 +220,6 @@ class SubwordPreprocessor:
             "kind": "subword",
             "maxlen": self.maxlen,
             "labels": list(self.labels),
-            "data_version": self.data_version,
             "tokenizer": self.tokenizer.to_str(),
         }
 
@@ -232,8 +228,8 @@ class SubwordPreprocessor:
         require("tokenizers", "A subword run (its preprocessor)")
         from tokenizers import Tokenizer
 
-        labels, version = config.get("labels", IMDB_LABELS), config.get("data_version")
-        return cls(Tokenizer.from_str(config["tokenizer"]), config["maxlen"], labels, version)
+        labels = config.get("labels", IMDB_LABELS)
+        return cls(Tokenizer.from_str(config["tokenizer"]), config["maxlen"], labels)
 
     def save(self, path):
         write_json(path, self.get_config())

@@ -47,12 +47,6 @@ SEARCH_SPACE = {
 
 def make_preprocessor(config):
     """The preprocessor of a config, fitted on training (and unlabelled) text only."""
-    preprocessor = _fitted_preprocessor(config)
-    preprocessor.data_version = labelled.data_version(config)
-    return preprocessor
-
-
-def _fitted_preprocessor(config):
     if labelled.reads_imdb(config, "train"):
         texts, names = None, IMDB_LABELS
     else:
@@ -98,8 +92,6 @@ def warn_if_unsegmented(texts, preprocessor, sample=1000):
 def labelled_examples(config, split, preprocessor):
     """`(sequences, label ids)` of a run that does not read IMDb, in a seeded order; training and
     test texts cut to `limit` (validation texts are kept whole, as Multi30k's)."""
-    if split != "validation":  # the held-out test texts are drawn from the file as it was
-        labelled.check_unchanged(config, getattr(preprocessor, "data_version", None))
     texts, names = labelled.texts_and_labels(config, split)
     source = {"test": config.test_data, "validation": config.valid_data}.get(split) or config.data
     ids = labelled.label_ids(names, preprocessor.labels, source or f"SST ({config.dataset}) {split}")
