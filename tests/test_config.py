@@ -100,7 +100,7 @@ def test_toml_round_trip(tmp_path):
 def test_cosine_schedule_spans_the_whole_run():
     import keras
 
-    from rnnlab.tasks.sentiment import TASK
+    from rnnlab.tasks.sentiment.task import TASK
     from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(lr_schedule="cosine", warmup_steps=10, epochs=3, learning_rate=0.01)
@@ -123,7 +123,7 @@ def test_cosine_schedule_spans_the_whole_run():
 def test_step_schedule_decays_after_each_epoch_from_the_start_epoch():
     import keras
 
-    from rnnlab.tasks.sentiment import TASK
+    from rnnlab.tasks.sentiment.task import TASK
     from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(lr_schedule="step", lr_decay=0.5, lr_decay_start=2, epochs=4, learning_rate=1.0)

@@ -95,7 +95,8 @@ def test_l1_l2_penalties_enter_the_loss(fast_layers):
 
 
 def test_clipnorm_and_optimizer_reach_keras(small_imdb):
-    from rnnlab.tasks.sentiment import TASK, SentimentConfig
+    from rnnlab.tasks.sentiment.config import SentimentConfig
+    from rnnlab.tasks.sentiment.task import TASK
     from rnnlab.training.setup import compiled_model
 
     config = SentimentConfig(optimizer="rmsprop", clipnorm=1.5, learning_rate=0.01)

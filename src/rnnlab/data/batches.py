@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from rnnlab.data.padding import PAD_SIDES, pad
+
 DEFAULT_BOUNDARIES = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
-PAD_SIDES = ("front", "back")
 
 
 def bucket_length(length, boundaries=DEFAULT_BOUNDARIES):
@@ -44,35 +45,6 @@ def padded_length(length, step):
             if candidate >= length:
                 return candidate
         size *= 2
-
-
-def pad(sequences, length, side="front", value=0, dtype=None):
-    """Pads or cuts sequences to `(n, length, *item_shape)`.
-
-    Args:
-        sequences: arrays whose first axis is time (ids `(T,)`, frames `(T, F)`, ...).
-        length: steps of the result; longer sequences keep their last steps
-            (`side="front"`, Keras' `pad_sequences` default) or their first
-            (`side="back"`).
-        side: 'front' pads before the sequence, 'back' after it.
-        value: the padding value.
-        dtype: of the result (default: the first sequence's, int32 when empty).
-    """
-    if side not in PAD_SIDES:
-        raise ValueError(f"Expected side in {set(PAD_SIDES)}. Received: side={side!r}")
-    sequences = [np.asarray(s) for s in sequences]
-    first = next((s for s in sequences if s.size), sequences[0] if sequences else np.zeros(0, "int32"))
-    dtype = dtype or (first.dtype if first.size else np.int32)
-    out = np.full((len(sequences), length, *first.shape[1:]), value, dtype=dtype)
-    for row, sequence in enumerate(sequences):
-        if side == "front":
-            sequence = sequence[len(sequence) - length :] if len(sequence) > length else sequence
-            if len(sequence):
-                out[row, length - len(sequence) :] = sequence
-        else:
-            sequence = sequence[:length]
-            out[row, : len(sequence)] = sequence
-    return out
 
 
 @dataclass

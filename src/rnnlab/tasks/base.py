@@ -80,7 +80,7 @@ class Task:
         return Prepared(config)
 
     def examples(self, config, split, preprocessor):
-        """`rnnlab.data.Examples` of 'train' (in a seeded order), 'validation' (only when not
+        """`rnnlab.data.batches.Examples` of 'train' (in a seeded order), 'validation' (only when not
         `validation_from_train`) or 'test'."""
         raise NotImplementedError
 
@@ -89,7 +89,7 @@ class Task:
         return Batching()
 
     def batch_order(self, config, examples, shuffle=False):
-        """The `rnnlab.data.BatchOrder` of `examples` by the task's `batching` with the config's
+        """The `rnnlab.data.batches.BatchOrder` of `examples` by the task's `batching` with the config's
         batch size and seed; `shuffle` for training."""
         return self.batching(config).order(examples, config.batch_size, config.seed, shuffle=shuffle)
 

@@ -65,8 +65,8 @@ def test_predict_uses_the_training_preprocessing(trained_run):
 
     from rnnlab.data.batches import pad
     from rnnlab.datasets import imdb
-    from rnnlab.tasks.sentiment import SentimentPredictor
     from rnnlab.tasks.sentiment.reviews import load_sequences
+    from rnnlab.tasks.sentiment.task import SentimentPredictor
 
     predictor = SentimentPredictor(trained_run)
     config, pre = predictor.config, predictor.preprocessor

@@ -9,7 +9,7 @@ import pytest
 
 from rnnlab import config as configs
 from rnnlab.cli import main
-from rnnlab.tasks.sentiment import SentimentConfig
+from rnnlab.tasks.sentiment.config import SentimentConfig
 
 SMALL = ["--epochs", "2", "--units", "8", "--embedding-dim", "8", "--max-features", "40", "--maxlen", "40"]
 
@@ -177,8 +177,8 @@ def test_tune_writes_trials_and_a_runnable_recipe(small_imdb, tmp_path):
 def test_explain_matches_leave_one_out_and_writes_html(trained_small_run, tmp_path, capsys):
     import keras
 
-    from rnnlab.tasks.sentiment import explain
     from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
+    from rnnlab.tasks.sentiment.task import explain
 
     text = "a wonderful film but boring plot"
     [explanation] = explain(trained_small_run, [text])
@@ -217,7 +217,7 @@ def test_fast_layers_run_reloads_for_evaluate_and_predict(small_imdb, tmp_path, 
     assert main(["predict", str(run), "a wonderful film", "an awful film"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split("\t")[2] for line in lines] == ["a wonderful film", "an awful film"]
-    from rnnlab.tasks.sentiment import SentimentPredictor
+    from rnnlab.tasks.sentiment.task import SentimentPredictor
 
     predictor = SentimentPredictor(run)  # the same numbers as the command printed
     expected = [f"{p.probability:.4f}" for p in predictor.classify(["a wonderful film", "an awful film"])]
@@ -238,7 +238,7 @@ def test_outputs_are_readable_by_others(trained_small_run):
 
 
 def test_explain_a_text_longer_than_maxlen(trained_small_run):
-    from rnnlab.tasks.sentiment import explain
+    from rnnlab.tasks.sentiment.task import explain
 
     text = " ".join(["wonderful film"] * 30)  # 60 words, maxlen 40
     [explanation] = explain(trained_small_run, [text])

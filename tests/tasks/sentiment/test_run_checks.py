@@ -73,7 +73,7 @@ def test_a_changed_model_config_is_a_clear_error(run, capsys):
 
 
 def test_texts_without_known_words_get_a_warning_and_a_count(run, capsys):
-    from rnnlab.tasks.sentiment import SentimentPredictor
+    from rnnlab.tasks.sentiment.task import SentimentPredictor
 
     texts = ["这部电影很好看", "🎬🍿👍", "wonderful film"]
     predictions = SentimentPredictor(run).classify(texts)

@@ -1,13 +1,3 @@
-"""Sentiment analysis on IMDb (article sections 5 and 6.1)."""
-
-from rnnlab.tasks.sentiment.config import SentimentConfig
-from rnnlab.tasks.sentiment.preprocessor import SentimentPreprocessor
-from rnnlab.tasks.sentiment.task import TASK, SentimentPredictor, explain
-
-__all__ = [
-    "TASK",
-    "SentimentConfig",
-    "SentimentPredictor",
-    "SentimentPreprocessor",
-    "explain",
-]
+"""Sentiment analysis on IMDb (article sections 5 and 6.1), and text classification with any
+labels: `config`, `preprocessor` (no Keras: exported models' runtimes read it too), `task`
+(`TASK`, `SentimentPredictor`)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnlab.data.batches import pad as pad_front
+from rnnlab.data.padding import pad as pad_front
 from rnnlab.errors import InputError
 from rnnlab.runs import write_text
 from rnnlab.tasks.base import predict_padded

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnlab.data.batches import pad as pad_front
+from rnnlab.data.padding import pad as pad_front
 from rnnlab.io import read_json_file
 from rnnlab.optional import require
 from rnnlab.runs import write_json

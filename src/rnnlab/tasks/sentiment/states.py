@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from rnnlab.data.batches import pad as pad_front
+from rnnlab.data.padding import pad as pad_front
 from rnnlab.errors import InputError
 from rnnlab.lab.plots import save_figure
 from rnnlab.lab.states import layer_shapes, stack_states
