@@ -17,6 +17,8 @@ import rnnlab
 from rnnlab import backend as backends
 from rnnlab import runs
 from rnnlab.datasets import DatasetError
+from rnnlab.export import manifest as manifests
+from rnnlab.export import runtime
 from rnnlab.training.signals import TrainingInterrupted
 
 USER_ERRORS = (ValueError, DatasetError, OSError, ImportError)  # OSError: FileExists, Permission, ...
@@ -95,6 +97,14 @@ def _recorded_backend(path):
     return value if value in backends.BACKENDS else None
 
 
+def _predicts_with_export(argv):
+    """Whether `argv` is `predict EXPORT_DIR ...` of a folder written by `rnnlab export`."""
+    if not argv or argv[0] != "predict":
+        return False
+    target = next((arg for arg in argv[1:] if not arg.startswith("-")), None)
+    return target is not None and manifests.is_export(target)
+
+
 def _import_commands():
     """`rnnlab.commands`, which imports Keras: only once its backend is chosen. A Ctrl-C meanwhile
     is held back until the import is done, then raised: inside an import it could land in a
@@ -116,6 +126,8 @@ def main(argv=None):
     """Runs `rnnlab ARGV...`; returns the exit code (2: a user error, printed as one line)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if _predicts_with_export(argv):  # ONNX Runtime alone: no Keras, no backend
+            return runtime.predict_command(argv[1:])
         backends.select(backend_for(argv, rnnlab.ENVIRONMENT_BACKEND, backends.in_force()))
         commands = _import_commands()
         return commands.run(commands.parse_args(argv))

@@ -26,6 +26,8 @@ from rnnlab import config as configs
 from rnnlab import gradcheck_report, runs
 from rnnlab.bench import runner
 from rnnlab.bench.worker import PEERS
+from rnnlab.export.exporter import FORMATS, describe_export, export_run
+from rnnlab.io import stdin_lines
 from rnnlab.lab import gradients, states
 from rnnlab.serve.app import serve
 from rnnlab.tasks import TASKS, get_task
@@ -181,6 +183,20 @@ def build_parser():
     )
     states.add_argument("--overwrite", action="store_true", help="replace this lab's earlier record")
     backends.add_backend_argument(states)
+    export = commands.add_parser(
+        "export", help="write a run as ONNX with its preprocessing and a manifest (runs without Keras)"
+    )
+    export.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train`")
+    export.add_argument(
+        "--format", default="onnx", choices=FORMATS, help="the model's format (default: onnx)"
+    )
+    export.add_argument("--output", required=True, metavar="DIR", help="the export folder to write")
+    export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --output if it is an rnnlab export (never anything else)",
+    )
+    backends.add_backend_argument(export)
     serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
     serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
@@ -246,7 +262,7 @@ def _predict_options():
 def _predict(args):
     if not args.texts and sys.stdin.isatty():
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    inputs = args.texts or _stdin_lines()
+    inputs = args.texts or stdin_lines()
     if not inputs:
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
     predictor = load_predictor(args.run_dir, backend=args.backend)
@@ -258,23 +274,6 @@ def _predict(args):
         for warning in predictor.warnings(record, source):
             print(f"rnnlab: warning: {warning}", file=sys.stderr)
     predictor.task.report(predictor, records, inputs, args)
-
-
-def _stdin_lines():
-    """The non-blank lines of stdin, read as UTF-8; a line that is not is an error naming it."""
-    lines = []
-    stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, so that bad bytes can be named
-    for number, raw in enumerate(stream, start=1):
-        try:
-            line = raw if isinstance(raw, str) else raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"stdin line {number} is not UTF-8 text (byte {raw[error.start]:#04x} at position "
-                f"{error.start}). Expected one UTF-8 input per line."
-            ) from None
-        if line.strip():
-            lines.append(line.rstrip("\r\n"))
-    return lines
 
 
 def _tune(args):
@@ -342,7 +341,13 @@ def _serve(args):
     )
 
 
+def _export(args):
+    manifest = export_run(args.run_dir, args.output, format=args.format, overwrite=args.overwrite)
+    print(f"{describe_export(manifest)}. Written to {args.output}")
+
+
 COMMANDS = {
+    "export": _export,
     "lab": _lab,
     "serve": _serve,
     "train": _train,

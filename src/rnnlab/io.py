@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -88,3 +89,20 @@ def read_json_file(path, what, error=ValueError, max_bytes=512 * 2**20):
         raise error(f"{path} is not valid JSON (nested too deeply); expected {what}.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
         raise error(f"{path} is not valid JSON ({problem}); expected {what}.") from None
+
+
+def stdin_lines():
+    """The non-blank lines of stdin, read as UTF-8; a line that is not is an error naming it."""
+    lines = []
+    stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, so that bad bytes can be named
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw if isinstance(raw, str) else raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"stdin line {number} is not UTF-8 text (byte {raw[error.start]:#04x} at position "
+                f"{error.start}). Expected one UTF-8 input per line."
+            ) from None
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+    return lines

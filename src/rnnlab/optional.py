@@ -21,6 +21,7 @@ EXTRAS = {  # module -> (pip package, rnnlab extra)
     "librosa": ("librosa", "speech"),
     "jiwer": ("jiwer", "speech"),
     "fastapi": ("fastapi", "serve"),
+    "onnx": ("onnx", "onnx"),
     "onnxruntime": ("onnxruntime", "onnx"),
     "uvicorn": ("uvicorn", "serve"),
 }

@@ -21,7 +21,7 @@ from rnnlab.errors import InputError, RunChanged
 from rnnlab.finetuning import describe_rates, layer_rates, never_trained
 from rnnlab.models.classifier import build_classifier
 from rnnlab.tasks.base import Predictor, Prepared, Task, predict_padded
-from rnnlab.tasks.sentiment import ensemble, labelled, occlusion, word_vectors
+from rnnlab.tasks.sentiment import ensemble, labelled, occlusion, records, word_vectors
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.preprocessor import (
     IMDB_LABELS,
@@ -32,7 +32,6 @@ from rnnlab.tasks.sentiment.preprocessor import (
 from rnnlab.tasks.sentiment.pretrained_lm import copy_into, load_pretrained_lm
 from rnnlab.tasks.sentiment.reviews import load_sequences
 from rnnlab.tasks.sentiment.states import states_record
-from rnnlab.text.printable import printable
 from rnnlab.text.words import WordTokenizer, english_stop_words
 
 SEARCH_SPACE = {
@@ -354,25 +353,6 @@ class SentimentTask(Task):
 
 
 @dataclasses.dataclass
-class Prediction:
-    """One text's prediction.
-
-    Attributes:
-        label: the predicted label ('positive' or 'negative' for IMDb).
-        probability: a two-label run's probability of its second label (P(positive) for IMDb);
-            with more labels, the predicted label's.
-        known_words: how many of its tokens the vocabulary knows (0: the
-            prediction only reflects the model's bias).
-        probabilities: every label's probability.
-    """
-
-    label: str
-    probability: float
-    known_words: int
-    probabilities: dict
-
-
-@dataclasses.dataclass
 class SentimentOptions:
     """What `SentimentPredictor.predict` (and `rnnlab predict` on a sentiment run) can add."""
 
@@ -400,50 +380,26 @@ class SentimentPredictor(Predictor):
         `explained` (the label), `tokens` and `contributions` (its probability with the token
         minus without it)."""
         self.options(explain=explain)
-        records = [dataclasses.asdict(p) for p in self.classify(texts)]
+        found = [dataclasses.asdict(p) for p in self.classify(texts)]
         if explain:
-            for record, explanation in zip(records, self.explain(texts), strict=True):
+            for record, explanation in zip(found, self.explain(texts), strict=True):
                 record.update(explanation.to_record())
-        return records
+        return found
 
     def line(self, record, source):
         if "contributions" in record:
             return occlusion.to_terminal(occlusion.Explanation.from_record(record, source)) + "\n"
-        if len(record["probabilities"]) == 2:
-            return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}"
-        others = "  ".join(f"{label} {p:.4f}" for label, p in record["probabilities"].items())
-        return f"{record['label']}\t{record['probability']:.4f}\t{printable(source)}\t({others})"
+        return records.line(record, source)
 
     def warnings(self, record, source):
-        if record["known_words"]:
-            return []
-        return [
-            f"none of the words of {source[:40]!r} is in the model's vocabulary (another language?); "
-            "its prediction means nothing."
-        ]
+        return records.warnings(record, source)
 
     def classify(self, texts):
         """`Prediction`s for texts (a list of str)."""
-        texts = list(texts)
-        if not texts:
-            raise InputError("Expected at least one text to classify. Received: none.")
-        for text in texts:
-            if not isinstance(text, str):
-                raise InputError(f"Expected texts as str. Received: {type(text).__name__}")
+        texts = records.check_texts(texts)
         outputs = predict_padded(self.model, self.preprocessor(texts))
-        labels = self.preprocessor.labels
         known = [self.preprocessor.known_tokens(text) for text in texts]
-        predictions = []
-        for row, k in zip(outputs, known, strict=True):
-            if len(labels) == 2:
-                p = float(row[0])
-                label, probabilities = labels[int(p >= 0.5)], {labels[0]: 1.0 - p, labels[1]: p}
-            else:
-                best = int(np.argmax(row))
-                label, p = labels[best], float(row[best])
-                probabilities = {name: float(q) for name, q in zip(labels, row, strict=True)}
-            predictions.append(Prediction(label, p, int(k), probabilities))
-        return predictions
+        return records.predictions(outputs, known, self.preprocessor.labels)
 
     def warm_up(self, max_batch):
         size = 1
