@@ -26,7 +26,7 @@ from rnnlab import config as configs
 from rnnlab import gradcheck_report, runs
 from rnnlab.bench import runner
 from rnnlab.bench.worker import PEERS
-from rnnlab.export.exporter import FORMATS, describe_export, export_run
+from rnnlab.export.exporter import FORMATS, QUANTIZATIONS, describe_export, export_run
 from rnnlab.io import stdin_lines
 from rnnlab.lab import gradients, states
 from rnnlab.serve.app import serve
@@ -192,6 +192,9 @@ def build_parser():
     )
     export.add_argument("--output", required=True, metavar="DIR", help="the export folder to write")
     export.add_argument(
+        "--quantize", choices=QUANTIZATIONS, default=None, help="int8: ONNX Runtime's dynamic quantisation"
+    )
+    export.add_argument(
         "--overwrite",
         action="store_true",
         help="replace --output if it is an rnnlab export (never anything else)",
@@ -342,7 +345,9 @@ def _serve(args):
 
 
 def _export(args):
-    manifest = export_run(args.run_dir, args.output, format=args.format, overwrite=args.overwrite)
+    manifest = export_run(
+        args.run_dir, args.output, format=args.format, overwrite=args.overwrite, quantize=args.quantize
+    )
     print(f"{describe_export(manifest)}. Written to {args.output}")
 
 

@@ -144,3 +144,21 @@ def test_other_tasks_say_they_are_not_exported_yet(tmp_path, capsys):
     assert main(["export", str(run), "--output", str(tmp_path / "out")]) == 2
     assert "rnnlab export writes sentiment runs so far" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_int8_quantisation_keeps_the_predictions_close(exported, tmp_path):
+    import onnx
+
+    from rnnlab.export.runtime import ExportedClassifier
+
+    run, export = exported
+    assert main(["export", str(run), "--output", str(tmp_path / "int8"), "--quantize", "int8"]) == 0
+    full, small = ExportedClassifier(export), ExportedClassifier(tmp_path / "int8")
+    assert small.manifest["quantization"].startswith("int8") and full.manifest["quantization"] is None
+    np.testing.assert_allclose(small.probabilities(TEXTS), full.probabilities(TEXTS), atol=0.02)
+    operators = {node.op_type for node in onnx.load(tmp_path / "int8" / "model.onnx").graph.node}
+    assert "MatMulInteger" in operators and "DynamicQuantizeLinear" in operators
+    assert (tmp_path / "int8" / "model.onnx").stat().st_size < (export / "model.onnx").stat().st_size / 2
+    with pytest.raises(SystemExit):  # argparse: "invalid choice: 'int4' (choose from 'int8')"
+        main(["export", str(run), "--output", str(tmp_path / "x"), "--quantize", "int4"])
+    assert not (tmp_path / "x").exists()

@@ -15,6 +15,7 @@ Example:
 """
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,14 +23,16 @@ from pathlib import Path
 from rnnlab import runs
 from rnnlab.export import manifest as manifests
 from rnnlab.export.onnx_classifier import INPUT, OPSET, OUTPUT, classifier_graph, embedding_steps
-from rnnlab.io import describe_path
+from rnnlab.io import describe_path, umask
+from rnnlab.optional import require
 from rnnlab.tasks.base import load_run, load_run_model
 
 FORMATS = ("onnx",)
+QUANTIZATIONS = ("int8",)
 EXPORTED_TASKS = ("sentiment",)
 
 
-def export_run(run_dir, output, format="onnx", overwrite=False):
+def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     """Exports a finished run; returns the manifest written.
 
     Args:
@@ -37,6 +40,8 @@ def export_run(run_dir, output, format="onnx", overwrite=False):
         output: the export folder to write.
         format: 'onnx'.
         overwrite: replace `output` when it is an rnnlab export.
+        quantize: None, or 'int8': ONNX Runtime's dynamic quantisation (int8 weights of the
+            embedding and the output layer, and of LSTM nodes; activations quantised on the fly).
 
     Raises:
         ValueError: another format or task, an output that is not an export, or a model ONNX's
@@ -44,6 +49,8 @@ def export_run(run_dir, output, format="onnx", overwrite=False):
     """
     if format not in FORMATS:
         raise ValueError(f"Expected --format in {list(FORMATS)}. Received: {format!r}")
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ValueError(f"Expected --quantize in {list(QUANTIZATIONS)}. Received: {quantize!r}")
     task, config, folder = load_run(run_dir)
     if task.name not in EXPORTED_TASKS:
         raise ValueError(
@@ -88,6 +95,7 @@ def export_run(run_dir, output, format="onnx", overwrite=False):
             }
         ],
         "labels": labels,
+        "quantization": _QUANTIZATION[quantize],
         "preprocessing": "preprocessor.json",
         "metrics": {
             key: value for key, value in metrics.items() if key.startswith("test_") or key == "num_test"
@@ -101,7 +109,10 @@ def export_run(run_dir, output, format="onnx", overwrite=False):
     }
     work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent))
     try:
+        os.chmod(work, 0o777 & ~umask())  # mkdtemp makes 0700 folders
         (work / "model.onnx").write_bytes(graph.SerializeToString())
+        if quantize:
+            _quantize(work / "model.onnx")
         shutil.copyfile(folder / "preprocessor.json", work / "preprocessor.json")
         (work / "README.md").write_text(readme(manifest, run_dir), encoding="utf-8")
         written = manifests.write(work, manifest)
@@ -112,6 +123,32 @@ def export_run(run_dir, output, format="onnx", overwrite=False):
         shutil.rmtree(work, ignore_errors=True)
         raise
     return written
+
+
+_QUANTIZATION = {
+    None: None,
+    "int8": "int8, dynamic (onnxruntime.quantization.quantize_dynamic: int8 weights of Gather, MatMul and "
+    "LSTM nodes, activations quantised per batch)",
+}
+
+
+def _quantize(path):
+    """Replaces the ONNX model at `path` by its int8 dynamic quantisation."""
+    require("onnxruntime", "Quantising an export (--quantize int8)")
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    full = path.with_name("model.fp32.onnx")
+    path.rename(full)
+    logger = logging.getLogger()  # onnxruntime warns through the root logger about pre-processing
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(full, path, weight_type=QuantType.QInt8)
+    finally:
+        logger.setLevel(level)
+    full.unlink()
 
 
 def _check_output(output, overwrite):
@@ -138,7 +175,8 @@ def readme(manifest, run_dir):
     return f"""# rnnlab export: {manifest["task"]} ({labels})
 
 Exported from the run `{run_dir}` (run id {manifest["run"]["run_id"]}{score}) as ONNX (opset
-{manifest["opset"]}). `manifest.json` lists every file with its sha256.
+{manifest["opset"]}; quantisation: {manifest["quantization"] or "none, float32"}). `manifest.json`
+lists every file with its sha256.
 
 - Input `{given["name"]}`: {given["dtype"]} {given["shape"]}, {given["meaning"]}.
 - Output `{returned["name"]}`: {returned["dtype"]} {returned["shape"]}, {returned["meaning"]}.
