@@ -296,9 +296,11 @@ class SentimentTask(Task):
             )
 
     def describe(self, metrics):
+        config = metrics.get("config", {})
+        imdb_run = config.get("data") is None and config.get("dataset", "imdb") == "imdb"
         return (
             f"Test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f} "
-            f"on {metrics['num_test']} reviews"
+            f"on {metrics['num_test']} {'reviews' if imdb_run else 'texts'}"
         )
 
     def plot_title(self, config, num_train):
