@@ -15,7 +15,7 @@ from pathlib import Path
 
 import rnnlab
 from rnnlab import backend as backends
-from rnnlab import runs
+from rnnlab import packs, runs
 from rnnlab.datasets import DatasetError
 from rnnlab.export import manifest as manifests
 from rnnlab.export import runtime
@@ -126,6 +126,7 @@ def main(argv=None):
     """Runs `rnnlab ARGV...`; returns the exit code (2: a user error, printed as one line)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        argv = packs.resolve_argv(argv)  # a .rnnlab file or URL -> the folder it unpacks to
         if _predicts_with_export(argv):  # ONNX Runtime alone: no Keras, no backend
             return runtime.predict_command(argv[1:])
         backends.select(backend_for(argv, rnnlab.ENVIRONMENT_BACKEND, backends.in_force()))

@@ -23,9 +23,10 @@ import time
 
 from rnnlab import backend as backends
 from rnnlab import config as configs
-from rnnlab import gradcheck_report, runs
+from rnnlab import gradcheck_report, packs, runs
 from rnnlab.bench import runner
 from rnnlab.bench.worker import PEERS
+from rnnlab.export import manifest as manifests
 from rnnlab.export.exporter import FORMATS, QUANTIZATIONS, describe_export, export_run
 from rnnlab.io import stdin_lines
 from rnnlab.lab import gradients, states
@@ -200,6 +201,10 @@ def build_parser():
         help="replace --output if it is an rnnlab export (never anything else)",
     )
     backends.add_backend_argument(export)
+    packing = commands.add_parser("pack", help="a finished run or an export as one .rnnlab file")
+    packing.add_argument("folder", metavar="RUN_OR_EXPORT", help="a run folder or an export folder")
+    packing.add_argument("--output", required=True, metavar="FILE", help="the .rnnlab file to write")
+    packing.add_argument("--overwrite", action="store_true", help="replace --output if it is an rnnlab pack")
     serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
     serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
@@ -351,8 +356,15 @@ def _export(args):
     print(f"{describe_export(manifest)}. Written to {args.output}")
 
 
+def _pack(args):
+    index = packs.pack(args.folder, args.output, overwrite=args.overwrite)
+    sha256 = manifests.sha256_file(args.output)
+    print(f"Packed the {index['task']} {index['kind']} {args.folder} into {args.output} (sha256 {sha256})")
+
+
 COMMANDS = {
     "export": _export,
+    "pack": _pack,
     "lab": _lab,
     "serve": _serve,
     "train": _train,
