@@ -15,6 +15,7 @@ Example:
 """
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -135,8 +136,6 @@ _QUANTIZATION = {
 def _quantize(path):
     """Replaces the ONNX model at `path` by its int8 dynamic quantisation."""
     require("onnxruntime", "Quantising an export (--quantize int8)")
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     full = path.with_name("model.fp32.onnx")
