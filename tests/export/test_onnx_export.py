@@ -134,15 +134,63 @@ def test_a_changed_file_and_foreign_outputs_are_refused(exported, tmp_path, caps
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
 
 
-def test_other_tasks_say_they_are_not_exported_yet(tmp_path, capsys):
+@pytest.mark.parametrize("cell, layers, tied", [("simple", 1, False), ("lstm", 2, True), ("lstm", 1, False),
+                                                ("gru", 2, False), ("gru", 1, True)])  # fmt: skip
+def test_one_step_of_a_language_model_gives_the_keras_cells_logits_and_states(cell, layers, tied):
+    from rnnlab.export.onnx_lm import lm_step_graph
+    from rnnlab.export.runtime import OnnxStepper
+    from rnnlab.models.language_model import Generator, build_language_model
+
+    model = build_language_model(30, embedding_dim=8, units=8, cell=cell, num_layers=layers, tie_weights=tied)
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        weight.assign(rng.normal(0.0, 0.5, weight.shape).astype("float32"))
+    graph, sizes = lm_step_graph(model)
+    keras_step = Generator(model)
+    onnx_step = OnnxStepper(onnxruntime.InferenceSession(graph.SerializeToString()), sizes)
+    assert sizes == keras_step.state_sizes
+    tokens, states, mine = np.array([1, 5, 29]), keras_step.initial_states(3), onnx_step.initial_states(3)
+    for _ in range(4):  # states carried over steps
+        want, states = keras_step.step(tokens, states)
+        got, mine = onnx_step.step(tokens, mine)
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        for a, b in zip(mine, states, strict=True):
+            np.testing.assert_allclose(np.array(a), np.array(b), atol=1e-5)
+        tokens = (tokens * 7 + 3) % 30
+
+
+def test_a_language_model_export_generates_the_runs_text(tmp_path, capsys):
+    from rnnlab.tasks.lm.task import LMPredictor
+
     text = tmp_path / "book.txt"
-    text.write_text("the cat sat on the mat\n" * 80, encoding="utf-8")
-    run = tmp_path / "lm"
-    args = "--epochs 1 --units 8 --embedding-dim 8 --num-layers 1 --seq-len 16 --batch-size 16".split()
+    text.write_text("the cat sat on the mat and the dog ran far away to sea\n" * 80, encoding="utf-8")
+    run, export = tmp_path / "lm", tmp_path / "lm-export"
+    args = "--epochs 1 --units 16 --embedding-dim 16 --num-layers 2 --seq-len 16 --batch-size 16".split()
     assert main(["train", "lm", *args, "--data", str(text), "--output", str(run)]) == 0
+    assert main(["export", str(run), "--output", str(export)]) == 0
+    want = LMPredictor(run).predict(["the cat"], length=60, temperature=0.8, seed=3)
+    capsys.readouterr()
+    flags = ["--length", "60", "--temperature", "0.8", "--seed", "3", "--json"]
+    assert main(["predict", str(export), "the cat", *flags]) == 0
+    assert [json.loads(capsys.readouterr().out)] == want
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert manifest["state_sizes"] == [[16, 16], [16, 16]] and manifest["level"] == "char"
+    assert main(["predict", str(export), "the cat", "--top-k", "0"]) == 2  # out of range: one line
+    assert "top_k" in capsys.readouterr().err
+
+
+def test_other_tasks_say_they_are_not_exported_yet(tmp_path, capsys):
+    pairs = tmp_path / "pt-en.tsv"
+    pairs.write_text(
+        "Um gato dorme.\tA cat sleeps.\nDois cães correm.\tTwo dogs run.\n" * 10, encoding="utf-8"
+    )
+    run = tmp_path / "translation"
+    args = "--epochs 1 --units 8 --embedding-dim 8 --vocab-size 60 --max-len 12".split()
+    assert main(["train", "translation", *args, "--data", str(pairs), "--src", "pt", "--tgt", "en",
+                 "--output", str(run)]) == 0  # fmt: skip
     capsys.readouterr()
     assert main(["export", str(run), "--output", str(tmp_path / "out")]) == 2
-    assert "rnnlab export writes sentiment runs so far" in capsys.readouterr().err
+    assert "rnnlab export writes sentiment and lm runs so far" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -24,13 +24,13 @@ from pathlib import Path
 from rnnlab import runs
 from rnnlab.export import manifest as manifests
 from rnnlab.export.onnx_classifier import INPUT, OPSET, OUTPUT, classifier_graph, embedding_steps
+from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
 from rnnlab.io import describe_path, umask
 from rnnlab.optional import require
 from rnnlab.tasks.base import load_run, load_run_model
 
 FORMATS = ("onnx",)
 QUANTIZATIONS = ("int8",)
-EXPORTED_TASKS = ("sentiment",)
 
 
 def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
@@ -53,9 +53,9 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ValueError(f"Expected --quantize in {list(QUANTIZATIONS)}. Received: {quantize!r}")
     task, config, folder = load_run(run_dir)
-    if task.name not in EXPORTED_TASKS:
+    if task.name not in GRAPHS:
         raise ValueError(
-            f"rnnlab export writes {', '.join(EXPORTED_TASKS)} runs so far. Received: {run_dir}, a "
+            f"rnnlab export writes {' and '.join(GRAPHS)} runs so far. Received: {run_dir}, a "
             f"{task.name!r} run."
         )
     output = Path(output)
@@ -63,39 +63,14 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     model = load_run_model(folder)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)
-    graph = classifier_graph(model)
+    graph, described = GRAPHS[task.name](model, config, preprocessor)
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
     _, info = runs.open_run(folder)
-    masked = bool(config.mask)
-    labels = list(preprocessor.labels)
     manifest = {
         "task": task.name,
         "format": format,
         "opset": OPSET,
-        "inputs": [
-            {
-                "name": INPUT,
-                "dtype": "int32",
-                "shape": ["batch", embedding_steps(model) or "steps"],
-                "padding": "back" if masked else "front",
-                "max_steps": preprocessor.maxlen,
-                "meaning": "token ids from preprocessor.json, padded with 0 "
-                + (
-                    "after each text (the graph reads each row's length from its non-zero ids)"
-                    if masked
-                    else f"before each text to exactly {preprocessor.maxlen} steps"
-                ),
-            }  # fmt: skip
-        ],
-        "outputs": [
-            {
-                "name": OUTPUT,
-                "dtype": "float32",
-                "shape": ["batch", 1 if len(labels) == 2 else len(labels)],
-                "meaning": f"P({labels[1]})" if len(labels) == 2 else "the probability of each label",
-            }
-        ],
-        "labels": labels,
+        **described,
         "quantization": _QUANTIZATION[quantize],
         "preprocessing": "preprocessor.json",
         "metrics": {
@@ -125,6 +100,67 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
         raise
     return written
 
+
+def classifier_export(model, config, preprocessor):
+    """`(graph, manifest fields)` of a text classifier: token ids in, probabilities out."""
+    masked = bool(config.mask)
+    labels = list(preprocessor.labels)
+    padding = (
+        "after each text (the graph reads each row's length from its non-zero ids)"
+        if masked
+        else f"before each text to exactly {preprocessor.maxlen} steps"
+    )
+    described = {
+        "inputs": [
+            {
+                "name": INPUT,
+                "dtype": "int32",
+                "shape": ["batch", embedding_steps(model) or "steps"],
+                "padding": "back" if masked else "front",
+                "max_steps": preprocessor.maxlen,
+                "meaning": f"token ids from preprocessor.json, padded with 0 {padding}",
+            }
+        ],
+        "outputs": [
+            {
+                "name": OUTPUT,
+                "dtype": "float32",
+                "shape": ["batch", 1 if len(labels) == 2 else len(labels)],
+                "meaning": f"P({labels[1]})" if len(labels) == 2 else "the probability of each label",
+            }
+        ],
+        "labels": labels,
+    }
+    return classifier_graph(model), described
+
+
+def lm_export(model, config, preprocessor):
+    """`(graph, manifest fields)` of a language model: one step, the states carried by the caller."""
+    graph, sizes = lm_step_graph(model)
+    states = [
+        (f"state_{depth}_{k}", size) for depth, layer in enumerate(sizes) for k, size in enumerate(layer)
+    ]
+    described = {
+        "inputs": [
+            {"name": TOKEN, "dtype": "int32", "shape": ["batch"],
+             "meaning": "the token just read (ids of preprocessor.json)"},
+            *({"name": name, "dtype": "float32", "shape": ["batch", size],
+               "meaning": "a layer's state before the token (h, then c for an LSTM); zeros at the start"}
+              for name, size in states),
+        ],
+        "outputs": [
+            {"name": LOGITS, "dtype": "float32", "shape": ["batch", len(preprocessor)],
+             "meaning": "the next token's logits"},
+            *({"name": f"new_{name}", "dtype": "float32", "shape": ["batch", size],
+               "meaning": "the state after the token"} for name, size in states),
+        ],
+        "state_sizes": sizes,
+        "level": preprocessor.level,
+    }  # fmt: skip
+    return graph, described
+
+
+GRAPHS = {"sentiment": classifier_export, "lm": lm_export}  # task -> what its export holds
 
 _QUANTIZATION = {
     None: None,
@@ -164,31 +200,30 @@ def _check_output(output, overwrite):
 
 def readme(manifest, run_dir):
     """The export's README: what it is and how to run it."""
-    labels = ", ".join(manifest["labels"])
-    [given] = manifest["inputs"]
-    [returned] = manifest["outputs"]
-    accuracy = manifest["metrics"].get("test_accuracy")
-    score = (
-        f"; test accuracy {accuracy:.4f} on {manifest['metrics'].get('num_test')} texts" if accuracy else ""
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if isinstance(v, float))
+    lines = "\n".join(
+        f"- {kind} `{t['name']}`: {t['dtype']} {t['shape']}, {t['meaning']}."
+        for kind, tensors in (("Input", manifest["inputs"]), ("Output", manifest["outputs"]))
+        for t in tensors
     )
-    return f"""# rnnlab export: {manifest["task"]} ({labels})
+    example = '"a wonderful film" --json' if manifest["task"] == "sentiment" else '"ROMEO:" --length 100'
+    return f"""# rnnlab export: {manifest["task"]}
 
-Exported from the run `{run_dir}` (run id {manifest["run"]["run_id"]}{score}) as ONNX (opset
-{manifest["opset"]}; quantisation: {manifest["quantization"] or "none, float32"}). `manifest.json`
-lists every file with its sha256.
+Exported from the run `{run_dir}` (run id {manifest["run"]["run_id"]}; {metrics or "no test metrics"}) as
+ONNX (opset {manifest["opset"]}; quantisation: {manifest["quantization"] or "none, float32"}).
+`manifest.json` lists every file with its sha256; `preprocessor.json` turns text into the ids.
 
-- Input `{given["name"]}`: {given["dtype"]} {given["shape"]}, {given["meaning"]}.
-- Output `{returned["name"]}`: {returned["dtype"]} {returned["shape"]}, {returned["meaning"]}.
+{lines}
 
 With rnnlab (ONNX Runtime only; no Keras, no backend):
 
-    rnnlab predict {Path(run_dir).name}-export "a wonderful film" --json
+    rnnlab predict THIS_FOLDER {example}
 
-With ONNX Runtime alone, given token ids made as `preprocessor.json` describes:
+With ONNX Runtime alone:
 
     import onnxruntime
     session = onnxruntime.InferenceSession("model.onnx")
-    probabilities = session.run(None, {{"{given["name"]}": ids}})[0]
+    outputs = session.run(None, {{...the inputs above...}})
 """
 
 

@@ -83,10 +83,10 @@ def classifier_graph(model, name="rnnlab_classifier"):
             "ReduceSum", [graph.op("Cast", [nonzero], to=TensorProto.INT32), graph.constant(np.array([1]))],
             keepdims=0,
         )  # fmt: skip
-    vectors = graph.op("Gather", [graph.constant(_weights(embedding)[0], "embeddings"), ids])
+    vectors = graph.op("Gather", [graph.constant(layer_weights(embedding)[0], "embeddings"), ids])
     sequence = graph.op("Transpose", [vectors], perm=[1, 0, 2])  # (steps, batch, features)
     final = None
-    while rest and _recurrent(rest[0]) is not None:
+    while rest and recurrent_kind(rest[0]) is not None:
         layer = rest.pop(0)
         sequence, final = _recurrent_node(graph, layer, sequence, lengths)
     if final is None:
@@ -105,7 +105,7 @@ def classifier_graph(model, name="rnnlab_classifier"):
             f"Expected the classifier to end with one Dense layer. Received: {[x.name for x in rest]}"
         )
     dense = rest[0]
-    kernel, bias = _weights(dense)
+    kernel, bias = layer_weights(dense)
     logits = graph.op("Add", [graph.op("MatMul", [features, graph.constant(kernel)]), graph.constant(bias)])
     activation = dense.activation.__name__
     if activation == "sigmoid":
@@ -136,11 +136,12 @@ def embedding_steps(model):
     return model.input_shape[1]
 
 
-def _weights(layer):
+def layer_weights(layer):
+    """A layer's weights as float32 NumPy arrays, in Keras' order."""
     return [np.asarray(keras.ops.convert_to_numpy(w), dtype=np.float32) for w in layer.weights]
 
 
-def _recurrent(layer):
+def recurrent_kind(layer):
     """'RNN', 'LSTM' or 'GRU' for a recurrent layer (or a Bidirectional one), else None."""
     inner = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
     for kind, cls in (
@@ -168,11 +169,11 @@ def _check_defaults(layer, kind):
         raise ValueError(f"Only GRU with reset_after=True maps to ONNX's GRU here. Received: {layer.name}")
 
 
-def _direction_weights(layer, kind):
+def direction_weights(layer, kind):
     """`(W, R, B)` of one direction in ONNX's layout: W `(gates*units, inputs)`, R `(gates*units,
     units)`, B `(2*gates*units,)` (the input bias, then the recurrent bias)."""
     _check_defaults(layer, kind)
-    weights = _weights(layer)
+    weights = layer_weights(layer)
     kernel, recurrent = weights[0], weights[1]
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // units
@@ -199,13 +200,13 @@ def _direction_weights(layer, kind):
 def _recurrent_node(graph, layer, sequence, lengths):
     """One recurrent (or bidirectional) layer as an ONNX node; returns the next `(steps, batch,
     features)` sequence and the final state `(batch, directions * units)`."""
-    kind = _recurrent(layer)
+    kind = recurrent_kind(layer)
     directions = (
         [layer.forward_layer, layer.backward_layer]
         if isinstance(layer, keras.layers.Bidirectional)
         else [layer]
     )
-    parts = [_direction_weights(d, kind) for d in directions]
+    parts = [direction_weights(d, kind) for d in directions]
     w, r, b = (np.stack([p[i] for p in parts]) for i in range(3))
     units = r.shape[-1]
     attributes = {"hidden_size": int(units), "direction": "bidirectional" if len(parts) == 2 else "forward"}

@@ -1,11 +1,12 @@
 """Runs an `rnnlab export` folder with ONNX Runtime: the same records and lines as the run's own
 predictor, without importing Keras, JAX, TensorFlow or PyTorch (`rnnlab predict EXPORT_DIR` comes
-here before the CLI imports anything else).
+here before the CLI imports anything else). A classifier's export gives labels; a language model's
+generates text with the same sampling as the run, so the same seed gives the same text.
 
 Example:
->>> classifier = ExportedClassifier("exports/article")  # doctest: +SKIP
->>> classifier.predict(["a wonderful film"])[0]["label"]  # doctest: +SKIP
+>>> load_export("exports/article").predict(["a wonderful film"])[0]["label"]  # doctest: +SKIP
 'positive'
+>>> load_export("exports/shakespeare").predict(["ROMEO:"], length=50, seed=0)[0]["text"]  # doctest: +SKIP
 """
 
 import argparse
@@ -16,12 +17,28 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab import config as configs
 from rnnlab.data.padding import pad
 from rnnlab.export import manifest as manifests
 from rnnlab.io import stdin_lines
 from rnnlab.optional import require
+from rnnlab.tasks.lm import generation
+from rnnlab.tasks.lm.generation import GenerateOptions
+from rnnlab.tasks.lm.preprocessor import load_preprocessor as load_lm_preprocessor
 from rnnlab.tasks.sentiment import records
 from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
+
+
+def _session(folder, threads=None):
+    require("onnxruntime", "Running an exported model")
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    return onnxruntime.InferenceSession(
+        str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+    )
 
 
 class ExportedClassifier:
@@ -30,27 +47,17 @@ class ExportedClassifier:
     Args:
         folder: a folder written by `rnnlab export` (its files' sha256 are checked).
         threads: ONNX Runtime's threads within an operation (None: its default).
+        manifest: the folder's manifest, when already read and checked.
     """
 
-    def __init__(self, folder, threads=None):
-        require("onnxruntime", "Running an exported model")
-        import onnxruntime
+    options_cls = None
 
+    def __init__(self, folder, threads=None, manifest=None):
         self.folder = Path(folder)
-        self.manifest = manifests.read(self.folder)
-        if self.manifest["task"] != "sentiment" or self.manifest["format"] != "onnx":
-            raise manifests.ExportError(
-                f"{folder} is a {self.manifest['task']} export as {self.manifest['format']}; this runtime "
-                "runs sentiment exports as onnx."
-            )
+        self.manifest = manifest or manifests.read(self.folder)
         self.preprocessor = load_preprocessor(self.folder / self.manifest["preprocessing"])
         [self.input] = self.manifest["inputs"]
-        options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = onnxruntime.InferenceSession(
-            str(self.folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(self.folder, threads)
 
     def token_ids(self, texts):
         """The graph's input for texts: ids padded as the manifest says."""
@@ -74,21 +81,105 @@ class ExportedClassifier:
     warnings = staticmethod(records.warnings)
 
 
+class OnnxStepper:
+    """One step of an exported language model: `initial_states(batch)` and `step(tokens, states)`,
+    as `rnnlab.sampling` expects."""
+
+    def __init__(self, session, state_sizes):
+        self.session, self.state_sizes = session, state_sizes
+        self.names = [f"state_{d}_{k}" for d, sizes in enumerate(state_sizes) for k in range(len(sizes))]
+
+    def initial_states(self, batch_size):
+        return [[np.zeros((batch_size, size), "float32") for size in sizes] for sizes in self.state_sizes]
+
+    def step(self, tokens, states):
+        """`(logits (batch, vocab) float64, states)` after reading `tokens` `(batch,)`."""
+        flat = [np.asarray(s, "float32") for layer in states for s in layer]
+        feed = {"token": np.asarray(tokens, "int32"), **dict(zip(self.names, flat, strict=True))}
+        logits, *flat = self.session.run(None, feed)
+        new_states, position = [], 0
+        for sizes in self.state_sizes:
+            new_states.append(flat[position : position + len(sizes)])
+            position += len(sizes)
+        return np.asarray(logits, dtype=np.float64), new_states
+
+
+class ExportedLM:
+    """A language model's export, loaded once: generation outside Keras.
+
+    Args:
+        folder: a folder written by `rnnlab export` of an lm run.
+        threads: ONNX Runtime's threads within an operation (None: its default).
+        manifest: the folder's manifest, when already read and checked.
+    """
+
+    options_cls = GenerateOptions
+
+    def __init__(self, folder, threads=None, manifest=None):
+        self.folder = Path(folder)
+        self.manifest = manifest or manifests.read(self.folder)
+        self.preprocessor = load_lm_preprocessor(self.folder / self.manifest["preprocessing"])
+        self.stepper = OnnxStepper(_session(self.folder, threads), self.manifest["state_sizes"])
+
+    def predict(self, prompts, length=200, temperature=1.0, top_k=None, seed=0):
+        """`{text}` per prompt, as the run's predictor: `length` tokens continuing it."""
+        return [
+            {
+                "text": generation.continue_text(
+                    self.preprocessor, self.stepper, p, length, temperature, top_k, seed
+                )
+            }
+            for p in prompts
+        ]
+
+    def line(self, record, source):
+        return generation.line(self.preprocessor, record, source)
+
+    def warnings(self, record, source):
+        return generation.warnings(self.preprocessor, source)
+
+
+RUNTIMES = {"sentiment": ExportedClassifier, "lm": ExportedLM}
+
+
+def load_export(folder, threads=None):
+    """The runtime of an export folder, by its manifest's task.
+
+    Raises:
+        ExportError: not an export, a changed file, or a task or format this runtime does not run.
+    """
+    manifest = manifests.read(folder)
+    if manifest["task"] not in RUNTIMES or manifest.get("format") != "onnx":
+        raise manifests.ExportError(
+            f"{folder} is a {manifest['task']} export as {manifest.get('format')}; this rnnlab runs "
+            f"{', '.join(RUNTIMES)} exports as onnx."
+        )
+    return RUNTIMES[manifest["task"]](folder, threads, manifest)
+
+
 def predict_command(argv):
-    """`rnnlab predict EXPORT_DIR [INPUT ...] [--json]`: prints one line (or JSON record) per input."""
+    """`rnnlab predict EXPORT_DIR [INPUT ...] [--json]` (and a language model's generation options):
+    prints one line (or JSON record) per input."""
     parser = argparse.ArgumentParser(prog="rnnlab predict", description="predict with an rnnlab export")
     parser.add_argument("export_dir", metavar="EXPORT_DIR", help="folder written by `rnnlab export`")
     parser.add_argument("texts", nargs="*", metavar="INPUT", help="texts; none reads one per line from stdin")
     parser.add_argument("--json", action="store_true", help="print one JSON record per input")
+    configs.add_arguments(parser, GenerateOptions)  # language models' exports
     args = parser.parse_args(argv)
+    exported = load_export(args.export_dir)
+    names = [field.name for field in dataclasses.fields(GenerateOptions)]
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if given and exported.options_cls is None:
+        raise ValueError(f"{args.export_dir} is a {exported.manifest['task']} export: it takes no "
+                         f"{', '.join('--' + n.replace('_', '-') for n in given)}.")  # fmt: skip
     if not args.texts and sys.stdin.isatty():
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
     inputs = args.texts or stdin_lines()
     if not inputs:
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    classifier = ExportedClassifier(args.export_dir)
-    for source, record in zip(inputs, classifier.predict(inputs), strict=True):
-        print(json.dumps(record, ensure_ascii=False) if args.json else classifier.line(record, source))
-        for warning in classifier.warnings(record, source):
+    options = vars(configs.resolve(GenerateOptions, overrides=given)) if exported.options_cls else {}
+    for source, record in zip(inputs, exported.predict(inputs, **options), strict=True):
+        print(json.dumps(record, ensure_ascii=False) if args.json else exported.line(record, source))
+        for warning in exported.warnings(record, source):
             print(f"rnnlab: warning: {warning}", file=sys.stderr)
     return 0

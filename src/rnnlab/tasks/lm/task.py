@@ -30,23 +30,21 @@ from keras import ops
 from rnnlab import config as configs
 from rnnlab import runs
 from rnnlab.backend import add_backend_argument
-from rnnlab.config import option
 from rnnlab.data.batches import Batching, Examples
 from rnnlab.datasets import imdb, storage, tinyshakespeare, user_text, word_corpora
-from rnnlab.errors import InputError, RunChanged
+from rnnlab.errors import RunChanged
 from rnnlab.lab.states import DEFAULT_CHARS
 from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
 from rnnlab.models.language_model import Generator, build_language_model
 from rnnlab.tasks.base import Predictor, Prepared, Task, load_predictor_for, load_run_model
+from rnnlab.tasks.lm import generation
 from rnnlab.tasks.lm.config import LMConfig
+from rnnlab.tasks.lm.generation import GenerateOptions
 from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
 from rnnlab.tasks.lm.states import states_record
 
-MAX_PROMPT_CHARS = 10_000
-MAX_LENGTH = 100_000
 IMDB_VALIDATION_REVIEWS = 2_000
 VALIDATION_FRACTION = 0.1  # of the user's text, without --valid-data
-START_ID = 1  # subwords: [START], before every document
 
 
 @functools.lru_cache(maxsize=1)  # a run asks for the streams several times; decoding takes seconds
@@ -382,27 +380,11 @@ class LMTask(Task):
         return states_record(predictor, text, source, output)
 
 
-def _joiner(predictor):
-    return " " if predictor.preprocessor.level == "word" else ""
-
-
 def reset_states(model):
     """Zeroes the states a stateful model carries (nothing for other models)."""
     for layer in model.layers:
         if getattr(layer, "stateful", False):
             layer.reset_state()
-
-
-@dataclasses.dataclass
-class GenerateOptions:
-    """What `LMPredictor.predict` (and `rnnlab predict` on an lm run) takes."""
-
-    length: int = option(200, "tokens to generate", min=1, max=MAX_LENGTH)
-    temperature: float = option(
-        1.0, "sampling temperature; lower is safer", min=0, min_exclusive=True, max=100
-    )
-    top_k: int | None = option(None, "sample among the k most likely tokens (none: all)", min=1)
-    seed: int | None = option(0, "seed of the sampling (none: random)", min=0, max=2**32 - 1)
 
 
 class LMPredictor(Predictor):
@@ -422,26 +404,9 @@ class LMPredictor(Predictor):
 
     def generate(self, prompt, length=500, temperature=1.0, top_k=None, seed=None):
         """`length` tokens continuing `prompt`, as text (without the prompt)."""
-        if not isinstance(prompt, str) or not self.preprocessor.tokens(prompt):
-            raise InputError(f"Expected a non-empty prompt. Received: {prompt!r}")
-        if len(prompt) > MAX_PROMPT_CHARS:
-            raise InputError(
-                f"Expected a prompt of at most {MAX_PROMPT_CHARS} characters. Received: {len(prompt)}"
-            )
-        if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
-            raise InputError(f"Expected 1 <= length <= {MAX_LENGTH}. Received: {length!r}")
-        if top_k is not None and top_k < 1:
-            raise InputError(f"Expected top_k >= 1. Received: {top_k!r}")
-        prompt_ids = list(self.preprocessor.encode(prompt))
-        if self.preprocessor.level == "subword":
-            prompt_ids = [START_ID, *prompt_ids]  # as every training document starts
-        ids = self.generator.sample(
-            prompt_ids, length, temperature=temperature, top_k=top_k, seed=seed,
-            banned=self.preprocessor.banned,  # never padding or [UNK]
-        )  # fmt: skip
-        if self.preprocessor.level == "subword":  # decoded with the prompt: spacing at the seam is kept
-            return self.preprocessor.decode(prompt_ids + ids)[len(self.preprocessor.decode(prompt_ids)) :]
-        return self.preprocessor.decode(ids)
+        return generation.continue_text(
+            self.preprocessor, self.generator, prompt, length, temperature, top_k, seed
+        )
 
     def predict(self, prompts, length=200, temperature=1.0, top_k=None, seed=0):
         """`{text}` per prompt: `length` tokens continuing it (without the prompt)."""
@@ -449,11 +414,10 @@ class LMPredictor(Predictor):
         return [{"text": self.generate(prompt, length, temperature, top_k, seed)} for prompt in prompts]
 
     def line(self, record, source):
-        return repr(source + _joiner(self) + record["text"])  # one line per prompt
+        return generation.line(self.preprocessor, record, source)
 
     def warnings(self, record, source):
-        unknown = self.preprocessor.unknown(source)
-        return [f"{unknown} token(s) of the prompt were never seen in training"] if unknown else []
+        return generation.warnings(self.preprocessor, source)
 
 
 def generate_command(args):
@@ -464,7 +428,7 @@ def generate_command(args):
     for warning in predictor.warnings({}, args.prompt):
         print(f"rnnlab: warning: {warning}", file=sys.stderr)
     text = predictor.generate(args.prompt, args.length, args.temperature, args.top_k, args.seed)
-    print(args.prompt + _joiner(predictor) + text)
+    print(args.prompt + generation.joiner(predictor.preprocessor) + text)
     return 0
 
 
