@@ -21,7 +21,8 @@ def trained_run(small_imdb, tmp_path):
 def test_train_writes_a_complete_run(trained_run):
     names = {p.name for p in trained_run.iterdir()}
     assert names == {
-        "run.json", "model.keras", "preprocessor.json", "config.toml", "metrics.json", "learning_curve.png"
+        "run.json", "model.keras", "preprocessor.json", "config.toml", "metrics.json", "learning_curve.png",
+        "confusion_matrix.png",
     }  # fmt: skip
     info = json.loads((trained_run / "run.json").read_text())
     assert (info["task"], info["status"]) == ("sentiment", "finished") and info["finished"] > info["created"]
