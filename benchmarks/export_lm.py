@@ -10,7 +10,6 @@ The exports go to a temporary folder, removed at the end.
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,18 +23,11 @@ from rnnlab.export.exporter import export_run  # noqa: E402
 from rnnlab.export.runtime import load_export  # noqa: E402
 from rnnlab.tasks.lm.task import LMPredictor  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from export_speed import cold_start  # noqa: E402
+
+COLD_INPUTS = ("ROMEO:", "--length", "100")
 PROMPTS = ["ROMEO:", "First Citizen:\nBefore we proceed", "KING HENRY", "O, ", "What say you"]
-
-
-def cold_start(target, repeats):
-    """Seconds of whole `rnnlab predict TARGET ROMEO: --length 100` processes: min, median, max."""
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "rnnlab", "predict", str(target), "ROMEO:", "--length", "100"],
-                       check=True, capture_output=True, cwd=ROOT)  # fmt: skip
-        seconds.append(time.perf_counter() - start)
-    return {"min": min(seconds), "median": statistics.median(seconds), "max": max(seconds), "runs": repeats}
 
 
 def main(argv=None):
@@ -78,8 +70,8 @@ def main(argv=None):
         record["tokens_per_s"] = {name: statistics.median(values) for name, values in speed.items()}
         record["tokens_per_s_rounds"] = speed
         record["cold_start_s"] = {
-            "rnnlab predict RUN": cold_start(args.run, args.cold),
-            "rnnlab predict EXPORT_DIR": cold_start(folder / "fp32", args.cold),
+            "rnnlab predict RUN": cold_start(args.run, args.cold, *COLD_INPUTS),
+            "rnnlab predict EXPORT_DIR": cold_start(folder / "fp32", args.cold, *COLD_INPUTS),
         }
         record["model_bytes"] = {
             name: (folder / name / "model.onnx").stat().st_size for name in ("fp32", "int8")

@@ -53,12 +53,12 @@ def timed(predict, batches):
     return (time.perf_counter() - start) / len(batches)
 
 
-def cold_start(target, repeats):
-    """Seconds of whole `rnnlab predict TARGET "..."` processes: min, median, max."""
+def cold_start(target, repeats, *inputs):
+    """Seconds of whole `rnnlab predict TARGET INPUTS...` processes: min, median, max."""
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "rnnlab", "predict", str(target), "a wonderful film"],
+        subprocess.run([sys.executable, "-m", "rnnlab", "predict", str(target), *inputs],
                        check=True, capture_output=True, cwd=ROOT)  # fmt: skip
         seconds.append(time.perf_counter() - start)
     return {"min": min(seconds), "median": statistics.median(seconds), "max": max(seconds), "runs": repeats}
@@ -99,8 +99,8 @@ def main(argv=None):
                            for name, timing in timings.items()}  # fmt: skip
         record["speed_rounds"] = timings
         record["cold_start_s"] = {
-            "rnnlab predict RUN": cold_start(args.run, args.cold),
-            "rnnlab predict EXPORT_DIR": cold_start(folder / "fp32", args.cold),
+            "rnnlab predict RUN": cold_start(args.run, args.cold, "a wonderful film"),
+            "rnnlab predict EXPORT_DIR": cold_start(folder / "fp32", args.cold, "a wonderful film"),
         }
         record["model_bytes"] = {
             name: (folder / name / "model.onnx").stat().st_size for name in ("fp32", "int8")

@@ -97,21 +97,20 @@ def test_toml_round_trip(tmp_path):
     assert configs.resolve(SentimentConfig, path) == c
 
 
-def test_cosine_schedule_spans_the_whole_run():
-    import keras
-
+def _compiled(config, steps):
+    """The sentiment model of `config`, compiled as training compiles it, for `steps` per epoch."""
     from rnnlab.tasks.sentiment.task import TASK
     from rnnlab.training.setup import compiled_model
 
+    stand_in = type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})()
+    return compiled_model(TASK, config, stand_in, None, "jax", steps=steps)
+
+
+def test_cosine_schedule_spans_the_whole_run():
+    import keras
+
     config = SentimentConfig(lr_schedule="cosine", warmup_steps=10, epochs=3, learning_rate=0.01)
-    model = compiled_model(
-        TASK,
-        config,
-        type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})(),
-        None,
-        "jax",
-        steps=50,
-    )
+    model = _compiled(config, steps=50)
     lr = keras.optimizers.schedules.deserialize(model.optimizer.get_config()["learning_rate"])
     assert isinstance(lr, keras.optimizers.schedules.CosineDecay)
     assert (lr.decay_steps, lr.warmup_steps) == (140, 10)
@@ -123,18 +122,8 @@ def test_cosine_schedule_spans_the_whole_run():
 def test_step_schedule_decays_after_each_epoch_from_the_start_epoch():
     import keras
 
-    from rnnlab.tasks.sentiment.task import TASK
-    from rnnlab.training.setup import compiled_model
-
     config = SentimentConfig(lr_schedule="step", lr_decay=0.5, lr_decay_start=2, epochs=4, learning_rate=1.0)
-    model = compiled_model(
-        TASK,
-        config,
-        type("P", (), {"vocab_size": 20, "labels": ("negative", "positive")})(),
-        None,
-        "jax",
-        steps=10,
-    )
+    model = _compiled(config, steps=10)
     lr = keras.optimizers.schedules.deserialize(model.optimizer.get_config()["learning_rate"])
     # epochs 1-2 (steps 0-19) at 1.0, epoch 3 at 0.5, epoch 4 at 0.25
     assert [float(lr(s)) for s in (0, 19, 20, 29, 30, 39)] == pytest.approx([1, 1, 0.5, 0.5, 0.25, 0.25])

@@ -103,16 +103,21 @@ def read_index(path):
     return index
 
 
-def unpack(path, cache=None):
+def unpack(path, cache=None, digest=None):
     """The folder a pack file unpacks to (`CACHE/packs/<sha256 of the file>/`), unpacked once and
     checked member by member.
+
+    Args:
+        path: the `.rnnlab` file.
+        cache: the cache folder (default: rnnlab's).
+        digest: the file's sha256, when the caller computed it already.
 
     Raises:
         PackError: see `read_index`; a member missing, over `MAX_BYTES` in all, or whose sha256
             is not the index's.
     """
     path = Path(path)
-    digest = manifests.sha256_file(path)
+    digest = digest or manifests.sha256_file(path)
     folder = (cache or storage.cache_dir()) / "packs" / digest
     index = read_index(path)
     if folder.is_dir() and _holds(folder, index["files"]):
@@ -160,8 +165,8 @@ def is_target(value):
 
 
 def fetch(value, sha256=None, cache=None):
-    """The local pack file `value` names: itself, or a URL's download in the cache (`sha256`
-    required for a URL, checked for a file when given)."""
+    """`(local pack file, its sha256)` for `value`: itself, or a URL's download in the cache
+    (`sha256` required for a URL, checked for a file when given)."""
     if value.startswith(("https://", "http://")):
         if not sha256:
             raise PackError(
@@ -169,20 +174,19 @@ def fetch(value, sha256=None, cache=None):
                 "file you meant."
             )
         destination = (cache or storage.cache_dir()) / "packs" / f"{sha256}{SUFFIX}"
-        if destination.is_file() and manifests.sha256_file(destination) == sha256:
-            return destination
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        return storage.download(value, destination, sha256)
+        if not (destination.is_file() and manifests.sha256_file(destination) == sha256):
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            storage.download(value, destination, sha256)  # checked before it is renamed into place
+        return destination, sha256
     path = Path(value)
     if not path.is_file():
         raise PackError(
             f"{value} is {describe_path(path)}. Expected a {SUFFIX} file written by `rnnlab pack`."
         )
-    if sha256 and manifests.sha256_file(path) != sha256:
-        raise PackError(
-            f"{value} has sha256 {manifests.sha256_file(path)}, not the --sha256 given ({sha256})."
-        )
-    return path
+    actual = manifests.sha256_file(path)
+    if sha256 and actual != sha256:
+        raise PackError(f"{value} has sha256 {actual}, not the --sha256 given ({sha256}).")
+    return path, actual
 
 
 def resolve_argv(argv, cache=None):
@@ -213,5 +217,6 @@ def resolve_argv(argv, cache=None):
             f"--sha256 was given {len(given)} times for {len(targets)} packs (.rnnlab files or URLs)."
         )
     for position, sha256 in zip(targets, given + [None] * (len(targets) - len(given)), strict=True):
-        rest[position] = str(unpack(fetch(rest[position], sha256, cache), cache))
+        path, digest = fetch(rest[position], sha256, cache)
+        rest[position] = str(unpack(path, cache, digest))
     return rest

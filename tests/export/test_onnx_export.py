@@ -41,12 +41,13 @@ def test_the_graph_gives_the_keras_models_probabilities(cell, bidirectional, mas
     sequences = [rng.integers(1, 40, n).astype("int32") for n in (1, 4, 9, 12, 12)]
     expected = np.asarray(model.predict_on_batch(pad(sequences, 12)))  # rnnlab pads at the front
     ids = pad(sequences, 12, side="back") if mask else pad(sequences, 12)
-    session = onnxruntime.InferenceSession(classifier_graph(model).SerializeToString())
-    got = session.run(None, {"token_ids": ids})[0]
+    graph = classifier_graph(model)
+    got = onnxruntime.InferenceSession(graph.SerializeToString()).run(None, {"token_ids": ids})[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)
-    kinds = {node.op_type for node in classifier_graph(model).graph.node}
-    assert {"simple": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell] in kinds
-    assert all(node.domain == "" for node in classifier_graph(model).graph.node)  # ONNX's own operators
+    assert {"simple": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell] in {
+        node.op_type for node in graph.graph.node
+    }
+    assert all(node.domain == "" for node in graph.graph.node)  # ONNX's own operators
 
 
 def _reviews(path):

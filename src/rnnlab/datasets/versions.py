@@ -75,8 +75,9 @@ def check_unchanged(recorded, config, remedy):
     Raises:
         DatasetError: naming the first changed path and setting.
     """
+    current = versions(config) if recorded else {}
     for field, then in (recorded or {}).items():
-        now = versions(config).get(field)
+        now = current.get(field)
         if now is None or now != then:
             path = then["path"]
             raise storage.DatasetError(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rnnlab import runs
 from rnnlab.export import manifest as manifests
-from rnnlab.export.onnx_classifier import INPUT, OPSET, OUTPUT, classifier_graph, embedding_steps
+from rnnlab.export.onnx_classifier import INPUT, OPSET, OUTPUT, classifier_graph
 from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
 from rnnlab.io import describe_path, umask
 from rnnlab.optional import require
@@ -115,7 +115,7 @@ def classifier_export(model, config, preprocessor):
             {
                 "name": INPUT,
                 "dtype": "int32",
-                "shape": ["batch", embedding_steps(model) or "steps"],
+                "shape": ["batch", model.input_shape[1] or "steps"],
                 "padding": "back" if masked else "front",
                 "max_steps": preprocessor.maxlen,
                 "meaning": f"token ids from preprocessor.json, padded with 0 {padding}",

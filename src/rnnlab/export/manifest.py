@@ -80,9 +80,10 @@ def read(folder):
         file = folder / name
         if Path(name).name != name or not file.is_file():
             raise ExportError(f"{folder}: {name}, listed in {NAME}, is missing. Export the run again.")
-        if sha256_file(file) != expected:
+        actual = sha256_file(file)
+        if actual != expected:
             raise ExportError(
-                f"{file} is not the file `rnnlab export` wrote (sha256 {sha256_file(file)[:12]}, expected "
+                f"{file} is not the file `rnnlab export` wrote (sha256 {actual[:12]}, expected "
                 f"{expected[:12]}): it was changed, truncated or replaced. Export the run again."
             )
     return manifest

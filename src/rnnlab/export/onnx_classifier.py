@@ -114,7 +114,7 @@ def classifier_graph(model, name="rnnlab_classifier"):
         graph.nodes.append(helper.make_node("Softmax", [logits], [OUTPUT], axis=-1))
     else:
         raise ValueError(f"Expected a sigmoid or softmax output layer. Received: activation={activation!r}")
-    steps = embedding_steps(model)
+    steps = model.input_shape[1]  # fixed without masking, else None
     proto = helper.make_graph(
         graph.nodes,
         name,
@@ -129,11 +129,6 @@ def classifier_graph(model, name="rnnlab_classifier"):
 
     checker.check_model(onnx_model, full_check=True)
     return onnx_model
-
-
-def embedding_steps(model):
-    """The fixed number of steps the model reads, or None (any length)."""
-    return model.input_shape[1]
 
 
 def layer_weights(layer):

@@ -41,8 +41,8 @@ def _session(folder, threads=None):
     )
 
 
-class ExportedClassifier:
-    """A sentiment (text classification) export, loaded once.
+class Exported:
+    """An export folder loaded once: its checked manifest, preprocessor and ONNX Runtime session.
 
     Args:
         folder: a folder written by `rnnlab export` (its files' sha256 are checked).
@@ -50,14 +50,24 @@ class ExportedClassifier:
         manifest: the folder's manifest, when already read and checked.
     """
 
-    options_cls = None
+    options_cls = None  # the dataclass of `predict`'s options, if it takes any
+    load_preprocessor = None  # the task's preprocessor reader
 
     def __init__(self, folder, threads=None, manifest=None):
         self.folder = Path(folder)
         self.manifest = manifest or manifests.read(self.folder)
-        self.preprocessor = load_preprocessor(self.folder / self.manifest["preprocessing"])
-        [self.input] = self.manifest["inputs"]
+        self.preprocessor = type(self).load_preprocessor(self.folder / self.manifest["preprocessing"])
         self.session = _session(self.folder, threads)
+
+
+class ExportedClassifier(Exported):
+    """A sentiment (text classification) export."""
+
+    load_preprocessor = staticmethod(load_preprocessor)
+
+    def __init__(self, folder, threads=None, manifest=None):
+        super().__init__(folder, threads, manifest)
+        [self.input] = self.manifest["inputs"]
 
     def token_ids(self, texts):
         """The graph's input for texts: ids padded as the manifest says."""
@@ -104,22 +114,15 @@ class OnnxStepper:
         return np.asarray(logits, dtype=np.float64), new_states
 
 
-class ExportedLM:
-    """A language model's export, loaded once: generation outside Keras.
-
-    Args:
-        folder: a folder written by `rnnlab export` of an lm run.
-        threads: ONNX Runtime's threads within an operation (None: its default).
-        manifest: the folder's manifest, when already read and checked.
-    """
+class ExportedLM(Exported):
+    """A language model's export: generation outside Keras, the states carried in NumPy."""
 
     options_cls = GenerateOptions
+    load_preprocessor = staticmethod(load_lm_preprocessor)
 
     def __init__(self, folder, threads=None, manifest=None):
-        self.folder = Path(folder)
-        self.manifest = manifest or manifests.read(self.folder)
-        self.preprocessor = load_lm_preprocessor(self.folder / self.manifest["preprocessing"])
-        self.stepper = OnnxStepper(_session(self.folder, threads), self.manifest["state_sizes"])
+        super().__init__(folder, threads, manifest)
+        self.stepper = OnnxStepper(self.session, self.manifest["state_sizes"])
 
     def predict(self, prompts, length=200, temperature=1.0, top_k=None, seed=0):
         """`{text}` per prompt, as the run's predictor: `length` tokens continuing it."""
