@@ -23,7 +23,8 @@ from pathlib import Path
 
 from rnnlab import runs
 from rnnlab.export import manifest as manifests
-from rnnlab.export.onnx_classifier import INPUT, OPSET, OUTPUT, classifier_graph
+from rnnlab.export.onnx_classifier import INPUT, OUTPUT, classifier_graph
+from rnnlab.export.onnx_graph import OPSET
 from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
 from rnnlab.io import describe_path, umask
 from rnnlab.optional import require

@@ -12,10 +12,9 @@ Example:
 >>> graph, states = lm_step_graph(model)  # doctest: +SKIP
 """
 
-import keras
 import numpy as np
 
-from rnnlab.export.onnx_classifier import OPSET, Graph, direction_weights, layer_weights, recurrent_kind
+from rnnlab.export.onnx_graph import FLOAT, INT32, Graph, layer_weights, recurrent_step, state_count
 from rnnlab.optional import require
 
 TOKEN, LOGITS = "token", "logits"
@@ -28,8 +27,6 @@ def lm_step_graph(model, name="rnnlab_lm_step"):
         ValueError: a layer ONNX's nodes cannot express here, naming it.
     """
     require("onnx", "Exporting to ONNX")
-    from onnx import TensorProto, checker, helper
-
     graph = Graph()
     embedding = model.get_layer("embedding")
     matrix, *reverse_bias = layer_weights(embedding)
@@ -37,52 +34,25 @@ def lm_step_graph(model, name="rnnlab_lm_step"):
     x = graph.op("Gather", [graph.constant(matrix, "embeddings"), TOKEN])  # (batch, features)
     inputs, outputs, sizes = [], [], []
     for depth, layer in enumerate(layers):
-        kind = recurrent_kind(layer)
-        if kind is None or isinstance(layer, keras.layers.Bidirectional):
-            raise ValueError(
-                f"Cannot export the layer {layer.name} ({type(layer).__name__}) as one ONNX step."
-            )
-        w, r, b = direction_weights(layer, kind)
-        units = r.shape[-1]
-        count = 2 if kind == "LSTM" else 1
-        names = [f"state_{depth}_{k}" for k in range(count)]
-        inputs += names
-        sizes.append([int(units)] * count)
-        first = graph.constant(np.array([0]))
-        states = [graph.op("Unsqueeze", [n, first]) for n in names]  # (1 direction, batch, units)
-        attributes = {"hidden_size": int(units), "direction": "forward"}
-        if kind == "GRU":
-            attributes["linear_before_reset"] = 1
-        weights = [graph.constant(w[None], "W"), graph.constant(r[None], "R"), graph.constant(b[None], "B")]
-        node_inputs = [graph.op("Unsqueeze", [x, first]), *weights, "", *states]
-        _, *finals = graph.op(kind, node_inputs, outputs=1 + count, **attributes)
-        new_names = [f"new_state_{depth}_{k}" for k in range(count)]
-        for final, new_name in zip(finals, new_names, strict=True):
-            graph.nodes.append(helper.make_node("Squeeze", [final, first], [new_name]))
-        outputs += new_names
-        x = new_names[0]  # the layer's output is its h
-    names = [layer.name for layer in model.layers]
-    if "logits" in names:
+        names = [f"state_{depth}_{k}" for k in range(state_count(layer))]
+        finals = recurrent_step(graph, layer, x, names)
+        for final, name in zip(finals, names, strict=True):
+            graph.output("Identity", [final], f"new_{name}")
+        units = int(layer.cell.units)
+        inputs += [(n, FLOAT, ["batch", units]) for n in names]
+        outputs += [(f"new_{n}", FLOAT, ["batch", units]) for n in names]
+        sizes.append([units] * len(names))
+        x = finals[0]  # the layer's output is its h
+    if "logits" in [layer.name for layer in model.layers]:
         kernel, bias = layer_weights(model.get_layer("logits"))
     else:  # tied: the embedding matrix in reverse
         kernel = np.ascontiguousarray(matrix.T)
         bias = reverse_bias[0] if reverse_bias else np.zeros(matrix.shape[0], np.float32)
     product = graph.op("MatMul", [x, graph.constant(kernel)])
-    graph.nodes.append(helper.make_node("Add", [product, graph.constant(bias)], [LOGITS]))
-    vocab = int(kernel.shape[1])
-    float_input = lambda n, size: helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", size])  # noqa: E731
-    flat_sizes = [size for layer_sizes in sizes for size in layer_sizes]
-    proto = helper.make_graph(
-        graph.nodes,
+    graph.output("Add", [product, graph.constant(bias)], LOGITS)
+    model_proto = graph.model(
         name,
-        [helper.make_tensor_value_info(TOKEN, TensorProto.INT32, ["batch"]),
-         *(float_input(n, size) for n, size in zip(inputs, flat_sizes, strict=True))],
-        [helper.make_tensor_value_info(LOGITS, TensorProto.FLOAT, ["batch", vocab]),
-         *(float_input(n, size) for n, size in zip(outputs, flat_sizes, strict=True))],
-        graph.initializers,
-    )  # fmt: skip
-    onnx_model = helper.make_model(
-        proto, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rnnlab"
+        [(TOKEN, INT32, ["batch"]), *inputs],
+        [(LOGITS, FLOAT, ["batch", int(kernel.shape[1])]), *outputs],
     )
-    checker.check_model(onnx_model, full_check=True)
-    return onnx_model, sizes
+    return model_proto, sizes
