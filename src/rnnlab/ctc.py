@@ -21,7 +21,6 @@ Example:
 import math
 
 import numpy as np
-from keras import ops
 
 NEG_INF = -math.inf
 
@@ -148,6 +147,8 @@ def keras_decode(logits, lengths, beam_width=1):
     Returns:
         A list of label lists.
     """
+    from keras import ops  # here: decoding alone needs NumPy only
+
     strategy = "greedy" if beam_width == 1 else "beam_search"
     kwargs = {} if beam_width == 1 else {"beam_width": beam_width, "top_paths": 1}
     decoded, _ = ops.ctc_decode(

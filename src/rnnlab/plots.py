@@ -125,7 +125,7 @@ def speech_outputs(transcription, settings, path, title=""):
     alignment of each digit to the frames where it fires).
 
     Args:
-        transcription: an `rnnlab.tasks.speech.task.Transcription`.
+        transcription: an `rnnlab.tasks.speech.decoding.Transcription`.
         settings: the run's `rnnlab.audio.FeatureSettings`.
         path: where to write the PNG (through a temp file and a rename).
     """

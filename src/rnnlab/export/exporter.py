@@ -1,7 +1,7 @@
 """`rnnlab export RUN --format onnx --output DIR`: a folder that runs without rnnlab's training
 code, Keras or a backend:
 
-    model.onnx          the graph (`rnnlab.export.onnx_classifier`)
+    model.onnx          the graph (`rnnlab.export.onnx_classifier`, `onnx_lm`, `onnx_acoustic`)
     preprocessor.json   the run's tokenizer, vocabulary and label names
     manifest.json       task, inputs and outputs (names, shapes, dtypes, padding), the run's test
                         metrics and provenance, and the sha256 of every other file
@@ -23,12 +23,14 @@ from pathlib import Path
 
 from rnnlab import runs
 from rnnlab.export import manifest as manifests
+from rnnlab.export.onnx_acoustic import FRAMES, acoustic_graph
 from rnnlab.export.onnx_classifier import INPUT, OUTPUT, classifier_graph
 from rnnlab.export.onnx_graph import OPSET
 from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
 from rnnlab.io import describe_path, umask
 from rnnlab.optional import require
 from rnnlab.tasks.base import load_run, load_run_model
+from rnnlab.tasks.speech.decoding import DECODING_FIELDS
 
 FORMATS = ("onnx",)
 QUANTIZATIONS = ("int8",)
@@ -64,7 +66,7 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     model = load_run_model(folder)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)
-    graph, described = GRAPHS[task.name](model, config, preprocessor)
+    graphs, described = GRAPHS[task.name](model, config, preprocessor)
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
     _, info = runs.open_run(folder)
     manifest = {
@@ -87,9 +89,10 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent))
     try:
         os.chmod(work, 0o777 & ~umask())  # mkdtemp makes 0700 folders
-        (work / "model.onnx").write_bytes(graph.SerializeToString())
-        if quantize:
-            _quantize(work / "model.onnx")
+        for file_name, graph in graphs.items():
+            (work / file_name).write_bytes(graph.SerializeToString())
+            if quantize:
+                _quantize(work / file_name)
         shutil.copyfile(folder / "preprocessor.json", work / "preprocessor.json")
         (work / "README.md").write_text(readme(manifest, run_dir), encoding="utf-8")
         written = manifests.write(work, manifest)
@@ -103,7 +106,7 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
 
 
 def classifier_export(model, config, preprocessor):
-    """`(graph, manifest fields)` of a text classifier: token ids in, probabilities out."""
+    """`(graphs, manifest fields)` of a text classifier: token ids in, probabilities out."""
     masked = bool(config.mask)
     labels = list(preprocessor.labels)
     padding = (
@@ -132,11 +135,11 @@ def classifier_export(model, config, preprocessor):
         ],
         "labels": labels,
     }
-    return classifier_graph(model), described
+    return {"model.onnx": classifier_graph(model)}, described
 
 
 def lm_export(model, config, preprocessor):
-    """`(graph, manifest fields)` of a language model: one step, the states carried by the caller."""
+    """`(graphs, manifest fields)` of a language model: one step, the states carried by the caller."""
     graph, sizes = lm_step_graph(model)
     states = [
         (f"state_{depth}_{k}", size) for depth, layer in enumerate(sizes) for k, size in enumerate(layer)
@@ -158,10 +161,38 @@ def lm_export(model, config, preprocessor):
         "state_sizes": sizes,
         "level": preprocessor.level,
     }  # fmt: skip
-    return graph, described
+    return {"model.onnx": graph}, described
 
 
-GRAPHS = {"sentiment": classifier_export, "lm": lm_export}  # task -> what its export holds
+def speech_export(model, config, preprocessor):
+    """`(graphs, manifest fields)` of an acoustic model: frames in, posteriors out; the decoder's
+    settings go in the manifest (CTC decoding runs outside the graph)."""
+    graph, output = acoustic_graph(model)
+    ctc = output == "logits"
+    described = {
+        "inputs": [
+            {"name": FRAMES, "dtype": "float32", "padding": "back",
+             "shape": ["batch", "steps", preprocessor.features.num_features],
+             "meaning": "MFCC frames of each utterance (settings in preprocessor.json), padded with all-zero "
+                        "frames after each utterance"},
+        ],
+        "outputs": [
+            {"name": output, "dtype": "float32",
+             "shape": ["batch", "steps", 11] if ctc else ["batch", 10],
+             "meaning": "CTC logits per step over [blank, digit 0, ..., digit 9]" if ctc
+                        else "the probability of each digit 0-9"},
+        ],
+        "labels": (["<blank>"] if ctc else []) + [str(d) for d in range(10)],
+        "decoding": {name: getattr(config, name) for name in DECODING_FIELDS},
+    }  # fmt: skip
+    return {"model.onnx": graph}, described
+
+
+GRAPHS = {
+    "sentiment": classifier_export,
+    "lm": lm_export,
+    "speech": speech_export,
+}  # task -> what its export holds
 
 _QUANTIZATION = {
     None: None,
@@ -207,7 +238,8 @@ def readme(manifest, run_dir):
         for kind, tensors in (("Input", manifest["inputs"]), ("Output", manifest["outputs"]))
         for t in tensors
     )
-    example = '"a wonderful film" --json' if manifest["task"] == "sentiment" else '"ROMEO:" --length 100'
+    example = {"sentiment": '"a wonderful film" --json', "lm": '"ROMEO:" --length 100',
+               "speech": "recording.wav --json"}[manifest["task"]]  # fmt: skip
     return f"""# rnnlab export: {manifest["task"]}
 
 Exported from the run `{run_dir}` (run id {manifest["run"]["run_id"]}; {metrics or "no test metrics"}) as

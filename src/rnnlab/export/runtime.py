@@ -1,7 +1,8 @@
 """Runs an `rnnlab export` folder with ONNX Runtime: the same records and lines as the run's own
 predictor, without importing Keras, JAX, TensorFlow or PyTorch (`rnnlab predict EXPORT_DIR` comes
 here before the CLI imports anything else). A classifier's export gives labels; a language model's
-generates text with the same sampling as the run, so the same seed gives the same text.
+generates text with the same sampling as the run, so the same seed gives the same text; a speech
+model's transcribes sound files with the run's CTC decoder.
 
 Example:
 >>> load_export("exports/article").predict(["a wonderful film"])[0]["label"]  # doctest: +SKIP
@@ -19,6 +20,7 @@ import numpy as np
 
 from rnnlab import config as configs
 from rnnlab.data.padding import pad
+from rnnlab.errors import InputError
 from rnnlab.export import manifest as manifests
 from rnnlab.io import stdin_lines
 from rnnlab.optional import require
@@ -27,6 +29,9 @@ from rnnlab.tasks.lm.generation import GenerateOptions
 from rnnlab.tasks.lm.preprocessor import load_preprocessor as load_lm_preprocessor
 from rnnlab.tasks.sentiment import records
 from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
+from rnnlab.tasks.speech import decoding
+from rnnlab.tasks.speech.config import SpeechConfig
+from rnnlab.tasks.speech.preprocessor import load_preprocessor as load_speech_preprocessor
 
 
 def _session(folder, threads=None):
@@ -142,7 +147,49 @@ class ExportedLM(Exported):
         return generation.warnings(self.preprocessor, source)
 
 
-RUNTIMES = {"sentiment": ExportedClassifier, "lm": ExportedLM}
+class ExportedSpeech(Exported):
+    """A speech export: MFCC frames through the acoustic model, CTC decoding in NumPy with the
+    run's decoder (`rnnlab.tasks.speech.decoding`)."""
+
+    options_cls = decoding.SpeechOptions
+    load_preprocessor = staticmethod(load_speech_preprocessor)
+
+    def __init__(self, folder, threads=None, manifest=None):
+        super().__init__(folder, threads, manifest)
+        self.config = SpeechConfig(**self.manifest["decoding"])
+
+    def outputs(self, frames):
+        """The graph's output for each utterance's `(steps, features)` frames: `(10,)` digit
+        probabilities, or `(steps, labels)` logits over its own steps."""
+        longest = max(len(f) for f in frames)
+        batch = np.stack([np.pad(f, ((0, longest - len(f)), (0, 0))) for f in frames]).astype(np.float32)
+        output = self.session.run(None, {"frames": batch})[0]
+        if self.config.mode == "digits":
+            return list(output)
+        return [row[: len(f)] for row, f in zip(output, frames, strict=True)]
+
+    def predict(self, sources, beam_size=None, lm=None):
+        """`{text, probability, duration_s, posteriors}` per sound file (path or bytes), as the
+        run's predictor."""
+        sources = list(sources)
+        if not sources:
+            raise InputError("Expected at least one sound file. Received: none.")
+        config = decoding.decoding_config(self.config, beam_size, lm)
+        audios = [self.preprocessor.read(source) for source in sources]
+        outputs = self.outputs([self.preprocessor.frames(audio) for audio in audios])
+        rate = self.preprocessor.features.sample_rate
+        return [
+            decoding.transcription(output, audio, config, self.preprocessor).to_record(rate)
+            for output, audio in zip(outputs, audios, strict=True)
+        ]
+
+    line = staticmethod(decoding.result_line)
+
+    def warnings(self, record, source):
+        return []
+
+
+RUNTIMES = {"sentiment": ExportedClassifier, "lm": ExportedLM, "speech": ExportedSpeech}
 
 
 def load_export(folder, threads=None):
@@ -161,26 +208,33 @@ def load_export(folder, threads=None):
 
 
 def predict_command(argv):
-    """`rnnlab predict EXPORT_DIR [INPUT ...] [--json]` (and a language model's generation options):
-    prints one line (or JSON record) per input."""
-    parser = argparse.ArgumentParser(prog="rnnlab predict", description="predict with an rnnlab export")
+    """`rnnlab predict EXPORT_DIR [INPUT ...] [--json]` and the export's own options (a language
+    model's generation, a speech model's decoding): prints one line (or JSON record) per input."""
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("export_dir")
+    known, _ = first.parse_known_args(argv)
+    exported = load_export(known.export_dir)
+    parser = argparse.ArgumentParser(
+        prog="rnnlab predict", description=f"predict with an rnnlab {exported.manifest['task']} export"
+    )
     parser.add_argument("export_dir", metavar="EXPORT_DIR", help="folder written by `rnnlab export`")
-    parser.add_argument("texts", nargs="*", metavar="INPUT", help="texts; none reads one per line from stdin")
+    parser.add_argument(
+        "texts", nargs="*", metavar="INPUT", help="inputs; none reads one per line from stdin"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON record per input")
-    configs.add_arguments(parser, GenerateOptions)  # language models' exports
+    if exported.options_cls:
+        configs.add_arguments(parser, exported.options_cls)
     args = parser.parse_args(argv)
-    exported = load_export(args.export_dir)
-    names = [field.name for field in dataclasses.fields(GenerateOptions)]
-    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
-    if given and exported.options_cls is None:
-        raise ValueError(f"{args.export_dir} is a {exported.manifest['task']} export: it takes no "
-                         f"{', '.join('--' + n.replace('_', '-') for n in given)}.")  # fmt: skip
     if not args.texts and sys.stdin.isatty():
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
     inputs = args.texts or stdin_lines()
     if not inputs:
         raise ValueError("Expected inputs as arguments or one per line on stdin. Received: none.")
-    options = vars(configs.resolve(GenerateOptions, overrides=given)) if exported.options_cls else {}
+    options = {}
+    if exported.options_cls:
+        names = [field.name for field in dataclasses.fields(exported.options_cls)]
+        given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+        options = vars(configs.resolve(exported.options_cls, overrides=given))
     for source, record in zip(inputs, exported.predict(inputs, **options), strict=True):
         print(json.dumps(record, ensure_ascii=False) if args.json else exported.line(record, source))
         for warning in exported.warnings(record, source):

@@ -173,14 +173,14 @@ def test_beam_1_means_greedy_even_for_a_run_decoded_with_a_language_model(
     import dataclasses
 
     from rnnlab.tasks.base import load_predictor
-    from rnnlab.tasks.speech import task
+    from rnnlab.tasks.speech import decoding
 
     predictor = load_predictor(strings_run)
     predictor.config = dataclasses.replace(predictor.config, beam_size=8, lm="ngram")
     seen = []
-    real = task.decode
+    real = decoding.decode
     monkeypatch.setattr(
-        task, "decode", lambda logits, config, p: seen.append(config) or real(logits, config, p)
+        decoding, "decode", lambda logits, config, p: seen.append(config) or real(logits, config, p)
     )
     predictor.transcribe(fsdd_wavs[:1], beam_size=1)
     assert (seen[-1].beam_size, seen[-1].lm) == (1, "none")

@@ -6,7 +6,6 @@ rnnlab evaluate runs/strings [--beam-size 16 --lm ngram]
 rnnlab transcribe runs/digits 7_theo_12.wav [--plot mfcc.png]
 """
 
-import dataclasses
 import json
 import sys
 
@@ -16,8 +15,6 @@ import numpy as np
 from rnnlab.audio.augment import augment
 from rnnlab.audio.features import FeatureSettings
 from rnnlab.backend import add_backend_argument
-from rnnlab.config import option
-from rnnlab.ctc import greedy_decode, log_softmax, prefix_beam_search
 from rnnlab.data.batches import Batching, Examples, padded_length
 from rnnlab.data.split import validation_count
 from rnnlab.datasets import fsdd
@@ -28,16 +25,20 @@ from rnnlab.optional import require
 from rnnlab.plots import speech_outputs
 from rnnlab.tasks.base import Predictor, Task, load_predictor_for
 from rnnlab.tasks.speech.config import SpeechConfig
-from rnnlab.tasks.speech.language_model import DigitGrammar, DigitNgram
+from rnnlab.tasks.speech.decoding import (
+    SpeechOptions,
+    decode,
+    decoding_config,
+    result_line,
+    transcription,
+)
+from rnnlab.tasks.speech.language_model import DigitNgram
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
 from rnnlab.tasks.speech.strings import make_strings
-from rnnlab.text.printable import printable
 
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
 BOUNDARIES = (24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512, 768, 1024, 2048)
-MAX_BEAM = 256
 FRAME_BUCKET = 64  # transcription pads its input to a multiple of this many frames (to 512), then more
-PRUNE = -10.0  # beam search skips labels below e^-10 at a step
 _RECORDINGS = {}
 _STRINGS = {}  # the last set of strings made (one entry)
 
@@ -259,68 +260,6 @@ def check_ctc_steps(steps, text, frame_stack):
         )
 
 
-def decode(logits, config, preprocessor):
-    """Labels of one utterance's `(steps, labels)` CTC logits, with the config's decoder."""
-    log_probs = log_softmax(logits)
-    if config.beam_size == 1:
-        return greedy_decode(log_probs)
-    lm = {
-        "none": None,
-        "grammar": DigitGrammar(config.min_digits, config.max_digits),
-        "ngram": preprocessor.lm,
-    }[config.lm]
-    labels, _ = prefix_beam_search(
-        log_probs, config.beam_size, lm=lm, lm_weight=config.lm_weight,
-        insertion_bonus=config.insertion_bonus, prune=PRUNE,
-    )  # fmt: skip
-    return labels
-
-
-@dataclasses.dataclass
-class Transcription:
-    """One file's transcription.
-
-    Attributes:
-        text: the digits heard ('7', or '4096' for digit strings).
-        probability: for digits, the model's probability of `text`; None for strings.
-        probabilities: per digit `(10,)` for digits; per step `(steps, 11)` (blank first) for strings.
-        audio: the samples the model heard (mono, at the run's rate).
-    """
-
-    text: str
-    probability: float | None
-    probabilities: np.ndarray
-    audio: np.ndarray
-
-    def to_record(self, sample_rate):
-        """`{text, probability, duration_s, posteriors}`: posteriors per digit (digits) or per
-        output step, blank first (digit strings), to 4 decimals."""
-        return {
-            "text": self.text,
-            "probability": self.probability,
-            "duration_s": round(len(self.audio) / sample_rate, 3),
-            "posteriors": np.round(np.asarray(self.probabilities, dtype=float), 4).tolist(),
-        }
-
-
-def _result_line(record, source):
-    name = printable(source) if isinstance(source, str) else "audio"
-    if record["probability"] is None:
-        return f"{record['text']}\t{name}"
-    return f"{record['text']}\t{record['probability']:.4f}\t{name}"
-
-
-@dataclasses.dataclass
-class SpeechOptions:
-    """What `SpeechPredictor.predict` (and `rnnlab predict` on a speech run) takes: decoding of
-    digit strings (None: the run's)."""
-
-    beam_size: int | None = option(None, "CTC beam width (digit strings)", min=1, max=MAX_BEAM)
-    lm: str | None = option(
-        None, "language model in beam search (digit strings)", choices=("none", "grammar", "ngram")
-    )
-
-
 def padded_frames(steps):
     """The frames a sound of `steps` frames is padded to (see `padded_length`)."""
     return padded_length(steps, FRAME_BUCKET)
@@ -345,7 +284,7 @@ class SpeechPredictor(Predictor):
         return [result.to_record(rate) for result in self.transcribe(sources, beam_size, lm)]
 
     def line(self, record, source):
-        return _result_line(record, source)
+        return result_line(record, source)
 
     def transcribe(self, sources, beam_size=None, lm=None):
         """Transcriptions of sound files (paths, or bytes).
@@ -360,19 +299,9 @@ class SpeechPredictor(Predictor):
         sources = list(sources)
         if not sources:
             raise InputError("Expected at least one sound file. Received: none.")
-        config = self.config
-        if beam_size is not None or lm is not None:
-            changes = {"beam_size": beam_size or config.beam_size, "lm": lm or config.lm}
-            if beam_size == 1:  # greedy, as asked: no language model
-                changes["lm"] = "none"
-            elif changes["lm"] != "none" and changes["beam_size"] == 1:
-                changes["beam_size"] = 16
-            if config.mode == "digits":
-                raise InputError("--beam and --lm decode digit strings; this is a digits run.")
-            config = dataclasses.replace(config, **changes)
-        audios = [self.preprocessor.read(source) for source in sources]
+        config = decoding_config(self.config, beam_size, lm)
         results = []
-        for audio in audios:
+        for audio in [self.preprocessor.read(source) for source in sources]:
             frames = self.preprocessor.frames(audio)
             steps = len(frames)
             # Zero frames are masked: the padding changes no output and bounds the shapes
@@ -381,13 +310,7 @@ class SpeechPredictor(Predictor):
             output = np.asarray(self.model.predict_on_batch(padded[None]))[0]
             if config.mode != "digits":
                 output = output[:steps]
-            if config.mode == "digits":
-                digit = int(np.argmax(output))
-                results.append(Transcription(str(digit), float(output[digit]), output, audio))
-            else:
-                labels = decode(output, config, self.preprocessor)
-                text = self.preprocessor.decode_labels(labels)
-                results.append(Transcription(text, None, np.exp(log_softmax(output)), audio))
+            results.append(transcription(output, audio, config, self.preprocessor))
         return results
 
 
@@ -400,7 +323,7 @@ def transcribe_command(args):
     rate = predictor.preprocessor.features.sample_rate
     for source, result in zip(args.files, results, strict=True):
         record = result.to_record(rate)
-        print(json.dumps(record) if args.json else _result_line(record, source))
+        print(json.dumps(record) if args.json else result_line(record, source))
     if args.plot:
         speech_outputs(results[0], predictor.preprocessor.features, args.plot, title=args.files[0])
         print(f"Wrote {args.plot}", file=sys.stderr)
