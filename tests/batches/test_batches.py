@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from rnnlab.data.batches import BatchOrder, Examples, bucket_length, epoch_batches, pad, padded_length
+from rnnlab.data.batches import BatchOrder, Examples, bucket_length, epoch_batches, pad
+from rnnlab.data.padding import padded_length
 
 
 def test_pad_front_keeps_last_steps_and_back_keeps_first():

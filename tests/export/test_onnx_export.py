@@ -180,19 +180,11 @@ def test_a_language_model_export_generates_the_runs_text(tmp_path, capsys):
     assert "top_k" in capsys.readouterr().err
 
 
-def test_other_tasks_say_they_are_not_exported_yet(tmp_path, capsys):
-    pairs = tmp_path / "pt-en.tsv"
-    pairs.write_text(
-        "Um gato dorme.\tA cat sleeps.\nDois cães correm.\tTwo dogs run.\n" * 10, encoding="utf-8"
-    )
-    run = tmp_path / "translation"
-    args = "--epochs 1 --units 8 --embedding-dim 8 --vocab-size 60 --max-len 12".split()
-    assert main(["train", "translation", *args, "--data", str(pairs), "--src", "pt", "--tgt", "en",
-                 "--output", str(run)]) == 0  # fmt: skip
-    capsys.readouterr()
-    assert main(["export", str(run), "--output", str(tmp_path / "out")]) == 2
-    assert "rnnlab export writes sentiment and lm runs so far" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+def test_every_task_exports():
+    from rnnlab.export.exporter import GRAPHS
+    from rnnlab.tasks import TASKS
+
+    assert set(GRAPHS) == set(TASKS)
 
 
 def test_int8_quantisation_keeps_the_predictions_close(exported, tmp_path):

@@ -318,7 +318,7 @@ def test_padding_for_few_compiled_shapes_changes_no_answer(predictors, fsdd_wavs
 
     from rnnlab.tasks.base import predict_padded
     from rnnlab.tasks.speech import task as speech
-    from rnnlab.tasks.translation import task as translation
+    from rnnlab.tasks.translation import records as translation_records
 
     sentiment = predictors["sentiment"]
     x = sentiment.preprocessor(REVIEWS + REVIEWS[:2])  # 5 rows: padded to 8
@@ -328,7 +328,7 @@ def test_padding_for_few_compiled_shapes_changes_no_answer(predictors, fsdd_wavs
     sentences = ["Ein Mann fährt Fahrrad.", "Zwei Hunde spielen im Schnee auf einer Wiese."]
     padded = predictors["translation"].translate(sentences, beam_size=2)
     heard = predictors["speech"].transcribe(fsdd_wavs)
-    monkeypatch.setattr(translation, "padded_source_length", lambda steps: steps)
+    monkeypatch.setattr(translation_records, "padded_source_length", lambda steps: steps)
     monkeypatch.setattr(speech, "padded_frames", lambda steps: steps)
     exact = predictors["translation"].translate(sentences, beam_size=2)
     for a, b in zip(padded, exact, strict=True):

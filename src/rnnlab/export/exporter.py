@@ -27,10 +27,12 @@ from rnnlab.export.onnx_acoustic import FRAMES, acoustic_graph
 from rnnlab.export.onnx_classifier import INPUT, OUTPUT, classifier_graph
 from rnnlab.export.onnx_graph import OPSET
 from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
+from rnnlab.export.onnx_seq2seq import seq2seq_graphs
 from rnnlab.io import describe_path, umask
 from rnnlab.optional import require
 from rnnlab.tasks.base import load_run, load_run_model
 from rnnlab.tasks.speech.decoding import DECODING_FIELDS
+from rnnlab.tasks.translation.preprocessor import END_ID, START_ID
 
 FORMATS = ("onnx",)
 QUANTIZATIONS = ("int8",)
@@ -73,6 +75,7 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
         "task": task.name,
         "format": format,
         "opset": OPSET,
+        "graphs": list(graphs),
         **described,
         "quantization": _QUANTIZATION[quantize],
         "preprocessing": "preprocessor.json",
@@ -188,10 +191,43 @@ def speech_export(model, config, preprocessor):
     return {"model.onnx": graph}, described
 
 
+def translation_export(model, config, preprocessor):
+    """`(graphs, manifest fields)` of an encoder-decoder: the encoder and one decoder step; the
+    search (greedy or beam) runs outside the graphs, with the run's settings in the manifest."""
+    attention = config.attention != "none"
+    states = 2 if config.cell == "lstm" else 1
+    described = {
+        "inputs": [
+            {"name": "source", "dtype": "int32", "shape": ["batch", "source_steps"], "padding": "back",
+             "graph": "encoder.onnx",
+             "meaning": "source subword ids (preprocessor.json), padded with 0 after each sentence"},
+            {"name": "token", "dtype": "int32", "shape": ["batch"], "graph": "decoder_step.onnx",
+             "meaning": f"the target token just emitted (start: {START_ID}; the search stops at {END_ID})"},
+        ],
+        "outputs": [
+            {"name": "encoder_outputs", "dtype": "float32", "shape": ["batch", "source_steps", "features"],
+             "graph": "encoder.onnx", "meaning": "the encoder's outputs: an input of every decoder step"},
+            *({"name": f"state_{k}", "dtype": "float32", "shape": ["batch", config.units],
+               "graph": "encoder.onnx",
+               "meaning": "the decoder's initial state (h, then c for an LSTM): the step's state_K"}
+              for k in range(states)),
+            {"name": "log_probs", "dtype": "float32", "shape": ["batch", preprocessor.target_vocab],
+             "graph": "decoder_step.onnx", "meaning": "the next target token's log-probabilities"},
+            *([{"name": "attention", "dtype": "float32", "shape": ["batch", "source_steps"],
+                "graph": "decoder_step.onnx", "meaning": "the attention over the source"}]
+              if attention else []),
+        ],
+        "decoding": {"max_len": config.max_len, "length_penalty": config.length_penalty,
+                     "beam_size": config.beam_size, "start_id": START_ID, "end_id": END_ID},
+    }  # fmt: skip
+    return seq2seq_graphs(model), described
+
+
 GRAPHS = {
     "sentiment": classifier_export,
     "lm": lm_export,
     "speech": speech_export,
+    "translation": translation_export,
 }  # task -> what its export holds
 
 _QUANTIZATION = {
@@ -234,12 +270,15 @@ def readme(manifest, run_dir):
     """The export's README: what it is and how to run it."""
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if isinstance(v, float))
     lines = "\n".join(
-        f"- {kind} `{t['name']}`: {t['dtype']} {t['shape']}, {t['meaning']}."
+        f"- {kind} `{t['name']}`" + (f" of {t['graph']}" if "graph" in t else "") + f": {t['dtype']} "
+        f"{t['shape']}, {t['meaning']}."
         for kind, tensors in (("Input", manifest["inputs"]), ("Output", manifest["outputs"]))
         for t in tensors
     )
     example = {"sentiment": '"a wonderful film" --json', "lm": '"ROMEO:" --length 100',
-               "speech": "recording.wav --json"}[manifest["task"]]  # fmt: skip
+               "speech": "recording.wav --json", "translation": '"Ein Mann fährt Fahrrad." --beam-size 5'
+               }[manifest["task"]]  # fmt: skip
+    graphs = manifest["graphs"]
     return f"""# rnnlab export: {manifest["task"]}
 
 Exported from the run `{run_dir}` (run id {manifest["run"]["run_id"]}; {metrics or "no test metrics"}) as
@@ -255,7 +294,7 @@ With rnnlab (ONNX Runtime only; no Keras, no backend):
 With ONNX Runtime alone:
 
     import onnxruntime
-    session = onnxruntime.InferenceSession("model.onnx")
+    session = onnxruntime.InferenceSession("{graphs[0]}")  # the graphs: {", ".join(graphs)}
     outputs = session.run(None, {{...the inputs above...}})
 """
 

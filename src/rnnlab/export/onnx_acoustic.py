@@ -33,7 +33,7 @@ def acoustic_graph(model, name="rnnlab_acoustic"):
     sequence = graph.op("Transpose", [FRAMES], perm=[1, 0, 2])  # (steps, batch, features)
     final = None
     while layers and recurrent_kind(layers[0]) is not None:
-        sequence, final = recurrent_node(graph, layers.pop(0), sequence, lengths)
+        sequence, (final, *_) = recurrent_node(graph, layers.pop(0), sequence, lengths)
     if final is None or len(layers) != 1 or not isinstance(layers[0], keras.layers.Dense):
         raise ValueError(
             "Expected an acoustic model of recurrent layers and one Dense layer. Received: "

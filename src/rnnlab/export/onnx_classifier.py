@@ -59,7 +59,7 @@ def classifier_graph(model, name="rnnlab_classifier"):
     sequence = graph.op("Transpose", [vectors], perm=[1, 0, 2])  # (steps, batch, features)
     final = None
     while rest and recurrent_kind(rest[0]) is not None:
-        sequence, final = recurrent_node(graph, rest.pop(0), sequence, lengths)
+        sequence, (final, *_) = recurrent_node(graph, rest.pop(0), sequence, lengths)
     if final is None:
         raise ValueError("Expected a recurrent layer after the embedding. Received: none.")
     head = rest.pop(0) if rest and not isinstance(rest[0], keras.layers.Dense) else None

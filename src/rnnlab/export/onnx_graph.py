@@ -7,7 +7,7 @@ c; Keras' GRU with `reset_after=True` is ONNX's GRU with `linear_before_reset=1`
 
 Example:
 >>> graph = Graph()  # doctest: +SKIP
->>> sequence, final = recurrent_node(graph, model.get_layer("rnn_0"), "frames_tbf", None)  # doctest: +SKIP
+>>> sequence, finals = recurrent_node(graph, model.get_layer("rnn_0"), "frames_tbf", None)  # doctest: +SKIP
 """
 
 import keras
@@ -123,8 +123,10 @@ def direction_weights(layer, kind):
 
 
 def recurrent_node(graph, layer, sequence, lengths):
-    """One recurrent (or bidirectional) layer as an ONNX node; returns the next `(steps, batch,
-    features)` sequence and the final state `(batch, directions * units)`."""
+    """One recurrent (or bidirectional) layer as an ONNX node over `(steps, batch, features)`;
+    `lengths` (or None) are each row's steps. Returns the next `(steps, batch, directions * units)`
+    sequence and the final states `[h, (c for an LSTM)]`, each `(batch, directions * units)`: both
+    directions joined, as Keras' `Bidirectional` joins its outputs."""
     kind = recurrent_kind(layer)
     directions = (
         [layer.forward_layer, layer.backward_layer]
@@ -139,13 +141,12 @@ def recurrent_node(graph, layer, sequence, lengths):
         attributes["linear_before_reset"] = 1
     outputs = 3 if kind == "LSTM" else 2
     inputs = [sequence, graph.constant(w, "W"), graph.constant(r, "R"), graph.constant(b, "B"), lengths or ""]
-    all_steps, last, *_ = graph.op(kind, inputs, outputs=outputs, **attributes)
+    all_steps, *lasts = graph.op(kind, inputs, outputs=outputs, **attributes)
     flat = graph.constant(np.array([0, 0, -1]))
     sequence = graph.op("Reshape", [graph.op("Transpose", [all_steps], perm=[0, 2, 1, 3]), flat])
-    final = graph.op(
-        "Reshape", [graph.op("Transpose", [last], perm=[1, 0, 2]), graph.constant(np.array([0, -1]))]
-    )
-    return sequence, final
+    by_row = graph.constant(np.array([0, -1]))
+    finals = [graph.op("Reshape", [graph.op("Transpose", [last], perm=[1, 0, 2]), by_row]) for last in lasts]
+    return sequence, finals
 
 
 def recurrent_step(graph, layer, x, states):

@@ -2,7 +2,8 @@
 predictor, without importing Keras, JAX, TensorFlow or PyTorch (`rnnlab predict EXPORT_DIR` comes
 here before the CLI imports anything else). A classifier's export gives labels; a language model's
 generates text with the same sampling as the run, so the same seed gives the same text; a speech
-model's transcribes sound files with the run's CTC decoder.
+model's transcribes sound files with the run's CTC decoder; a translation model's translates with
+the run's greedy or beam search.
 
 Example:
 >>> load_export("exports/article").predict(["a wonderful film"])[0]["label"]  # doctest: +SKIP
@@ -20,6 +21,7 @@ import numpy as np
 
 from rnnlab import config as configs
 from rnnlab.data.padding import pad
+from rnnlab.decoder_search import DecoderSearch
 from rnnlab.errors import InputError
 from rnnlab.export import manifest as manifests
 from rnnlab.io import stdin_lines
@@ -32,18 +34,19 @@ from rnnlab.tasks.sentiment.preprocessor import load_preprocessor
 from rnnlab.tasks.speech import decoding
 from rnnlab.tasks.speech.config import SpeechConfig
 from rnnlab.tasks.speech.preprocessor import load_preprocessor as load_speech_preprocessor
+from rnnlab.tasks.translation import records as translation_records
+from rnnlab.tasks.translation.preprocessor import END_ID, START_ID
+from rnnlab.tasks.translation.preprocessor import load_preprocessor as load_translation_preprocessor
 
 
-def _session(folder, threads=None):
+def _session(path, threads=None):
     require("onnxruntime", "Running an exported model")
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    return onnxruntime.InferenceSession(
-        str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-    )
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class Exported:
@@ -62,7 +65,8 @@ class Exported:
         self.folder = Path(folder)
         self.manifest = manifest or manifests.read(self.folder)
         self.preprocessor = type(self).load_preprocessor(self.folder / self.manifest["preprocessing"])
-        self.session = _session(self.folder, threads)
+        self.sessions = {name: _session(self.folder / name, threads) for name in self.manifest["graphs"]}
+        self.session = self.sessions.get("model.onnx")  # the one graph of most tasks
 
 
 class ExportedClassifier(Exported):
@@ -189,7 +193,71 @@ class ExportedSpeech(Exported):
         return []
 
 
-RUNTIMES = {"sentiment": ExportedClassifier, "lm": ExportedLM, "speech": ExportedSpeech}
+class OnnxTranslator(DecoderSearch):
+    """Greedy and beam search (`rnnlab.decoder_search`) over an exported encoder and decoder step.
+
+    Args:
+        encoder, step: ONNX Runtime sessions of `encoder.onnx` and `decoder_step.onnx`.
+        start_id, end_id: the target vocabulary's start and end ids.
+    """
+
+    def __init__(self, encoder, step, start_id, end_id):
+        super().__init__(start_id, end_id)
+        self.encoder, self.step_session = encoder, step
+        outputs = [output.name for output in step.get_outputs()]
+        self.attention = "attention" in outputs
+        self.state_names = [name for name in outputs if name.startswith("new_")]
+
+    def encode(self, source_ids):
+        source = np.asarray(source_ids, "int32")
+        encoder_outputs, *states = self.encoder.run(None, {"source": source})
+        return source, encoder_outputs, states
+
+    def step(self, tokens, states, encoder_outputs, source):
+        feed = {"token": np.asarray(tokens, "int32"), "encoder_outputs": encoder_outputs, "source": source}
+        feed.update(
+            (name[len("new_") :], state) for name, state in zip(self.state_names, states, strict=True)
+        )
+        log_probs, *rest = self.step_session.run(None, feed)
+        if self.attention:
+            return log_probs, rest[1:], rest[0]
+        return log_probs, rest, None
+
+
+class ExportedTranslation(Exported):
+    """A translation export: the encoder once, then greedy or beam search over the decoder step."""
+
+    options_cls = translation_records.TranslationOptions
+    load_preprocessor = staticmethod(load_translation_preprocessor)
+
+    def __init__(self, folder, threads=None, manifest=None):
+        super().__init__(folder, threads, manifest)
+        self.translator = OnnxTranslator(
+            self.sessions["encoder.onnx"], self.sessions["decoder_step.onnx"], START_ID, END_ID
+        )
+
+    def translate(self, sentences, beam_size=1):
+        """`Translation`s of sentences, as the run's predictor gives them."""
+        settings = self.manifest["decoding"]
+        return translation_records.translations(
+            self.translator, self.preprocessor, sentences, beam_size, settings["max_len"],
+            settings["length_penalty"],
+        )  # fmt: skip
+
+    def predict(self, sentences, beam_size=1):
+        """`{translation, source_tokens, target_tokens, attention, unknown_words}` per sentence."""
+        return [translation.to_record() for translation in self.translate(sentences, beam_size)]
+
+    line = staticmethod(translation_records.line)
+    warnings = staticmethod(translation_records.warnings)
+
+
+RUNTIMES = {
+    "sentiment": ExportedClassifier,
+    "lm": ExportedLM,
+    "speech": ExportedSpeech,
+    "translation": ExportedTranslation,
+}
 
 
 def load_export(folder, threads=None):

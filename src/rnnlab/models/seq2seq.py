@@ -32,6 +32,7 @@ import numpy as np
 from keras import ops
 
 from rnnlab.cells import check_cell
+from rnnlab.decoder_search import DecoderSearch
 from rnnlab.layers.attention import AdditiveAttention, LuongAttention
 from rnnlab.layers.cell_step import CellStep
 from rnnlab.layers.masking import EndMask
@@ -129,8 +130,9 @@ def build_seq2seq(
     return keras.Model({"source": source, "target_in": target_in}, logits, name=f"{cell}_seq2seq_{attention}")
 
 
-class Translator:
-    """Greedy and beam-search decoding with a trained `build_seq2seq` model's layers.
+class Translator(DecoderSearch):
+    """Greedy and beam-search decoding (`rnnlab.decoder_search`) with a trained `build_seq2seq`
+    model's layers.
 
     Args:
         model: the trained (or reloaded) model.
@@ -142,7 +144,8 @@ class Translator:
     """
 
     def __init__(self, model, start_id, end_id):
-        self.model, self.start_id, self.end_id = model, start_id, end_id
+        super().__init__(start_id, end_id)
+        self.model = model
         names = {layer.name for layer in model.layers}
         self.attention = model.get_layer("attention") if "attention" in names else None
         encoder_last = sorted(
@@ -182,7 +185,7 @@ class Translator:
             name="decoder_step",
         )
 
-    def _step(self, tokens, states, encoder_outputs, source):
+    def step(self, tokens, states, encoder_outputs, source):
         """One decoder step for `(rows,)` previous tokens (NumPy in, NumPy out):
         `(log_probs, states, attention)`."""
         out = predict_rows(self.step_model, [tokens, encoder_outputs, source, *states])
@@ -195,100 +198,3 @@ class Translator:
         source = np.asarray(source_ids, "int32")
         encoder_outputs, *states = predict_rows(self.encoder, [source])
         return source, encoder_outputs, states
-
-    def greedy(self, source_ids, max_steps):
-        """Most likely token at each step. Returns `(ids, attention)`: lists (one per
-        sentence) of target ids (without start/end) and `(steps, source_steps)` weights
-        (None without attention)."""
-        source, encoder_outputs, states = self.encode(source_ids)
-        batch = len(source_ids)
-        tokens = np.full(batch, self.start_id, "int32")
-        outputs, attention = [[] for _ in range(batch)], [[] for _ in range(batch)]
-        done = np.zeros(batch, bool)
-        for _ in range(max_steps):
-            log_probs, states, weights = self._step(tokens, states, encoder_outputs, source)
-            tokens = log_probs.argmax(-1).astype("int32")
-            for i in np.flatnonzero(~done):
-                if tokens[i] == self.end_id:
-                    done[i] = True
-                    continue
-                outputs[i].append(int(tokens[i]))
-                if weights is not None:
-                    attention[i].append(weights[i])
-            if done.all():
-                break
-        return outputs, [np.array(a) if a else None for a in attention]
-
-    def beam(self, source_ids, max_steps, beam_size=5, length_penalty=0.6):
-        """Beam search per sentence (all beams of all sentences in one batch). Hypotheses are
-        ranked by log-probability / ((5 + length) / 6) ** length_penalty (Wu et al., 2016).
-        Returns `(ids, attention)` like `greedy`."""
-        source, encoder_outputs, states = self.encode(source_ids)
-        batch, k = len(source_ids), beam_size
-        repeat = np.repeat(np.arange(batch), k)  # each sentence's row, k times
-        source, encoder_outputs = source[repeat], encoder_outputs[repeat]
-        states = [s[repeat] for s in states]
-        scores = np.tile(np.r_[0.0, np.full(k - 1, -np.inf)], batch)  # one live beam at first
-        tokens = np.full(batch * k, self.start_id, "int32")
-        history = [[[] for _ in range(k)] for _ in range(batch)]
-        attn = [[[] for _ in range(k)] for _ in range(batch)]
-        finished = [[] for _ in range(batch)]  # (normalised score, ids, attention)
-
-        def norm(score, length):
-            return score / ((5 + length) / 6) ** length_penalty
-
-        for _ in range(max_steps):
-            log_probs, states, weights = self._step(tokens, states, encoder_outputs, source)
-            vocab = log_probs.shape[-1]
-            total = (scores[:, None] + log_probs).reshape(batch, k * vocab)
-            best = np.argsort(-total, axis=1)[:, : 2 * k]  # room for beams that end here
-            rows, new_tokens, new_scores = [], [], []
-            new_history, new_attn = [], []
-            for b in range(batch):
-                kept = 0
-                for flat in best[b]:
-                    beam, token = divmod(int(flat), vocab)
-                    score = total[b, flat]
-                    if not np.isfinite(score):
-                        continue
-                    path = history[b][beam]
-                    att = attn[b][beam] + ([weights[b * k + beam]] if weights is not None else [])
-                    if token == self.end_id:
-                        finished[b].append((norm(score, len(path) + 1), path, att))
-                        continue
-                    rows.append(b * k + beam)
-                    new_tokens.append(token)
-                    new_scores.append(score)
-                    new_history.append(path + [token])
-                    new_attn.append(att)
-                    kept += 1
-                    if kept == k:
-                        break
-                while kept < k:  # too few continuations: pad with dead beams
-                    rows.append(b * k)
-                    new_tokens.append(self.end_id)
-                    new_scores.append(-np.inf)
-                    new_history.append([])
-                    new_attn.append([])
-                    kept += 1
-            rows = np.array(rows)
-            states = [s[rows] for s in states]
-            tokens = np.array(new_tokens, "int32")
-            scores = np.array(new_scores)
-            history = [new_history[b * k : (b + 1) * k] for b in range(batch)]
-            attn = [new_attn[b * k : (b + 1) * k] for b in range(batch)]
-            best_live = scores.reshape(batch, k).max(axis=1)
-            if all(
-                len(finished[b]) >= k and max(f[0] for f in finished[b]) > norm(best_live[b], max_steps)
-                for b in range(batch)
-            ):
-                break
-        outputs, attentions = [], []
-        for b in range(batch):
-            candidates = finished[b] or [
-                (norm(scores[b * k + j], len(history[b][j])), history[b][j], attn[b][j]) for j in range(k)
-            ]
-            _, ids, att = max(candidates, key=lambda c: c[0])
-            outputs.append(list(ids))
-            attentions.append(np.array(att) if att else None)
-        return outputs, attentions

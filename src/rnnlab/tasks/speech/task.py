@@ -15,7 +15,8 @@ import numpy as np
 from rnnlab.audio.augment import augment
 from rnnlab.audio.features import FeatureSettings
 from rnnlab.backend import add_backend_argument
-from rnnlab.data.batches import Batching, Examples, padded_length
+from rnnlab.data.batches import Batching, Examples
+from rnnlab.data.padding import padded_length
 from rnnlab.data.split import validation_count
 from rnnlab.datasets import fsdd
 from rnnlab.errors import InputError, RunChanged

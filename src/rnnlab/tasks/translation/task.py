@@ -6,7 +6,6 @@ rnnlab evaluate runs/de-en [--test-data PATH]
 rnnlab translate runs/de-en "Ein Mann fährt Fahrrad." [--beam 5] [--plot attention.png]
 """
 
-import dataclasses
 import functools
 import json
 import math
@@ -16,29 +15,23 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.backend import add_backend_argument
-from rnnlab.config import option
-from rnnlab.data.batches import Batching, Examples, pad, padded_length
-from rnnlab.errors import InputError, RunChanged
+from rnnlab.data.batches import Batching, Examples
+from rnnlab.errors import RunChanged
 from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
 from rnnlab.models.seq2seq import Translator, build_seq2seq
 from rnnlab.optional import require
 from rnnlab.plots import attention_heatmap
 from rnnlab.tasks.base import Predictor, Task, load_predictor_for
+from rnnlab.tasks.translation import records
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.pairs import load_pairs
 from rnnlab.tasks.translation.preprocessor import (
     END_ID,
-    MAX_CHARS,
     START_ID,
-    UNK_ID,
     TranslationPreprocessor,
     load_preprocessor,
 )
 from rnnlab.text.printable import printable
-
-SOURCE_BUCKET = 8  # sources are padded to a multiple of this many tokens (to 64), then geometrically
-DECODE_BATCH = 128
-MAX_BEAM = 64
 
 
 def bleu_and_chrf(hypotheses, references):
@@ -113,13 +106,10 @@ class TranslationTask(Task):
         # Runs from before label smoothing have no cross_entropy metric: their loss is it.
         metrics["perplexity"] = math.exp(min(metrics.get("cross_entropy", metrics["loss"]), 50.0))
         if preprocessor is not None:
-            hypotheses = translate_all(
-                Translator(model, START_ID, END_ID),
-                preprocessor,
-                examples.meta["sources"],
-                config.beam_size,
-                config,
-            )
+            hypotheses = records.translate_all(
+                Translator(model, START_ID, END_ID), preprocessor, examples.meta["sources"],
+                config.beam_size, config.max_len, config.length_penalty,
+            )  # fmt: skip
             metrics.update(bleu_and_chrf(hypotheses, examples.meta["references"]))
         return metrics
 
@@ -168,72 +158,6 @@ class TranslationTask(Task):
         parser.set_defaults(func=translate_command)
 
 
-def padded_source_length(steps):
-    """The length a source of `steps` tokens is padded to (padding is masked): see
-    `padded_length`. A server compiles a few dozen shapes, not one per length."""
-    return padded_length(steps, SOURCE_BUCKET)
-
-
-def translate_all(translator, preprocessor, sentences, beam_size, config, with_attention=False):
-    """Translations of many sentences with a `Translator`, decoded in batches; with
-    `with_attention` also the attention weights and token ids."""
-    encoded = preprocessor.encode_source(sentences)
-    order = np.argsort([len(s) for s in encoded], kind="stable")  # similar lengths per batch
-    texts, details = [None] * len(sentences), [None] * len(sentences)
-    for start in range(0, len(order), DECODE_BATCH):
-        rows = order[start : start + DECODE_BATCH]
-        longest = max(1, max(len(encoded[i]) for i in rows))
-        source = pad([encoded[i] for i in rows], padded_source_length(longest), side="back")
-        max_steps = min(2 * longest + 10, config.max_len + 10)
-        if beam_size > 1:
-            ids, attention = translator.beam(source, max_steps, beam_size, config.length_penalty)
-        else:
-            ids, attention = translator.greedy(source, max_steps)
-        for row, hyp, weights in zip(rows, ids, attention, strict=True):
-            texts[row] = preprocessor.decode_target(hyp)
-            if weights is not None:
-                weights = np.asarray(weights)[:, : len(encoded[row])]  # not the padding
-            details[row] = (hyp, weights, encoded[row])
-    return (texts, details) if with_attention else texts
-
-
-@dataclasses.dataclass
-class Translation:
-    """One sentence's translation.
-
-    Attributes:
-        text: the translation, detokenised.
-        target_tokens, source_tokens: subword pieces (for plots).
-        attention: `(target_steps, source_steps)` weights, or None without attention.
-        unknown: source pieces never seen in training (`[UNK]`).
-    """
-
-    text: str
-    target_tokens: list
-    source_tokens: list
-    attention: object
-    unknown: int
-
-    def to_record(self):
-        attention = None
-        if self.attention is not None and len(self.target_tokens):
-            attention = np.round(np.asarray(self.attention, dtype=float), 5).tolist()
-        return {
-            "translation": self.text,
-            "source_tokens": list(self.source_tokens),
-            "target_tokens": list(self.target_tokens),
-            "attention": attention,
-            "unknown_words": self.unknown,
-        }
-
-
-@dataclasses.dataclass
-class TranslationOptions:
-    """What `TranslationPredictor.predict` (and `rnnlab predict` on a translation run) takes."""
-
-    beam_size: int = option(1, "beam width (1: greedy)", min=1, max=MAX_BEAM)
-
-
 class TranslationPredictor(Predictor):
     """A translation run loaded once.
 
@@ -242,7 +166,7 @@ class TranslationPredictor(Predictor):
     'A man is riding a bike.'
     """
 
-    options_cls = TranslationOptions
+    options_cls = records.TranslationOptions
     input_description = "one sentence in the source language"
 
     def predict(self, sentences, beam_size=1):
@@ -251,16 +175,8 @@ class TranslationPredictor(Predictor):
         self.options(beam_size=beam_size)
         return [translation.to_record() for translation in self.translate(sentences, beam_size)]
 
-    def line(self, record, source):
-        return f"{printable(record['translation'])}\t{printable(source)}"
-
-    def warnings(self, record, source):
-        if not record["unknown_words"]:
-            return []
-        return [
-            f"{record['unknown_words']} piece(s) of {source[:40]!r} were never seen in training "
-            "(unknown characters?)"
-        ]
+    line = staticmethod(records.line)
+    warnings = staticmethod(records.warnings)
 
     @functools.cached_property
     def translator(self):
@@ -268,34 +184,11 @@ class TranslationPredictor(Predictor):
         return Translator(self.model, START_ID, END_ID)
 
     def translate(self, sentences, beam_size=1):
-        sentences = list(sentences)
-        if not sentences:
-            raise InputError("Expected at least one sentence to translate. Received: none.")
-        for sentence in sentences:
-            if not isinstance(sentence, str) or not sentence.strip():
-                raise InputError(f"Expected a non-empty sentence. Received: {sentence!r}")
-            if len(sentence) > MAX_CHARS:
-                raise InputError(
-                    f"Expected a sentence of at most {MAX_CHARS} characters. Received: {len(sentence)}; "
-                    "split long texts into sentences."
-                )
-        if not isinstance(beam_size, int) or beam_size < 1:
-            raise InputError(f"Expected beam_size >= 1. Received: {beam_size!r}")
-        texts, details = translate_all(
-            self.translator, self.preprocessor, sentences, beam_size, self.config, with_attention=True
-        )
-        results = []
-        for sentence, text, (ids, weights, source_ids) in zip(sentences, texts, details, strict=True):
-            results.append(
-                Translation(
-                    text,
-                    self.preprocessor.target_tokens(ids),
-                    self.preprocessor.source_tokens(sentence)[: len(source_ids)],
-                    weights,
-                    int(np.count_nonzero(np.asarray(source_ids) == UNK_ID)),
-                )
-            )
-        return results
+        """`Translation`s of sentences (greedy, or beam search with `beam_size` > 1)."""
+        return records.translations(
+            self.translator, self.preprocessor, sentences, beam_size, self.config.max_len,
+            self.config.length_penalty,
+        )  # fmt: skip
 
 
 def translate_command(args):
