@@ -92,7 +92,7 @@ def test_damaged_tampered_and_foreign_files_are_refused(packed, tmp_path, capsys
         archive.writestr("pack.json", json.dumps({"rnnlab_pack": 1, "files": {"../escape.txt": "0" * 64}}))
         archive.writestr("../escape.txt", "x")
     assert main(["predict", str(evil), "good"]) == 2
-    assert "expected plain file names only" in capsys.readouterr().err
+    assert "expected paths inside the folder only" in capsys.readouterr().err
     assert not (tmp_path.parent / "escape.txt").exists()
     mine = tmp_path / "mine.rnnlab"
     mine.write_text("my notes")

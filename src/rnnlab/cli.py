@@ -28,7 +28,8 @@ RECIPE_VERBS = ("train", "tune")  # verbs whose `--config` recipe may name the b
 def backend_for(argv, environment=None, imported=None):
     """The Keras backend the command line `argv` runs on, read before anything imports Keras.
 
-    The first that applies: `--backend NAME` (or `--backend=NAME`); for `train` and `tune`, the
+    The first that applies: `--backend NAME` (or `--backend=NAME`); TensorFlow for `export
+    --format saved_model|tflite`; for `train` and `tune`, the
     `backend` of the `--config` recipe; `environment`, the `KERAS_BACKEND` the user set; `imported`,
     the backend of a Keras this process imported already (it cannot change); the backend recorded
     in the `config.toml` of the first run folder after the verb (`evaluate`, `predict`, `serve`,
@@ -51,6 +52,8 @@ def backend_for(argv, environment=None, imported=None):
     if flag in backends.BACKENDS:
         return flag
     verb = next((arg for arg in argv if not arg.startswith("-")), None)
+    if verb == "export" and _option_value(argv, "--format") in manifests.TENSORFLOW_FORMATS:
+        return "tensorflow"  # written through Keras' TensorFlow backend
     if verb in RECIPE_VERBS:
         recipe = _option_value(argv, "--config")
         recipe_backend = _recorded_backend(recipe) if recipe else None

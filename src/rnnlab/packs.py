@@ -98,8 +98,8 @@ def read_index(path):
     if index.get("rnnlab_pack") != 1 or not isinstance(files, dict) or not files:
         raise PackError(f"{path}: {INDEX} is not the index `rnnlab pack` writes.")
     for name in files:
-        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", "..", INDEX):
-            raise PackError(f"{path} names the member {name!r}: expected plain file names only.")
+        if not manifests.is_member(name) or name == INDEX:
+            raise PackError(f"{path} names the member {name!r}: expected paths inside the folder only.")
     return index
 
 
@@ -134,6 +134,7 @@ def unpack(path, cache=None, digest=None):
             if sum(members[name].file_size for name in index["files"]) > MAX_BYTES:
                 raise PackError(f"{path} unpacks to more than {MAX_BYTES // 2**30} GiB: refused.")
             for name, expected in index["files"].items():
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(members[name]) as source, open(work / name, "wb") as target:
                     shutil.copyfileobj(source, target)
                 if manifests.sha256_file(work / name) != expected:

@@ -1,3 +1,5 @@
-"""Models that leave rnnlab: `rnnlab export RUN --format onnx` writes the run's model as an ONNX
-graph of ONNX's own nodes (`onnx_classifier`) with its preprocessing and a `manifest.json`
-(`exporter`); `runtime` runs such a folder with ONNX Runtime, without Keras or a backend."""
+"""Models that leave rnnlab: `rnnlab export RUN --format onnx|saved_model|tflite` writes the run's
+model (ONNX graphs of ONNX's own nodes: `onnx_classifier`, `onnx_lm`, `onnx_acoustic`,
+`onnx_seq2seq`; or TensorFlow's formats: `tensorflow_formats`) with its preprocessing and a
+`manifest.json` (`exporter`); `runtime` runs an ONNX export with ONNX Runtime, without Keras or a
+backend."""

@@ -25,16 +25,17 @@ from rnnlab import runs
 from rnnlab.export import manifest as manifests
 from rnnlab.export.onnx_acoustic import FRAMES, acoustic_graph
 from rnnlab.export.onnx_classifier import INPUT, OUTPUT, classifier_graph
-from rnnlab.export.onnx_graph import OPSET
+from rnnlab.export.onnx_graph import OPSET, state_count
 from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
 from rnnlab.export.onnx_seq2seq import seq2seq_graphs
+from rnnlab.export.tensorflow_formats import write_tensorflow
 from rnnlab.io import describe_path, umask
 from rnnlab.optional import require
 from rnnlab.tasks.base import load_run, load_run_model
 from rnnlab.tasks.speech.decoding import DECODING_FIELDS
 from rnnlab.tasks.translation.preprocessor import END_ID, START_ID
 
-FORMATS = ("onnx",)
+FORMATS = manifests.FORMATS
 QUANTIZATIONS = ("int8",)
 
 
@@ -44,7 +45,8 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     Args:
         run_dir: a run folder written by `rnnlab train`.
         output: the export folder to write.
-        format: 'onnx'.
+        format: 'onnx' (every task), 'saved_model' or 'tflite' (sentiment and language models,
+            written through Keras' TensorFlow backend).
         overwrite: replace `output` when it is an rnnlab export.
         quantize: None, or 'int8': ONNX Runtime's dynamic quantisation (int8 weights of the
             embedding and the output layer, and of LSTM nodes; activations quantised on the fly).
@@ -63,18 +65,26 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
             f"rnnlab export writes {' and '.join(GRAPHS)} runs so far. Received: {run_dir}, a "
             f"{task.name!r} run."
         )
+    if format in manifests.TENSORFLOW_FORMATS:
+        if task.name not in TENSORFLOW_TASKS:
+            raise ValueError(
+                f"--format {format} writes {' and '.join(TENSORFLOW_TASKS)} runs. Received: {run_dir}, a "
+                f"{task.name!r} run; export it with --format onnx."
+            )
+        if quantize:
+            raise ValueError(f"--quantize {quantize} quantises ONNX exports. Received: --format {format}.")
     output = Path(output)
     _check_output(output, overwrite)
     model = load_run_model(folder)
     preprocessor = task.load_preprocessor(folder / "preprocessor.json")
     task.check_run(config, preprocessor, model, folder)
-    graphs, described = GRAPHS[task.name](model, config, preprocessor)
+    graphs, described = GRAPHS[task.name](model, config, preprocessor, format)
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
     _, info = runs.open_run(folder)
     manifest = {
         "task": task.name,
         "format": format,
-        "opset": OPSET,
+        **({"opset": OPSET} if format == "onnx" else {}),
         "graphs": list(graphs),
         **described,
         "quantization": _QUANTIZATION[quantize],
@@ -93,6 +103,9 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     try:
         os.chmod(work, 0o777 & ~umask())  # mkdtemp makes 0700 folders
         for file_name, graph in graphs.items():
+            if graph is None:  # a TensorFlow format
+                write_tensorflow(task.name, model, preprocessor, work / file_name, format)
+                continue
             (work / file_name).write_bytes(graph.SerializeToString())
             if quantize:
                 _quantize(work / file_name)
@@ -108,9 +121,9 @@ def export_run(run_dir, output, format="onnx", overwrite=False, quantize=None):
     return written
 
 
-def classifier_export(model, config, preprocessor):
+def classifier_export(model, config, preprocessor, format="onnx"):
     """`(graphs, manifest fields)` of a text classifier: token ids in, probabilities out."""
-    masked = bool(config.mask)
+    masked = bool(config.mask) and format == "onnx"  # TensorFlow's formats keep rnnlab's padding
     labels = list(preprocessor.labels)
     padding = (
         "after each text (the graph reads each row's length from its non-zero ids)"
@@ -122,7 +135,9 @@ def classifier_export(model, config, preprocessor):
             {
                 "name": INPUT,
                 "dtype": "int32",
-                "shape": ["batch", model.input_shape[1] or "steps"],
+                "shape": [1, preprocessor.maxlen]
+                if format == "tflite"
+                else ["batch", model.input_shape[1] or "steps"],
                 "padding": "back" if masked else "front",
                 "max_steps": preprocessor.maxlen,
                 "meaning": f"token ids from preprocessor.json, padded with 0 {padding}",
@@ -138,12 +153,20 @@ def classifier_export(model, config, preprocessor):
         ],
         "labels": labels,
     }
+    if format != "onnx":
+        return {TENSORFLOW_FILES[format]: None}, described
     return {"model.onnx": classifier_graph(model)}, described
 
 
-def lm_export(model, config, preprocessor):
+def lm_export(model, config, preprocessor, format="onnx"):
     """`(graphs, manifest fields)` of a language model: one step, the states carried by the caller."""
-    graph, sizes = lm_step_graph(model)
+    if format == "onnx":
+        graph, sizes = lm_step_graph(model)
+        graphs = {"model.onnx": graph}
+    else:
+        layers = sorted((x for x in model.layers if x.name.startswith("rnn_")), key=lambda x: x.name)
+        sizes = [[int(layer.cell.units)] * state_count(layer) for layer in layers]
+        graphs = {TENSORFLOW_FILES[format]: None}
     states = [
         (f"state_{depth}_{k}", size) for depth, layer in enumerate(sizes) for k, size in enumerate(layer)
     ]
@@ -164,10 +187,10 @@ def lm_export(model, config, preprocessor):
         "state_sizes": sizes,
         "level": preprocessor.level,
     }  # fmt: skip
-    return {"model.onnx": graph}, described
+    return graphs, described
 
 
-def speech_export(model, config, preprocessor):
+def speech_export(model, config, preprocessor, format="onnx"):
     """`(graphs, manifest fields)` of an acoustic model: frames in, posteriors out; the decoder's
     settings go in the manifest (CTC decoding runs outside the graph)."""
     graph, output = acoustic_graph(model)
@@ -191,7 +214,7 @@ def speech_export(model, config, preprocessor):
     return {"model.onnx": graph}, described
 
 
-def translation_export(model, config, preprocessor):
+def translation_export(model, config, preprocessor, format="onnx"):
     """`(graphs, manifest fields)` of an encoder-decoder: the encoder and one decoder step; the
     search (greedy or beam) runs outside the graphs, with the run's settings in the manifest."""
     attention = config.attention != "none"
@@ -229,6 +252,8 @@ GRAPHS = {
     "speech": speech_export,
     "translation": translation_export,
 }  # task -> what its export holds
+TENSORFLOW_TASKS = ("sentiment", "lm")
+TENSORFLOW_FILES = {"saved_model": "saved_model", "tflite": "model.tflite"}
 
 _QUANTIZATION = {
     None: None,
@@ -266,6 +291,37 @@ def _check_output(output, overwrite):
     manifests.check_export_folder(output)  # rnnlab replaces only its own exports
 
 
+FORMAT_NAMES = {
+    "onnx": "ONNX (opset {opset})",
+    "saved_model": "a TensorFlow SavedModel (signature `serve`)",
+    "tflite": "TensorFlow Lite (signature `serving_default`)",
+}
+USAGE = {
+    "onnx": """With rnnlab (ONNX Runtime only; no Keras, no backend):
+
+    rnnlab predict THIS_FOLDER {example}
+
+With ONNX Runtime alone:
+
+    import onnxruntime
+    session = onnxruntime.InferenceSession("{graphs[0]}")  # the graphs: {joined}
+    outputs = session.run(None, {{...the inputs above...}})
+""",
+    "saved_model": """With TensorFlow (no Keras, no rnnlab):
+
+    import tensorflow as tf
+    model = tf.saved_model.load("saved_model")
+    outputs = model.serve(...the inputs above, in order...)  # a dict of the outputs above
+""",
+    "tflite": """With TensorFlow Lite (`tf.lite.Interpreter`, or LiteRT's `ai_edge_litert`):
+
+    interpreter = tf.lite.Interpreter("model.tflite")
+    serve = interpreter.get_signature_runner("serving_default")
+    outputs = serve(...the inputs above, by name...)  # a dict of the outputs above
+""",
+}
+
+
 def readme(manifest, run_dir):
     """The export's README: what it is and how to run it."""
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if isinstance(v, float))
@@ -279,24 +335,16 @@ def readme(manifest, run_dir):
                "speech": "recording.wav --json", "translation": '"Ein Mann fährt Fahrrad." --beam-size 5'
                }[manifest["task"]]  # fmt: skip
     graphs = manifest["graphs"]
+    kind = FORMAT_NAMES[manifest["format"]].format(**manifest)
     return f"""# rnnlab export: {manifest["task"]}
 
 Exported from the run `{run_dir}` (run id {manifest["run"]["run_id"]}; {metrics or "no test metrics"}) as
-ONNX (opset {manifest["opset"]}; quantisation: {manifest["quantization"] or "none, float32"}).
+{kind} (quantisation: {manifest["quantization"] or "none, float32"}).
 `manifest.json` lists every file with its sha256; `preprocessor.json` turns text into the ids.
 
 {lines}
 
-With rnnlab (ONNX Runtime only; no Keras, no backend):
-
-    rnnlab predict THIS_FOLDER {example}
-
-With ONNX Runtime alone:
-
-    import onnxruntime
-    session = onnxruntime.InferenceSession("{graphs[0]}")  # the graphs: {", ".join(graphs)}
-    outputs = session.run(None, {{...the inputs above...}})
-"""
+{USAGE[manifest["format"]].format(example=example, graphs=graphs, joined=", ".join(graphs))}"""
 
 
 def describe_export(manifest):

@@ -19,6 +19,8 @@ from rnnlab.io import describe_path
 NAME = "manifest.json"
 MARK = "rnnlab_export"  # the key that says rnnlab wrote the folder (its value: the manifest's version)
 VERSION = 1
+FORMATS = ("onnx", "saved_model", "tflite")
+TENSORFLOW_FORMATS = ("saved_model", "tflite")  # written through Keras' TensorFlow backend
 
 
 class ExportError(ValueError):
@@ -33,10 +35,26 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
+def is_member(name):
+    """Whether `name` is a file's path inside a folder: '/'-separated parts, none empty, '.' or '..'.
+
+    Example:
+    >>> is_member("saved_model/variables/variables.index"), is_member("../x"), is_member("/etc/passwd")
+    (True, False, False)
+    """
+    parts = name.split("/") if isinstance(name, str) else []
+    return bool(parts) and all(part not in ("", ".", "..") and "\\" not in part for part in parts)
+
+
 def write(folder, manifest):
-    """Writes `folder/manifest.json` with the sha256 of every file already in `folder`; returns it."""
+    """Writes `folder/manifest.json` with the sha256 of every file already in `folder` (and in its
+    folders, by relative path); returns it."""
     folder = Path(folder)
-    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != NAME}
+    files = {
+        p.relative_to(folder).as_posix(): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p != folder / NAME
+    }
     version = runs.versions().get("rnnlab")
     written = {MARK: VERSION, **manifest, "rnnlab_version": version, "created": runs.now(), "files": files}
     runs.write_json(folder / NAME, written)
@@ -78,7 +96,7 @@ def read(folder):
         raise ExportError(f"{path} is not a manifest of `rnnlab export` (version {VERSION}).")
     for name, expected in manifest["files"].items():
         file = folder / name
-        if Path(name).name != name or not file.is_file():
+        if not is_member(name) or not file.is_file():
             raise ExportError(f"{folder}: {name}, listed in {NAME}, is missing. Export the run again.")
         actual = sha256_file(file)
         if actual != expected:
@@ -99,7 +117,8 @@ def check_export_folder(folder):
         )
     if not is_export(folder):
         raise ExportError(f"{folder} is not an rnnlab export (no rnnlab {NAME}): rnnlab will not replace it.")
-    listed = set(json.loads((folder / NAME).read_text(encoding="utf-8"))["files"]) | {NAME}
+    listed = {name.split("/")[0] for name in json.loads((folder / NAME).read_text(encoding="utf-8"))["files"]}
+    listed.add(NAME)
     foreign = sorted(p.name for p in folder.iterdir() if p.name not in listed)
     if foreign:
         raise ExportError(
