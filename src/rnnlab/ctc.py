@@ -134,29 +134,3 @@ def prefix_beam_search(log_probs, beam_width=16, lm=None, lm_weight=0.0, inserti
     if final(*best) == NEG_INF:  # every surviving prefix is one the language model forbids
         return greedy_decode(log_probs), NEG_INF
     return list(best[0]), final(*best)
-
-
-def keras_decode(logits, lengths, beam_width=1):
-    """Decodes a batch with `keras.ops.ctc_decode` (greedy, or Keras' beam search).
-
-    Args:
-        logits: `(batch, steps, labels)`; blank is label 0.
-        lengths: valid steps of each row.
-        beam_width: 1 for greedy.
-
-    Returns:
-        A list of label lists.
-    """
-    from keras import ops  # here: decoding alone needs NumPy only
-
-    strategy = "greedy" if beam_width == 1 else "beam_search"
-    kwargs = {} if beam_width == 1 else {"beam_width": beam_width, "top_paths": 1}
-    decoded, _ = ops.ctc_decode(
-        ops.convert_to_tensor(np.asarray(logits, "float32")),
-        ops.convert_to_tensor(np.asarray(lengths, "int32")),
-        strategy=strategy,
-        mask_index=0,
-        **kwargs,
-    )
-    decoded = np.asarray(ops.convert_to_numpy(decoded))[0]
-    return [[int(label) for label in row if label > 0] for row in decoded]
