@@ -206,7 +206,9 @@ def build_parser():
     packing.add_argument("--output", required=True, metavar="FILE", help="the .rnnlab file to write")
     packing.add_argument("--overwrite", action="store_true", help="replace --output if it is an rnnlab pack")
     serve = commands.add_parser("serve", help="the HTTP API and demo page over trained runs")
-    serve.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, at most one per task")
+    serve.add_argument(
+        "run_dirs", nargs="+", metavar="RUN_DIR", help="run or ONNX export folders, at most one per task"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
     serve.add_argument(

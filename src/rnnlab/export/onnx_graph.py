@@ -98,7 +98,7 @@ def direction_weights(layer, kind):
     """`(W, R, B)` of one direction in ONNX's layout: W `(gates*units, inputs)`, R `(gates*units,
     units)`, B `(2*gates*units,)` (the input bias, then the recurrent bias)."""
     _check_defaults(layer, kind)
-    weights = layer_weights(layer)
+    weights = layer_weights(layer.cell)  # the cell's: a stateful layer also holds its states
     kernel, recurrent = weights[0], weights[1]
     units = recurrent.shape[0]
     gates = recurrent.shape[1] // units

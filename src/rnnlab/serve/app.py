@@ -23,8 +23,11 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from rnnlab.errors import InputError
+from rnnlab.export import manifest as manifests
+from rnnlab.export.runtime import load_export
 from rnnlab.optional import require
 from rnnlab.serve.server import KEEP_ALIVE_TIMEOUT, READ_TIMEOUT, check_timeouts, server_config
+from rnnlab.tasks import get_task
 from rnnlab.tasks.base import Predictor, load_predictor
 
 LOG = logging.getLogger("rnnlab.serve")
@@ -60,13 +63,46 @@ class Limits:
         return {"length": self.max_generate_length, "beam_size": self.max_beam_size}
 
 
+class ServedExport:
+    """An ONNX export (`rnnlab.export.runtime`) with what the server asks of a run's `Predictor`:
+    its task's route and page section, answered by ONNX Runtime.
+
+    Args:
+        exported: a loaded export (`rnnlab.export.runtime.load_export`).
+    """
+
+    batches_requests = False
+    backend = "onnxruntime"
+
+    def __init__(self, exported):
+        self.exported = exported
+        self.task = get_task(exported.manifest["task"])  # its name and its part of the page
+        self.folder = exported.folder
+        self.options_cls = exported.options_cls
+        self.input_kind = self.task.predictor_cls.input_kind
+        self.input_description = self.task.predictor_cls.input_description
+        self.test_metrics = exported.manifest["metrics"]
+        self.__doc__ = f"An rnnlab {self.task.name} export, run by ONNX Runtime."
+
+    def predict(self, inputs, **options):
+        return self.exported.predict(inputs, **options)
+
+    def warm_up(self, max_batch):
+        """Nothing to compile."""
+
+
 class ServedModel:
-    """A run's `Predictor` and the one thread that calls it (models are not shared between threads)."""
+    """A run's `Predictor` (or a `ServedExport`) and the one thread that calls it (models are not
+    shared between threads)."""
 
     def __init__(self, predictor, run_dir):
         self.predictor = predictor
         self.name = Path(run_dir).name
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"rnnlab-{predictor.task.name}")
+        if isinstance(predictor, ServedExport):
+            self.backend, self.test_metrics = predictor.backend, predictor.test_metrics
+            return
+        self.backend = predictor.config.backend
         metrics_path = predictor.folder / "metrics.json"  # read once: /v1/models answers from memory
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
         self.test_metrics = metrics.get("test", {})
@@ -80,17 +116,19 @@ class ServedModel:
         return {
             "task": self.predictor.task.name,
             "run": self.name,
-            "backend": self.predictor.config.backend,
+            "backend": self.backend,
             "test": self.test_metrics,
         }
 
 
 def _load(models):
-    """`ServedModel`s, one per task, from run folders or loaded `Predictor`s."""
+    """`ServedModel`s, one per task, from run folders, export folders or loaded `Predictor`s."""
     served = {}
     for item in models:
         if isinstance(item, Predictor):
             predictor, where = item, item.folder
+        elif manifests.is_export(item):
+            predictor, where = ServedExport(load_export(item)), item
         else:
             predictor, where = load_predictor(item), item
         name = predictor.task.name
@@ -333,7 +371,7 @@ def serve(
     """Loads the runs and serves them with uvicorn until interrupted.
 
     Args:
-        models: run folders, at most one per task.
+        models: run folders or ONNX export folders, at most one per task.
         host: interface to bind; anything but loopback requires a token.
         port: TCP port.
         token: access token (default: the `RNNLAB_TOKEN` environment variable, if set).
