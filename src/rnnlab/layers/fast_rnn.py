@@ -37,6 +37,8 @@ For step-by-step decoding (sampling, beam search), `layer.cell` is Keras'
 states of an encoder, and `layer.cell.get_initial_state(batch_size)` gives zeros.
 """
 
+import os
+
 import keras
 from keras import ops
 
@@ -135,15 +137,24 @@ def _native_loop(cell, reverse, last_only):
 _NATIVE = {}
 
 
-def native_loop(cell, reverse=False, last_only=False):
-    """The native loop of `cell` on JAX's CPU backend, or None where there is none."""
+def native_unavailable_reason():
+    """Why this process has no native loops ('the torch backend', 'RNNLAB_NATIVE=0', ...), or None."""
     if keras.backend.backend() != "jax":
-        return None
+        return f"the {keras.backend.backend()} backend"
     import jax
 
     if jax.default_backend() != "cpu":  # the custom calls are registered for XLA's CPU backend only
-        return None
+        return f"JAX on {jax.default_backend()}"
+    if os.environ.get("RNNLAB_NATIVE", "1") == "0":
+        return "RNNLAB_NATIVE=0"
     if not native.available():
+        return f"no native build ({(native.build_error() or 'unknown error').splitlines()[0][:120]})"
+    return None
+
+
+def native_loop(cell, reverse=False, last_only=False):
+    """The native loop of `cell` on JAX's CPU backend, or None where there is none."""
+    if native_unavailable_reason() is not None:
         return None
     key = (cell, reverse, last_only)
     if key not in _NATIVE:
@@ -167,18 +178,31 @@ class _NativeLoop:
 
     def uses_native_loop(self, dtype="float32"):
         """True when a call with inputs of `dtype` runs the native loop (see the module's docstring)."""
+        return self.keras_loop_reason(dtype) is None
+
+    def keras_loop_reason(self, dtype="float32"):
+        """Why a call with inputs of `dtype` runs Keras' own loop ('recurrent_dropout=0.2', 'the
+        torch backend', ...), or None when it runs the native loop."""
         cell = self.cell
         dtype = keras.backend.standardize_dtype(dtype)
-        eligible = (
-            self.native
-            and self.compute_dtype == "float32"
-            and (dtype == "float32" or "int" in dtype)  # integers are cast, as Keras' matmul promotes them
-            and cell.activation is keras.activations.tanh
-            and getattr(cell, "recurrent_activation", keras.activations.sigmoid) is keras.activations.sigmoid
-            and not cell.recurrent_dropout
-            and getattr(cell, "reset_after", True)
+        recurrent_activation = getattr(cell, "recurrent_activation", keras.activations.sigmoid)
+        checks = (
+            (not self.native, "native=False"),
+            (self.compute_dtype != "float32", f"compute dtype {self.compute_dtype}"),
+            # integers are cast, as Keras' matmul promotes them
+            (dtype != "float32" and "int" not in dtype, f"{dtype} inputs"),
+            (cell.activation is not keras.activations.tanh, f"activation={cell.activation.__name__}"),
+            (
+                recurrent_activation is not keras.activations.sigmoid,
+                f"recurrent_activation={recurrent_activation.__name__}",
+            ),
+            (bool(cell.recurrent_dropout), f"recurrent_dropout={cell.recurrent_dropout}"),
+            (not getattr(cell, "reset_after", True), "reset_after=False"),
         )
-        return bool(eligible) and native_loop(self._cell_name) is not None
+        for failed, reason in checks:
+            if failed:
+                return reason
+        return native_unavailable_reason()
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):

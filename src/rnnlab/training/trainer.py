@@ -20,6 +20,7 @@ from rnnlab import config as configs
 from rnnlab import plots, runs
 from rnnlab.data.split import hold_out
 from rnnlab.datasets import versions
+from rnnlab.layers.loop_report import recurrent_loops
 from rnnlab.training.checkpoints import Checkpoints
 from rnnlab.training.loop import fit
 from rnnlab.training.setup import check_memory, compiled_model, distribute, seed_everything, steps_per_epoch
@@ -116,6 +117,9 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
     )
     if not writer.resumed:
         model.summary()
+    loops = recurrent_loops(model)
+    for name, loop in loops.items():
+        log(f"{name}: {loop}")
     fit_start = time.perf_counter()
     state, checkpoints = fit(task, config, model, train, validation, folder, signals, log=log)
     fit_seconds = time.perf_counter() - fit_start
@@ -138,6 +142,7 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
         "num_test": len(test),
         **details,
         "num_params": int(model.count_params()),
+        "recurrent_loops": loops,
         "num_devices": num_devices or 1,
         "resumed": writer.resumed,
         "train_wall_time_s": round(fit_seconds, 2),
