@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnnlab import ctc
-from rnnlab.tasks.speech.language_model import DigitGrammar, DigitNgram
+from rnnlab.tasks.speech.language_model import DigitGrammar, LabelNgram
 
 
 def _text_log_probs(log_probs):
@@ -109,7 +109,7 @@ def test_a_grammar_that_allows_the_best_text_changes_nothing(seed):
 
 
 def test_a_language_model_turns_an_ambiguous_step_its_way():
-    lm = DigitNgram.fit(["12"] * 50 + ["13"], order=2, min_digits=2, max_digits=2)
+    lm = LabelNgram.fit(["12"] * 50 + ["13"], order=2, min_digits=2, max_digits=2)
     # step 1 says '1' (label 2); step 3 is torn between '2' (label 3) and '3' (label 4), '3' ahead
     log_probs = np.log(np.array([[0.02, 0.02, 0.94, 0.01, 0.01], [0.96, 0.01, 0.01, 0.01, 0.01],
                                  [0.02, 0.01, 0.01, 0.45, 0.51]]))  # fmt: skip
@@ -118,14 +118,14 @@ def test_a_language_model_turns_an_ambiguous_step_its_way():
 
 
 def test_ngram_probabilities_sum_to_one():
-    lm = DigitNgram.fit(["314", "1592", "6"], order=3, k=0.5, min_digits=1, max_digits=7)
+    lm = LabelNgram.fit(["314", "1592", "6"], order=3, k=0.5, min_digits=1, max_digits=7)
     for prefix in [(), (4,), (4, 2), (2, 6, 10)]:
         total = sum(math.exp(lm.log_prob(prefix, label)) for label in range(1, 11))
         total += math.exp(lm.end_log_prob(prefix)) if prefix else 0.0
         expected = 1.0 if prefix else 1.0 - math.exp(lm._log_p(prefix, 0))
         assert total == pytest.approx(expected)
     assert lm.end_log_prob(()) == -math.inf  # at least one digit
-    again = DigitNgram.from_dict(lm.to_dict())
+    again = LabelNgram.from_dict(lm.to_dict())
     assert again.log_prob((4, 2), 6) == lm.log_prob((4, 2), 6)
 
 
@@ -139,8 +139,8 @@ def test_pruning_keeps_the_answer_and_a_forbidding_lm_falls_back_to_greedy():
 
 
 def test_an_unsmoothed_ngram_gives_unseen_digits_zero_probability():
-    lm = DigitNgram.fit(["12"], order=2, k=0.0)
+    lm = LabelNgram.fit(["12"], order=2, k=0.0)
     assert lm.log_prob((2,), 5) == -math.inf and lm.log_prob((9,), 1) == -math.inf
     assert lm.log_prob((2,), 3) == 0.0
     with pytest.raises(ValueError, match="k >= 0"):
-        DigitNgram.fit(["1"], k=-1.0)
+        LabelNgram.fit(["1"], k=-1.0)

@@ -65,9 +65,9 @@ def test_config_refuses_settings_that_do_not_go_together():
 
 
 def test_preprocessor_round_trip_and_damaged_files(tmp_path):
-    from rnnlab.tasks.speech.language_model import DigitNgram
+    from rnnlab.tasks.speech.language_model import LabelNgram
 
-    p = SpeechPreprocessor("digit-strings", FeatureSettings(stack=3), DigitNgram.fit(["12", "345"]))
+    p = SpeechPreprocessor("digit-strings", FeatureSettings(stack=3), LabelNgram.fit(["12", "345"]))
     p.save(tmp_path / "p.json")
     again = load_preprocessor(tmp_path / "p.json")
     assert again.features == p.features and again.lm.counts == p.lm.counts

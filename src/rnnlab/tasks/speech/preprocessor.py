@@ -10,7 +10,7 @@ from dataclasses import fields
 from rnnlab.audio.features import FeatureSettings, mfcc_features
 from rnnlab.audio.reading import read_audio
 from rnnlab.runs import read_preprocessor_config, write_json
-from rnnlab.tasks.speech.language_model import DigitNgram
+from rnnlab.tasks.speech.language_model import LabelNgram
 
 MAX_SECONDS = {"digits": 10.0, "digit-strings": 30.0}  # longest input accepted for transcription
 
@@ -21,7 +21,7 @@ class SpeechPreprocessor:
     Args:
         mode: 'digits' or 'digit-strings'.
         features: a `FeatureSettings`.
-        lm: for digit strings, a `DigitNgram` fitted on the training strings (or None).
+        lm: for digit strings, a `LabelNgram` fitted on the training strings (or None).
 
     Example:
     >>> p = SpeechPreprocessor("digit-strings", FeatureSettings(stack=3))
@@ -79,7 +79,7 @@ def load_preprocessor(path):
             raise ValueError(f"feature settings {sorted(settings)}, expected {sorted(names)}")
         if config["mode"] not in MAX_SECONDS:
             raise ValueError(f"mode {config['mode']!r}")
-        lm = None if config.get("lm") is None else DigitNgram.from_dict(config["lm"])
+        lm = None if config.get("lm") is None else LabelNgram.from_dict(config["lm"])
         return SpeechPreprocessor(config["mode"], FeatureSettings(**settings), lm)
     except Exception as error:  # any malformed content
         raise ValueError(

@@ -33,7 +33,7 @@ from rnnlab.tasks.speech.decoding import (
     result_line,
     transcription,
 )
-from rnnlab.tasks.speech.language_model import DigitNgram
+from rnnlab.tasks.speech.language_model import LabelNgram
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
 from rnnlab.tasks.speech.strings import make_strings
 
@@ -140,7 +140,7 @@ class SpeechTask(Task):
         if config.mode == "digit-strings":  # the LM sees training transcripts only
             train, _, _ = recording_pools(config)
             texts = [s.text for s in _strings(config, "train", train)]
-            lm = DigitNgram.fit(texts, min_digits=config.min_digits, max_digits=config.max_digits)
+            lm = LabelNgram.fit(texts, min_digits=config.min_digits, max_digits=config.max_digits)
         return SpeechPreprocessor(config.mode, feature_settings(config), lm)
 
     def load_preprocessor(self, path):
