@@ -119,15 +119,17 @@ def attention_heatmap(weights, source_tokens, target_tokens, path, title=""):
     plt.close(figure)
 
 
-def speech_outputs(transcription, settings, path, title=""):
+def speech_outputs(transcription, settings, path, title="", labels=None):
     """Saves a speech prediction as a PNG: the log-mel spectrogram, the MFCC features, and
     the model's output (digit probabilities, or the CTC posteriors of every step: the
-    alignment of each digit to the frames where it fires).
+    alignment of each label to the frames where it fires).
 
     Args:
         transcription: an `rnnlab.tasks.speech.decoding.Transcription`.
         settings: the run's `rnnlab.audio.FeatureSettings`.
         path: where to write the PNG (through a temp file and a rename).
+        title: the figure's title.
+        labels: the names of the CTC labels after the blank (default: the digits 0-9).
     """
     import matplotlib
 
@@ -154,16 +156,21 @@ def speech_outputs(transcription, settings, path, title=""):
         axes[2].set_xlabel("digit")
         axes[2].set_ylabel("probability")
         axes[2].set_ylim(0, 1)
-    else:  # CTC: one line per digit, the blank shaded
+    else:  # CTC: one line per label, the blank shaded
         times = (np.arange(len(probabilities)) + 0.5) * seconds / len(probabilities)
         axes[2].fill_between(times, probabilities[:, 0], color="lightgray", label="blank")
-        colours = plt.get_cmap("tab10")
-        for digit in range(probabilities.shape[1] - 1):
-            axes[2].plot(times, probabilities[:, digit + 1], color=colours(digit), label=str(digit))
+        names = (
+            [str(d) for d in range(10)] if labels is None else [c if c != " " else "space" for c in labels]
+        )
+        colours = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+        for index, name in enumerate(names):
+            axes[2].plot(times, probabilities[:, index + 1], color=colours(index % 20), label=name)
         axes[2].set_xlim(*extent)
         axes[2].set_ylim(0, 1.02)
         axes[2].set_ylabel("P(label | step)")
-        axes[2].legend(ncol=11, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+        axes[2].legend(
+            ncol=min(len(names) + 1, 12), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25)
+        )
     axes[1].set_xlabel("seconds")
     figure.tight_layout()
     with atomic_path(path) as tmp:

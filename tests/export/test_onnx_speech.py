@@ -96,7 +96,7 @@ def test_a_speech_export_transcribes_as_its_run(speech_export, fsdd_wavs, tmp_pa
     else:
         capsys.readouterr()
         assert main(["predict", str(export), files[0], "--beam-size", "4"]) == 2
-        assert "this is a digits run" in capsys.readouterr().err
+        assert "this run classifies digits" in capsys.readouterr().err
 
 
 def test_a_speech_export_runs_without_keras_and_refuses_bad_audio(speech_export, fsdd_wavs, tmp_path):

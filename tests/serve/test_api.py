@@ -172,7 +172,7 @@ def test_transcription_errors(client):
     )  # the predictor's options, as query parameters
     assert zero_beam.status_code == 422 and "beam_size" in zero_beam.json()["error"]
     digits_beam = client.post("/v1/speech?beam_size=4", **options)  # a digits run has no beam search
-    assert digits_beam.status_code == 422 and "digit strings" in digits_beam.json()["error"]
+    assert digits_beam.status_code == 422 and "this run classifies digits" in digits_beam.json()["error"]
 
 
 def test_the_page_is_made_of_the_served_tasks_sections_in_order():

@@ -99,3 +99,52 @@ def test_the_page_classifies_translates_transcribes_and_generates(server, predic
         finally:
             context.close()
     assert (artifacts / "serve-page.png").stat().st_size > 10_000
+
+
+PLAYBACK = """async () => {
+  const response = await fetch(document.querySelector('#transcribe-playback').src);
+  const data = new Uint8Array(await response.arrayBuffer());
+  let text = '';
+  for (let i = 0; i < data.length; i += 8192) text += String.fromCharCode(...data.subarray(i, i + 8192));
+  return btoa(text);
+}"""  # the WAV the page recorded (and sent), as base64
+
+
+def test_the_microphone_box_transcribes_what_the_microphone_heard(server, predictors, fsdd_wavs, tmp_path):
+    """Chromium's fake microphone plays a dataset recording (looped); the page records 2 s, the
+    server transcribes it, and the page shows the transcript of exactly the audio it recorded (its
+    playback), with a plot of the posteriors."""
+    import base64
+
+    import librosa
+    import soundfile
+
+    sync_api, chromium = _chromium()
+    audio, rate = soundfile.read(fsdd_wavs[0], dtype="float32")
+    microphone = tmp_path / "microphone.wav"  # 16-bit PCM at 48 kHz, what a sound card gives
+    soundfile.write(
+        microphone, librosa.resample(audio, orig_sr=rate, target_sr=48_000), 48_000, subtype="PCM_16"
+    )
+    flags = [*CHROMIUM_FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+             f"--use-file-for-fake-audio-capture={microphone}"]  # fmt: skip
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=flags
+        )
+        try:
+            context.grant_permissions(["microphone"], origin=server)
+            page = context.new_page()
+            page.goto(server + "/")
+            page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+            page.click("#transcribe-record")
+            page.wait_for_function(
+                "document.querySelector('#transcribe-result').textContent.includes(' s')", timeout=30_000
+            )
+            shown = page.text_content("#transcribe-result")
+            recorded = base64.b64decode(page.evaluate(PLAYBACK))
+            heard = predictors["speech"].predict([recorded])[0]
+            assert shown.startswith(heard["text"] + " (P = ") and 1.8 <= heard["duration_s"] <= 2.3
+            assert page.locator("#transcribe-plot rect").count() == len(heard["labels"]) == 10
+            assert page.locator("#transcribe-error").text_content() == ""
+        finally:
+            context.close()

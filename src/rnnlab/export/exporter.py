@@ -195,6 +195,7 @@ def speech_export(model, config, preprocessor, format="onnx"):
     settings go in the manifest (CTC decoding runs outside the graph)."""
     graph, output = acoustic_graph(model)
     ctc = output == "logits"
+    labels = preprocessor.alphabet or [str(d) for d in range(10)]
     described = {
         "inputs": [
             {"name": FRAMES, "dtype": "float32", "padding": "back",
@@ -204,11 +205,11 @@ def speech_export(model, config, preprocessor, format="onnx"):
         ],
         "outputs": [
             {"name": output, "dtype": "float32",
-             "shape": ["batch", "steps", 11] if ctc else ["batch", 10],
-             "meaning": "CTC logits per step over [blank, digit 0, ..., digit 9]" if ctc
+             "shape": ["batch", "steps", len(labels) + 1] if ctc else ["batch", 10],
+             "meaning": "CTC logits per step over ['<blank>', *labels]" if ctc
                         else "the probability of each digit 0-9"},
         ],
-        "labels": (["<blank>"] if ctc else []) + [str(d) for d in range(10)],
+        "labels": (["<blank>"] if ctc else []) + labels,
         "decoding": {name: getattr(config, name) for name in DECODING_FIELDS},
     }  # fmt: skip
     return {"model.onnx": graph}, described

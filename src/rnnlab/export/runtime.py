@@ -168,7 +168,7 @@ class ExportedSpeech(Exported):
         longest = max(len(f) for f in frames)
         batch = np.stack([np.pad(f, ((0, longest - len(f)), (0, 0))) for f in frames]).astype(np.float32)
         output = self.session.run(None, {"frames": batch})[0]
-        if self.config.mode == "digits":
+        if not self.config.uses_ctc:
             return list(output)
         return [row[: len(f)] for row, f in zip(output, frames, strict=True)]
 

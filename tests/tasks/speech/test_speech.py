@@ -153,7 +153,7 @@ def test_a_digits_run_gives_a_probability_and_refuses_decoding_flags(real_fsdd, 
     assert digit in "0123456789" and 0.0 < float(probability) <= 1.0 and name == fsdd_wavs[0]
     assert plot.stat().st_size > 1000
     assert main(["transcribe", str(run), fsdd_wavs[0], "--lm", "ngram"]) == 2
-    assert "this is a digits run" in capsys.readouterr().err
+    assert "this run classifies digits" in capsys.readouterr().err
     assert main(["evaluate", str(run), "--beam-size", "4"]) == 2
     assert "nothing to decode" in capsys.readouterr().err
 
@@ -191,7 +191,9 @@ def test_beam_1_means_greedy_even_for_a_run_decoded_with_a_language_model(
 def test_strings_too_short_for_ctc_are_a_clear_error():
     from rnnlab.tasks.speech.task import check_ctc_steps
 
-    check_ctc_steps(3, "121", 3)
-    check_ctc_steps(3, "11", 3)  # 1, blank, 1
-    with pytest.raises(ValueError, match="fewer than the 5 CTC needs. Expected a smaller frame_stack"):
-        check_ctc_steps(4, "111", 16)
+    check_ctc_steps(3, [2, 3, 2], 3)
+    check_ctc_steps(3, [2, 2], 3)  # 1, blank, 1
+    with pytest.raises(
+        ValueError, match="x.wav: a transcript of 3 labels has 4 steps, fewer than the 5 CTC needs"
+    ):
+        check_ctc_steps(4, [2, 2, 2], 16, name="x.wav")

@@ -1,5 +1,7 @@
-"""Settings of a speech run: isolated digits or connected digit strings (CTC)."""
+"""Settings of a speech run: isolated digits or connected digit strings, as digit classes or labels,
+or (`targets="characters"`) as the characters of their words under CTC."""
 
+import os
 from dataclasses import dataclass
 
 from rnnlab.cells import CELLS
@@ -9,6 +11,7 @@ from rnnlab.tasks.config import TrainConfig
 from rnnlab.tasks.speech.language_model import LMS
 
 MODES = ("digits", "digit-strings")
+TARGETS = ("digits", "characters")
 RATE = {"min": 0.0, "max": 1.0, "max_exclusive": True}
 
 
@@ -26,6 +29,25 @@ class SpeechConfig(TrainConfig):
     mode: str = option(
         "digits", "digits: one digit per recording; digit-strings: CTC over 1-7 digits", choices=MODES
     )
+    targets: str = option(
+        "digits",
+        "digits: digit classes (digits) or digit labels (digit strings); characters: CTC over the "
+        "characters of the words ('seven three')",
+        choices=TARGETS,
+    )
+    data: str | None = option(
+        None,
+        "your recordings: a CSV/TSV manifest with columns path, transcript (paths absolute or relative to "
+        "it) or a folder of NAME.wav + NAME.txt pairs (with --targets characters)",
+    )
+    valid_data: str | None = option(
+        None, "validation recordings for --data (none: validation_split of --data)"
+    )
+    test_data: str | None = option(
+        None, "test recordings for --data (none: a seeded test_split of --data); also `rnnlab evaluate RUN "
+        "--test-data PATH`",
+    )  # fmt: skip
+    test_split: float = option(0.1, "share of --data held out to test when there is no --test-data", **RATE)
     held_out_speaker: str | None = option(
         None,
         "test on every recording of this speaker and train on the others (default: the official split, "
@@ -76,10 +98,21 @@ class SpeechConfig(TrainConfig):
     # --- decoding (digit strings) ---
     beam_size: int = option(1, "CTC beam width for the test metrics (1: greedy)", min=1, max=256)
     lm: str = option(
-        "none", "language model in beam search: none, grammar (1-7 digits) or ngram", choices=LMS
+        "none",
+        "language model in beam search: none, grammar (1-7 digits), ngram (over digits or characters), "
+        "lexicon or ngram+lexicon (character targets: only the words of --lexicon)",
+        choices=LMS,
+    )
+    lexicon: str | None = option(
+        None, "a word list, one word per line: what lexicon decoding may emit (character targets)"
     )
     lm_weight: float = option(0.5, "weight of the language model's log-probability", min=0.0, max=100.0)
     insertion_bonus: float = option(0.0, "score added per digit in beam search", min=-100.0, max=100.0)
+
+    @property
+    def uses_ctc(self):
+        """True when the model emits CTC labels (digit strings, or character targets)."""
+        return self.mode == "digit-strings" or self.targets == "characters"
 
     def parameter_floor(self):
         """Each recurrent layer's `units**2` recurrent kernel."""
@@ -89,11 +122,40 @@ class SpeechConfig(TrainConfig):
         if self.frame_stack is None:
             self.frame_stack = 1 if self.mode == "digits" else 3
         super().__post_init__()
+        for name in (
+            "data",
+            "valid_data",
+            "test_data",
+            "lexicon",
+        ):  # so that a run reads them from any folder
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, os.path.abspath(getattr(self, name)))
+        if self.data is None and (self.valid_data or self.test_data):
+            raise ValueError("--valid-data and --test-data go with --data (your recordings).")
+        if self.data is not None:
+            if self.targets != "characters":
+                raise ValueError("--data recordings have text transcripts: add --targets characters.")
+            if self.mode != "digits" or self.held_out_speaker:
+                raise ValueError(
+                    "--data takes one utterance per recording (mode digits) and splits it itself; "
+                    "--mode digit-strings and --held-out-speaker build FSDD's."
+                )
         if self.min_digits > self.max_digits:
             raise ValueError(
                 f"Expected min_digits <= max_digits. Received: {self.min_digits} > {self.max_digits}"
             )
-        if self.mode == "digits" and (self.beam_size > 1 or self.lm != "none"):
-            raise ValueError("beam_size and lm decode digit strings; --mode digits has nothing to decode.")
+        if not self.uses_ctc and (self.beam_size > 1 or self.lm != "none"):
+            raise ValueError(
+                "beam_size and lm decode CTC outputs (digit strings, or --targets characters); "
+                "--mode digits with digit targets has nothing to decode."
+            )
+        if self.lm == "grammar" and self.targets == "characters":
+            raise ValueError(
+                "lm='grammar' limits digit labels; with --targets characters use ngram or lexicon."
+            )
+        if "lexicon" in self.lm and (self.targets != "characters" or not self.lexicon):
+            raise ValueError(f"lm={self.lm!r} needs --targets characters and a --lexicon word list.")
+        if self.lexicon and self.targets != "characters":
+            raise ValueError("--lexicon lists words of character targets: add --targets characters.")
         if self.lm != "none" and self.beam_size == 1:
             raise ValueError(f"lm={self.lm!r} works inside beam search: give beam_size > 1.")

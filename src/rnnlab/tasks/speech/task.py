@@ -8,6 +8,7 @@ rnnlab transcribe runs/digits 7_theo_12.wav [--plot mfcc.png]
 
 import json
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -18,7 +19,8 @@ from rnnlab.backend import add_backend_argument
 from rnnlab.data.batches import Batching, Examples
 from rnnlab.data.padding import padded_length
 from rnnlab.data.split import validation_count
-from rnnlab.datasets import fsdd
+from rnnlab.datasets import fsdd, user_text
+from rnnlab.datasets.recordings import read_recordings
 from rnnlab.errors import InputError, RunChanged
 from rnnlab.losses import CTCLoss
 from rnnlab.models.acoustic import build_acoustic_model
@@ -33,7 +35,7 @@ from rnnlab.tasks.speech.decoding import (
     result_line,
     transcription,
 )
-from rnnlab.tasks.speech.language_model import LabelNgram
+from rnnlab.tasks.speech.language_model import LMS, LabelNgram
 from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
 from rnnlab.tasks.speech.strings import make_strings
 
@@ -57,7 +59,9 @@ def recordings():
 def recording_pools(config):
     """`(train, validation, test)` recordings: the official split (or a held-out speaker), the
     training part in a seeded order with its last `validation_split` as validation; `limit`
-    caps the training part and the test recordings."""
+    caps the training part and the test recordings. With `config.data`: see `user_pools`."""
+    if config.data:
+        return user_pools(config)
     everything = recordings()
     if config.held_out_speaker:
         train, test = fsdd.speaker_split(everything, config.held_out_speaker)
@@ -69,6 +73,33 @@ def recording_pools(config):
         train, test = train[: config.limit], test[: config.limit]
     n_val = validation_count(len(train), config.validation_split)
     return train[:-n_val], train[-n_val:], test
+
+
+def user_pools(config):
+    """`(train, validation, test)` lists of `Recorded` from `--data` (and `--valid-data`,
+    `--test-data`): without `--test-data`, a `test_split` of `--data` drawn with a fixed seed (the
+    same test recordings whatever `--seed`); without `--valid-data`, the last `validation_split` of
+    the rest in a seeded order; `limit` caps the training and test recordings."""
+    items = read_recordings(config.data)
+    if config.test_data:
+        test = read_recordings(config.test_data)
+    else:
+        fixed = np.random.default_rng(TEST_STRINGS_SEED).permutation(len(items))
+        count = max(1, int(round(len(items) * config.test_split)))
+        test, items = [items[i] for i in fixed[:count]], [items[i] for i in fixed[count:]]
+    items = [items[i] for i in np.random.default_rng(config.seed).permutation(len(items))]
+    if config.limit is not None:
+        items, test = items[: config.limit], test[: config.limit]
+    if config.valid_data:
+        train, validation = items, read_recordings(config.valid_data)
+    else:
+        n_val = validation_count(len(items), config.validation_split)
+        train, validation = items[:-n_val], items[-n_val:]
+    if not train:
+        raise ValueError(
+            f"{config.data} leaves no recordings to train on after the test and validation parts."
+        )
+    return train, validation, test
 
 
 def feature_settings(config):
@@ -112,11 +143,12 @@ def _augmented(audios, config, sample_rate):
     return out, sources
 
 
-def cer_and_wer(references, hypotheses):
-    """jiwer's character error rate over the digit strings, and word error rate with each
-    digit a word (the same number when every word is one digit; both are reported)."""
+def cer_and_wer(references, hypotheses, words=False):
+    """jiwer's character error rate, and its word error rate: over the words between spaces
+    (`words=True`), or with each digit of a digit string a word (then the same number as the CER;
+    both are reported)."""
     jiwer = require("jiwer", "Speech metrics (CER, WER)")
-    spaced = lambda texts: [" ".join(t) for t in texts]  # noqa: E731
+    spaced = (lambda texts: list(texts)) if words else (lambda texts: [" ".join(t) for t in texts])  # noqa: E731
     return {
         "cer": float(jiwer.cer(list(references), hypotheses)),
         "wer": float(jiwer.wer(spaced(references), spaced(hypotheses))),
@@ -132,41 +164,68 @@ class SpeechTask(Task):
     monitor = "val_loss"
     monitor_mode = "min"
     validation_from_train = False  # recordings are held out before augmentation (`recording_pools`)
-    evaluation_fields = ("beam_size", "lm", "lm_weight", "insertion_bonus")
+    evaluation_fields = ("beam_size", "lm", "lm_weight", "insertion_bonus", "test_data")
     demo_page = "demo.html"  # a WAV upload or a 2-second recording made in the browser
 
     def make_preprocessor(self, config):
-        lm = None
-        if config.mode == "digit-strings":  # the LM sees training transcripts only
-            train, _, _ = recording_pools(config)
-            texts = [s.text for s in _strings(config, "train", train)]
-            lm = LabelNgram.fit(texts, min_digits=config.min_digits, max_digits=config.max_digits)
-        return SpeechPreprocessor(config.mode, feature_settings(config), lm)
+        train, _, _ = recording_pools(config)
+        if config.data:
+            texts = [r.transcript for r in train]
+        else:
+            if config.mode == "digits":
+                digits = [str(r.digit) for r in train]
+            else:
+                digits = [s.text for s in _strings(config, "train", train)]
+            if config.targets == "digits":
+                lm = None
+                if config.mode == "digit-strings":  # the LM sees training transcripts only
+                    lm = LabelNgram.fit(digits, min_digits=config.min_digits, max_digits=config.max_digits)
+                return SpeechPreprocessor(config.mode, feature_settings(config), lm)
+            spelled = SpeechPreprocessor(config.mode, feature_settings(config), alphabet=[])
+            texts = [spelled.transcript(text) for text in digits]
+        alphabet = sorted(set("".join(texts)))
+        lexicon = read_lexicon(config.lexicon, alphabet) if config.lexicon else None
+        preprocessor = SpeechPreprocessor(config.mode, feature_settings(config), None, alphabet, lexicon)
+        sequences = [preprocessor.encode_text(text) for text in texts]
+        preprocessor.lm = LabelNgram.fit_labels(sequences, len(alphabet))
+        return preprocessor
 
     def load_preprocessor(self, path):
         return load_preprocessor(path)
 
     def _examples(self, config, split, pool, preprocessor):
         rate = preprocessor.features.sample_rate
-        if config.mode == "digits":
+        if config.data:  # the user's recordings (`Recorded`), read and checked here
+            audios = [preprocessor.read(r.path, name=f"{r.where}: {r.path}") for r in pool]
+            labels = [r.transcript for r in pool]
+            meta = {"names": [r.where for r in pool], "texts": labels}
+        elif config.mode == "digits":
             audios, labels = [r.audio for r in pool], [r.digit for r in pool]
-            meta = {"names": [r.name for r in pool], "texts": [str(r.digit) for r in pool]}
+            meta = {
+                "names": [r.name for r in pool],
+                "texts": [preprocessor.transcript(str(r.digit)) for r in pool],
+            }
         else:
             strings = _strings(config, split, pool)
             audios, labels = [s.audio for s in strings], [s.text for s in strings]
-            meta = {"names": [" ".join(s.sources) for s in strings], "texts": [s.text for s in strings]}
+            meta = {"names": [" ".join(s.sources) for s in strings],
+                    "texts": [preprocessor.transcript(s.text) for s in strings]}  # fmt: skip
         if split == "train":
             audios, sources = _augmented(audios, config, rate)
             labels = [labels[i] for i in sources]
             meta = {name: [values[i] for i in sources] for name, values in meta.items()}
         frames = [preprocessor.frames(audio) for audio in audios]
-        if config.mode == "digits":
+        if not config.uses_ctc:
             targets = np.array(labels, dtype=np.int32)
         else:  # CTCLoss's packing: [valid steps, labels...]
             targets = []
-            for f, text in zip(frames, labels, strict=True):
-                check_ctc_steps(len(f), text, config.frame_stack)
-                targets.append(np.array([len(f), *preprocessor.encode_text(text)], dtype=np.int32))
+            for f, text, name in zip(frames, meta["texts"], meta["names"], strict=True):
+                try:
+                    labels = preprocessor.encode_text(text)
+                except ValueError as error:
+                    raise ValueError(f"{name}: {error}") from None
+                check_ctc_steps(len(f), labels, config.frame_stack, name=name)
+                targets.append(np.array([len(f), *labels], dtype=np.int32))
         return Examples(frames, targets, pad_side="back", meta=meta)
 
     def examples(self, config, split, preprocessor):
@@ -181,7 +240,7 @@ class SpeechTask(Task):
         return build_acoustic_model(
             preprocessor.features.num_features,
             preprocessor.num_classes,
-            output="digit" if config.mode == "digits" else "ctc",
+            output="ctc" if config.uses_ctc else "digit",
             cell=config.cell,
             units=config.units,
             num_layers=config.num_layers,
@@ -192,13 +251,13 @@ class SpeechTask(Task):
         )
 
     def loss_and_metrics(self, config, preprocessor):
-        if config.mode == "digits":
+        if not config.uses_ctc:
             return keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
         return CTCLoss(), []
 
     def evaluate_examples(self, model, config, examples, preprocessor=None):
         metrics = super().evaluate_examples(model, config, examples)
-        if config.mode == "digit-strings" and preprocessor is not None:
+        if config.uses_ctc and preprocessor is not None:
             order = self.batch_order(config, examples)
             texts = [None] * len(examples)
             for length, indices in order.plan(0):
@@ -207,17 +266,18 @@ class SpeechTask(Task):
                 for row, index in enumerate(indices):
                     labels = decode(logits[row, : y[row, 0]], config, preprocessor)
                     texts[index] = preprocessor.decode_labels(labels)
-            metrics.update(cer_and_wer(examples.meta["texts"], texts))
+            metrics.update(cer_and_wer(examples.meta["texts"], texts, words=config.targets == "characters"))
         return metrics
 
     def check_run(self, config, preprocessor, model, folder):
         expected = preprocessor.features.num_features
         found = model.inputs[0].shape[-1]
-        if found != expected or preprocessor.mode != config.mode:
+        if found != expected or (preprocessor.mode, preprocessor.targets) != (config.mode, config.targets):
             raise RunChanged(
                 folder,
-                f"preprocessor.json ({preprocessor.mode}, {expected} features per step) does not match "
-                f"the run (mode {config.mode}, a model reading {found} features)",
+                f"preprocessor.json ({preprocessor.mode}, {preprocessor.targets}, {expected} features per "
+                f"step) does not match the run (mode {config.mode}, {config.targets}, a model reading "
+                f"{found} features)",
             )
 
     def describe(self, metrics):
@@ -225,13 +285,16 @@ class SpeechTask(Task):
         if "test_cer" in metrics:
             return (
                 f"Test CER {100 * metrics['test_cer']:.2f}%, WER {100 * metrics['test_wer']:.2f}%, "
-                f"{100 * metrics['test_string_accuracy']:.2f}% of {n} strings exact"
+                f"{100 * metrics['test_string_accuracy']:.2f}% of {n} transcripts exact"
             )
         return f"Test accuracy {100 * metrics['test_accuracy']:.2f}% on {n} recordings"
 
     def plot_title(self, config, num_train):
+        if config.data:
+            return f"{Path(config.data).name}, characters, {config.cell}, {num_train} training recordings"
         split = f"held-out speaker {config.held_out_speaker}" if config.held_out_speaker else "official split"
-        return f"FSDD {config.mode}, {config.cell}, {split}, {num_train} training utterances"
+        targets = ", characters" if config.targets == "characters" else ""
+        return f"FSDD {config.mode}{targets}, {config.cell}, {split}, {num_train} training utterances"
 
     @property
     def predictor_cls(self):
@@ -242,7 +305,7 @@ class SpeechTask(Task):
         parser.add_argument("run_dir", metavar="RUN_DIR", help="folder written by `rnnlab train speech`")
         parser.add_argument("files", nargs="+", metavar="FILE", help="sound files (WAV, FLAC, OGG, ...)")
         parser.add_argument("--beam", type=int, default=None, help="CTC beam width (default: the run's)")
-        parser.add_argument("--lm", choices=("none", "grammar", "ngram"), default=None,
+        parser.add_argument("--lm", choices=LMS, default=None,
                             help="language model in beam search (default: the run's)")  # fmt: skip
         parser.add_argument("--plot", metavar="FILE", help="spectrogram and outputs of the first file (PNG)")
         parser.add_argument("--json", action="store_true", help="one JSON record per file")
@@ -250,15 +313,41 @@ class SpeechTask(Task):
         parser.set_defaults(func=transcribe_command)
 
 
-def check_ctc_steps(steps, text, frame_stack):
-    """Raises ValueError when `steps` outputs cannot spell `text` under CTC (a blank must
-    separate repeated digits)."""
-    needed = len(text) + sum(a == b for a, b in zip(text[:-1], text[1:], strict=True))
+def check_ctc_steps(steps, labels, frame_stack, name=None):
+    """Raises ValueError when `steps` outputs cannot spell `labels` under CTC (a blank must
+    separate repeated labels)."""
+    needed = len(labels) + sum(a == b for a, b in zip(labels[:-1], labels[1:], strict=True))
     if steps < needed:
+        where = f"{name}: " if name else ""
         raise ValueError(
-            f"A {len(text)}-digit string has {steps} steps, fewer than the {needed} CTC needs. "
-            f"Expected a smaller frame_stack (received {frame_stack})."
+            f"{where}a transcript of {len(labels)} labels has {steps} steps, fewer than the {needed} "
+            f"CTC needs. Expected longer audio or a smaller frame_stack (received {frame_stack})."
         )
+
+
+def read_lexicon(path, alphabet):
+    """The words of a word list (one per line; blank lines skipped).
+
+    Raises:
+        ValueError: an unreadable file, no words, or a word with a space or a character outside the
+            alphabet (naming the file and line).
+    """
+    words = []
+    for number, line in enumerate(user_text.read_text(path).splitlines(), 1):
+        word = line.strip()
+        if not word:
+            continue
+        unknown = sorted({c for c in word if c not in alphabet or c == " "})
+        if unknown:
+            raise ValueError(
+                f"{path}, line {number}: the word {word!r} has characters outside the training "
+                f"transcripts' alphabet (or spaces): {unknown}. Expected one word of "
+                f"{''.join(alphabet)!r} per line."
+            )
+        words.append(word)
+    if not words:
+        raise ValueError(f"{path} holds no words. Expected one word per line.")
+    return words
 
 
 def padded_frames(steps):
@@ -309,7 +398,7 @@ class SpeechPredictor(Predictor):
             # compiled (a server would otherwise compile one per duration).
             padded = np.pad(frames, ((0, padded_frames(steps) - steps), (0, 0)))
             output = np.asarray(self.model.predict_on_batch(padded[None]))[0]
-            if config.mode != "digits":
+            if config.uses_ctc:
                 output = output[:steps]
             results.append(transcription(output, audio, config, self.preprocessor))
         return results
@@ -326,7 +415,10 @@ def transcribe_command(args):
         record = result.to_record(rate)
         print(json.dumps(record) if args.json else result_line(record, source))
     if args.plot:
-        speech_outputs(results[0], predictor.preprocessor.features, args.plot, title=args.files[0])
+        speech_outputs(
+            results[0], predictor.preprocessor.features, args.plot, title=args.files[0],
+            labels=predictor.preprocessor.alphabet,
+        )  # fmt: skip
         print(f"Wrote {args.plot}", file=sys.stderr)
     return 0
 
