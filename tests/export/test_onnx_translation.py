@@ -131,3 +131,13 @@ def test_int8_translation_export_is_smaller_and_translates(translation_export, t
     assert len(small.predict(SENTENCES)) == len(SENTENCES)
     for name in ("encoder.onnx", "decoder_step.onnx"):
         assert (tmp_path / "int8" / name).stat().st_size < (export / name).stat().st_size
+
+
+def test_a_translation_run_exports_to_onnx_only(translation_export, tmp_path):
+    from rnnlab.export.exporter import export_run
+
+    run, _ = translation_export
+    for format in ("tflite", "saved_model"):  # refused before anything is written
+        with pytest.raises(ValueError, match=f"--format {format} writes sentiment and lm runs"):
+            export_run(run, tmp_path / format, format=format)
+        assert not (tmp_path / format).exists()

@@ -17,21 +17,15 @@ from rnnlab.cli import main  # noqa: E402
 TEXTS = ["a wonderful, moving film", "dull", "plain average", "Ein schöner Film", "great " * 300]
 
 
-def _export(run, output, format):
-    """`rnnlab export` in a fresh process: this one's Keras runs on JAX."""
-    env = {**os.environ, "KERAS_BACKEND": ""}
-    command = [
-        sys.executable,
-        "-m",
-        "rnnlab",
-        "export",
-        str(run),
-        "--format",
-        format,
-        "--output",
-        str(output),
+def _export(*jobs):
+    """`rnnlab export RUN --format FORMAT --output DIR` for each `(run, format, output)`, in one fresh
+    process (this one's Keras runs on JAX; the CLI picks TensorFlow for these formats)."""
+    calls = [
+        ["export", str(run), "--format", format, "--output", str(output)] for run, format, output in jobs
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    code = f"from rnnlab.cli import main\nfor argv in {calls!r}:\n    assert main(argv) == 0, argv\n"
+    env = {**os.environ, "KERAS_BACKEND": ""}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +45,10 @@ def runs(tmp_path_factory):
     args = "--epochs 1 --units 16 --embedding-dim 16 --num-layers 2 --seq-len 16 --batch-size 16".split()
     args += ["--cell", "lstm"]
     assert main(["train", "lm", *args, "--data", str(folder / "book.txt"), "--output", str(lm)]) == 0
+    jobs = [(sentiment, "saved_model", folder / "sm"), (sentiment, "tflite", folder / "lite"),
+            (lm, "tflite", folder / "lm-tflite"), (lm, "saved_model", folder / "lm-saved_model")]  # fmt: skip
+    done = _export(*jobs)
+    assert done.returncode == 0, done.stderr[-3000:]
     return folder, sentiment, lm
 
 
@@ -64,8 +62,6 @@ def test_a_classifier_as_saved_model_and_tflite_gives_the_runs_probabilities(run
     predictor = load_predictor(run)
     ids = predictor.preprocessor(TEXTS)
     want = np.asarray(predictor.model.predict_on_batch(ids))
-    done = _export(run, folder / "sm", "saved_model")
-    assert done.returncode == 0, done.stderr
     manifest = json.loads((folder / "sm" / "manifest.json").read_text())
     assert manifest["format"] == "saved_model" and manifest["run"]["backend"] == "jax"
     assert "saved_model/saved_model.pb" in manifest["files"]
@@ -73,8 +69,6 @@ def test_a_classifier_as_saved_model_and_tflite_gives_the_runs_probabilities(run
     served = saved.serve(tf.constant(ids))
     np.testing.assert_allclose(served["probabilities"].numpy(), want, atol=1e-5)
 
-    done = _export(run, folder / "lite", "tflite")
-    assert done.returncode == 0, done.stderr
     manifest = json.loads((folder / "lite" / "manifest.json").read_text())
     assert manifest["inputs"][0]["shape"] == [1, predictor.preprocessor.maxlen]
     serve = tf.lite.Interpreter(str(folder / "lite" / "model.tflite")).get_signature_runner("serving_default")
@@ -114,9 +108,6 @@ def test_a_language_model_as_tflite_and_saved_model_generates_the_runs_text(runs
 
     folder, _, run = runs
     predictor = load_predictor(run)
-    for format in ("tflite", "saved_model"):
-        done = _export(run, folder / f"lm-{format}", format)
-        assert done.returncode == 0, done.stderr
     sizes = json.loads((folder / "lm-tflite" / "manifest.json").read_text())["state_sizes"]
     stepper = _TFLiteStepper(folder / "lm-tflite" / "model.tflite", sizes)
     want = predictor.predict(["the cat"], length=40, temperature=0.8, seed=3)[0]["text"]
@@ -130,21 +121,12 @@ def test_a_language_model_as_tflite_and_saved_model_generates_the_runs_text(runs
     np.testing.assert_allclose(out["logits"].numpy(), logits, atol=1e-5)
 
 
-def test_tensorflow_formats_say_what_they_cannot_write(runs, tmp_path):
+def test_tensorflow_formats_say_what_they_cannot_write(runs, tmp_path, capsys):
+    from rnnlab.export.exporter import export_run
+
     folder, run, _ = runs
-    pairs = tmp_path / "pt-en.tsv"
-    pairs.write_text(
-        "Um gato dorme.\tA cat sleeps.\nDois cães correm.\tTwo dogs run.\n" * 10, encoding="utf-8"
-    )
-    translation = tmp_path / "translation"
-    args = "--epochs 1 --units 8 --embedding-dim 8 --vocab-size 60 --max-len 12".split()
-    assert main(["train", "translation", *args, "--data", str(pairs), "--src", "pt", "--tgt", "en",
-                 "--output", str(translation)]) == 0  # fmt: skip
-    done = _export(translation, tmp_path / "out", "tflite")
-    assert done.returncode == 2 and "--format tflite writes sentiment and lm runs" in done.stderr
-    command = [sys.executable, "-m", "rnnlab", "export", str(run), "--format", "saved_model", "--quantize",
-               "int8", "--output", str(tmp_path / "int8")]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 2 and "--quantize int8 quantises ONNX exports" in done.stderr
-    assert not (tmp_path / "out").exists() and not (tmp_path / "int8").exists()
-    assert main(["predict", str(folder / "sm"), "good"]) == 2  # rnnlab runs ONNX exports
+    with pytest.raises(ValueError, match="--quantize int8 quantises ONNX exports"):
+        export_run(run, tmp_path / "int8", format="saved_model", quantize="int8")  # refused before writing
+    assert not (tmp_path / "int8").exists()
+    assert main(["predict", str(folder / "sm"), "good"]) == 2  # rnnlab predicts with ONNX exports
+    assert "this rnnlab runs" in capsys.readouterr().err
