@@ -1,5 +1,6 @@
 """The benchmark harness: FLOP counts, aggregation, and a real worker on a tiny model."""
 
+import os
 import subprocess
 import sys
 
@@ -131,6 +132,23 @@ def test_worker_measures_a_tiny_model(peer):
     assert result["peer"] == peer and result["peak_memory_mb"] > 0
     assert set(result["rates"]) == {w.name for w in tiny}
     assert all(len(v) == 2 and min(v) > 0 for v in result["rates"].values())
+    loops = {name: set((layers or {}).values()) for name, layers in result["recurrent_loops"].items()}
+    expected = {  # which loop each peer's recurrent layer ran, recorded per workload
+        "rnnlab": {native_loop_said()},
+        "keras-jax": {"Keras loop (Keras' own layer)"},
+        "torch-native": set(),
+    }[peer]
+    assert loops == {w.name: expected for w in tiny}
+
+
+def native_loop_said():
+    """What the loop report says of an eligible rnnlab layer in a JAX process on this machine."""
+    code = "from rnnlab.layers.fast_rnn import native_unavailable_reason as r; print(r() or '')"
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    reason = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    ).stdout.strip()
+    return f"Keras loop ({reason})" if reason else "native loop"
 
 
 def test_every_peer_has_a_library():

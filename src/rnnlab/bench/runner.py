@@ -273,7 +273,9 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
         f"{cores} threads per peer"
     )
     start = time.perf_counter()
-    rates, warmup, memory, threads = _run_rounds(plan, workloads, repeats, seconds, windows, cores, log)
+    rates, warmup, memory, threads, loops = _run_rounds(
+        plan, workloads, repeats, seconds, windows, cores, log
+    )
     table, flags = {}, []
     for w in workloads:
         table[w.name] = {
@@ -281,6 +283,7 @@ def run(suite="full", repeats=None, peers=None, seconds=None, windows=3, workloa
             "peers": {p: peer_summary(w, rounds, peak) for p, rounds in rates[w.name].items()},
             "paired": paired_ratios(rates[w.name]),
             "warmup": warmup.get(w.name, {}),
+            "recurrent_loops": loops.get(w.name, {}),
         }
         flags += outliers(w.name, rates[w.name])
     for flag in flags:
@@ -317,11 +320,12 @@ def _run_rounds(plan, workloads, repeats, seconds, windows, cores, log):
 
     Returns:
         rates {workload: {peer: [window rates per round]}}, warm-up {workload: {peer:
-        [{'windows', 'stable'} per round]}}, peak memory {peer: MB}, threads {peer: settings}.
+        [{'windows', 'stable'} per round]}}, peak memory {peer: MB}, threads {peer: settings},
+        recurrent loops {workload: {Keras peer: {layer: loop}}}.
     """
     peers = list(plan)
     rates = {w.name: {p: [] for p in peers if w in plan[p]} for w in workloads}
-    warmup, memory, threads = {}, {p: 0.0 for p in peers}, {}
+    warmup, memory, threads, loops = {}, {p: 0.0 for p in peers}, {}, {}
     start = time.perf_counter()
     for repeat in range(repeats):
         for peer in peers if repeat % 2 == 0 else peers[::-1]:
@@ -332,8 +336,10 @@ def _run_rounds(plan, workloads, repeats, seconds, windows, cores, log):
                 rates[name][peer].append(values)
                 if warm := result.get("warmup", {}).get(name):
                     warmup.setdefault(name, {}).setdefault(peer, []).append(warm)
+                if layers := result.get("recurrent_loops", {}).get(name):
+                    loops.setdefault(name, {})[peer] = layers
             log(f"  repeat {repeat + 1}/{repeats} {peer}: done ({time.perf_counter() - start:.0f} s)")
-    return rates, warmup, memory, threads
+    return rates, warmup, memory, threads, loops
 
 
 def peer_summary(workload, rounds, peak):

@@ -385,6 +385,8 @@ def keras_runner(peer, workload):
 
 def _keras_batches(model, workload, make_data):
     """`run_batches(n)`: fits (or predicts) `n` batches of `make_data(workload, n)`, made once per n."""
+    from rnnlab.layers.loop_report import recurrent_loops
+
     cache = {}
 
     def run_batches(n):
@@ -396,6 +398,7 @@ def _keras_batches(model, workload, make_data):
         else:
             model.predict(x, batch_size=workload.batch_size, verbose=0)
 
+    run_batches.loops = recurrent_loops(model)  # which loop each recurrent layer runs, and why
     return run_batches
 
 
@@ -617,7 +620,7 @@ def main(argv=None):
         os.environ["KERAS_BACKEND"] = KERAS_PEERS[args.peer]
     threads = bench_threads()
     settings = set_threads(args.peer, threads)
-    results, warmup = {}, {}
+    results, warmup, loops = {}, {}, {}
     for spec in args.workloads:
         workload = workload_from_dict(spec)
         if args.peer == "torch-native":
@@ -629,11 +632,13 @@ def main(argv=None):
         rates, warm, stable = _time_windows(runner, workload.per_batch, args.seconds, args.windows)
         results[workload.name] = rates
         warmup[workload.name] = {"windows": warm, "stable": stable}
+        loops[workload.name] = getattr(runner, "loops", None)  # Keras peers' recurrent layers
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     record = {
         "peer": args.peer,
         "rates": results,
         "warmup": warmup,
+        "recurrent_loops": loops,
         "threads": settings,
         "peak_memory_mb": round(peak_mb, 1),
         "pid": os.getpid(),
