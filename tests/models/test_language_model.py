@@ -116,3 +116,16 @@ def test_states_are_carried_inside_fit_and_evaluate(fast):
     states = [numpy(v) for layer in stateful.layers if getattr(layer, "stateful", False)
               for v in layer.states]  # fmt: skip
     assert len(states) == 4 and all(np.abs(s).sum() > 0 for s in states)  # carried out of fit
+
+
+def test_layers_are_taken_by_depth_beyond_ten():
+    import keras
+
+    from rnnlab.models.recurrent import layers_by_depth
+
+    inputs = keras.Input((3,))
+    x = inputs
+    for depth in range(12):
+        x = keras.layers.Dense(2, name=f"rnn_{depth}")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="rnn_state")(x))
+    assert [layer.name for layer in layers_by_depth(model, "rnn_")] == [f"rnn_{d}" for d in range(12)]

@@ -37,7 +37,11 @@ class Recorded:
 
 
 def read_recordings(path):
-    """The recordings a manifest or a folder lists, in its order (a folder's: sorted by path).
+    """The recordings a manifest or a folder lists, in its order (a folder's: sorted by path; hidden
+    files and folders, such as macOS's `._x.wav`, skipped).
+
+    Args:
+        path: a `.csv`, `.tsv` or `.tab` manifest, or a folder.
 
     Raises:
         DatasetError: no such file or folder, a manifest without the columns, a row without a
@@ -96,7 +100,13 @@ def _read_manifest(path):
 
 def _read_folder(path):
     sounds = sorted(
-        (p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()),
+        (
+            p
+            for p in path.rglob("*")
+            if p.suffix.lower() in AUDIO_SUFFIXES
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        ),  # not ._x.wav
         key=lambda p: p.relative_to(path).parts,
     )
     if not sounds:

@@ -30,6 +30,7 @@ from rnnlab.export.onnx_lm import LOGITS, TOKEN, lm_step_graph
 from rnnlab.export.onnx_seq2seq import seq2seq_graphs
 from rnnlab.export.tensorflow_formats import write_tensorflow
 from rnnlab.io import describe_path, umask
+from rnnlab.models.recurrent import layers_by_depth
 from rnnlab.optional import require
 from rnnlab.tasks.base import load_run, load_run_model
 from rnnlab.tasks.speech.decoding import DECODING_FIELDS
@@ -164,8 +165,7 @@ def lm_export(model, config, preprocessor, format="onnx"):
         graph, sizes = lm_step_graph(model)
         graphs = {"model.onnx": graph}
     else:
-        layers = sorted((x for x in model.layers if x.name.startswith("rnn_")), key=lambda x: x.name)
-        sizes = [[int(layer.cell.units)] * state_count(layer) for layer in layers]
+        sizes = [[int(layer.cell.units)] * state_count(layer) for layer in layers_by_depth(model, "rnn_")]
         graphs = {TENSORFLOW_FILES[format]: None}
     states = [
         (f"state_{depth}_{k}", size) for depth, layer in enumerate(sizes) for k, size in enumerate(layer)
@@ -212,6 +212,8 @@ def speech_export(model, config, preprocessor, format="onnx"):
         "labels": (["<blank>"] if ctc else []) + labels,
         "decoding": {name: getattr(config, name) for name in DECODING_FIELDS},
     }  # fmt: skip
+    if config.lexicon:  # the words are in preprocessor.json; not the training machine's path
+        described["decoding"]["lexicon"] = "preprocessor.json"
     return {"model.onnx": graph}, described
 
 
@@ -219,7 +221,7 @@ def translation_export(model, config, preprocessor, format="onnx"):
     """`(graphs, manifest fields)` of an encoder-decoder: the encoder and one decoder step; the
     search (greedy or beam) runs outside the graphs, with the run's settings in the manifest."""
     attention = config.attention != "none"
-    states = 2 if config.cell == "lstm" else 1
+    states = state_count(model.get_layer("decoder"))
     described = {
         "inputs": [
             {"name": "source", "dtype": "int32", "shape": ["batch", "source_steps"], "padding": "back",
@@ -242,7 +244,7 @@ def translation_export(model, config, preprocessor, format="onnx"):
               if attention else []),
         ],
         "decoding": {"max_len": config.max_len, "length_penalty": config.length_penalty,
-                     "beam_size": config.beam_size, "start_id": START_ID, "end_id": END_ID},
+                     "start_id": START_ID, "end_id": END_ID},
     }  # fmt: skip
     return seq2seq_graphs(model), described
 

@@ -14,6 +14,7 @@ Example:
 import keras
 
 from rnnlab.export.onnx_graph import FLOAT, Graph, back_padded_lengths, dense, recurrent_kind, recurrent_node
+from rnnlab.layers.masking import EndMask
 from rnnlab.optional import require
 
 FRAMES = "frames"
@@ -27,8 +28,8 @@ def acoustic_graph(model, name="rnnlab_acoustic"):
     """
     require("onnx", "Exporting to ONNX")
     graph = Graph()
-    skipped = (keras.layers.Dropout, keras.layers.Masking, keras.layers.InputLayer)
-    layers = [x for x in model.layers if not isinstance(x, skipped) and type(x).__name__ != "EndMask"]
+    skipped = (keras.layers.Dropout, keras.layers.Masking, keras.layers.InputLayer, EndMask)
+    layers = [x for x in model.layers if not isinstance(x, skipped)]
     lengths = back_padded_lengths(graph, FRAMES, frames=True)
     sequence = graph.op("Transpose", [FRAMES], perm=[1, 0, 2])  # (steps, batch, features)
     final = None

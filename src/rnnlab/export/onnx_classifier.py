@@ -28,6 +28,7 @@ from rnnlab.export.onnx_graph import (
     recurrent_kind,
     recurrent_node,
 )
+from rnnlab.layers.pooling import ConcatPooling
 from rnnlab.optional import require
 
 INPUT, OUTPUT = "token_ids", "probabilities"
@@ -67,7 +68,7 @@ def classifier_graph(model, name="rnnlab_classifier"):
         features = final
     elif isinstance(head, keras.layers.GlobalAveragePooling1D):
         features = _mean(graph, sequence, lengths)
-    elif type(head).__name__ == "ConcatPooling":
+    elif isinstance(head, ConcatPooling):
         features = _concat_pooling(graph, sequence, lengths)
     else:
         raise ValueError(f"Cannot export the layer {head.name} ({type(head).__name__}) to ONNX.")
@@ -92,7 +93,7 @@ def _mean(graph, sequence, lengths):
     if lengths is None:
         return graph.op("ReduceMean", [sequence, axis], keepdims=0)
     total = graph.op("ReduceSum", [sequence, axis], keepdims=0)
-    count = graph.op("Unsqueeze", [graph.op("Cast", [lengths], to=1), graph.constant(np.array([1]))])
+    count = graph.op("Unsqueeze", [graph.op("Cast", [lengths], to=FLOAT), graph.constant(np.array([1]))])
     return graph.op("Div", [total, graph.op("Max", [count, graph.constant(np.float32(1.0))])])
 
 
@@ -108,7 +109,8 @@ def _concat_pooling(graph, sequence, lengths):
     shape = graph.op("Shape", [batch_major])
     steps = graph.op("Gather", [shape, graph.constant(np.int64(1))])
     positions = graph.op(
-        "Range", [graph.constant(np.int32(0)), graph.op("Cast", [steps], to=6), graph.constant(np.int32(1))]
+        "Range",
+        [graph.constant(np.int32(0)), graph.op("Cast", [steps], to=INT32), graph.constant(np.int32(1))],
     )  # (steps,) int32
     row_lengths = graph.op("Unsqueeze", [lengths, steps_axis])  # (batch, 1)
     keep = graph.op("Less", [graph.op("Unsqueeze", [positions, graph.constant(np.array([0]))]), row_lengths])
@@ -120,6 +122,6 @@ def _concat_pooling(graph, sequence, lengths):
     )
     is_last = graph.op("Equal", [graph.op("Unsqueeze", [positions, graph.constant(np.array([0]))]),
                                  graph.op("Sub", [row_lengths, graph.constant(np.int32(1))])])  # fmt: skip
-    weight = graph.op("Unsqueeze", [graph.op("Cast", [is_last], to=1), graph.constant(np.array([2]))])
+    weight = graph.op("Unsqueeze", [graph.op("Cast", [is_last], to=FLOAT), graph.constant(np.array([2]))])
     last = graph.op("ReduceSum", [graph.op("Mul", [batch_major, weight]), steps_axis], keepdims=0)
     return graph.op("Concat", [last, maximum, mean], axis=-1)

@@ -83,12 +83,13 @@ def _check_defaults(layer, kind):
     cell = layer.cell
     if cell.activation is not keras.activations.tanh:
         raise ValueError(
-            f"ONNX's {kind} node exported here uses tanh. Received: {layer.name} with another activation"
+            f"ONNX's {kind} node exported here uses tanh. Received: {layer.name} with activation "
+            f"{getattr(cell.activation, '__name__', '(a callable)')!r}"
         )
     if kind != "RNN" and cell.recurrent_activation is not keras.activations.sigmoid:
         raise ValueError(
-            f"ONNX's {kind} node exported here uses sigmoid gates. Received: {layer.name} with another "
-            "recurrent_activation"
+            f"ONNX's {kind} node exported here uses sigmoid gates. Received: {layer.name} with "
+            f"recurrent_activation {getattr(cell.recurrent_activation, '__name__', '(a callable)')!r}"
         )
     if kind == "GRU" and not cell.reset_after:
         raise ValueError(f"Only GRU with reset_after=True maps to ONNX's GRU here. Received: {layer.name}")

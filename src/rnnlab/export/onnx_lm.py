@@ -15,6 +15,7 @@ Example:
 import numpy as np
 
 from rnnlab.export.onnx_graph import FLOAT, INT32, Graph, layer_weights, recurrent_step, state_count
+from rnnlab.models.recurrent import layers_by_depth
 from rnnlab.optional import require
 
 TOKEN, LOGITS = "token", "logits"
@@ -30,7 +31,7 @@ def lm_step_graph(model, name="rnnlab_lm_step"):
     graph = Graph()
     embedding = model.get_layer("embedding")
     matrix, *reverse_bias = layer_weights(embedding)
-    layers = sorted((layer for layer in model.layers if layer.name.startswith("rnn_")), key=lambda x: x.name)
+    layers = layers_by_depth(model, "rnn_")
     x = graph.op("Gather", [graph.constant(matrix, "embeddings"), TOKEN])  # (batch, features)
     inputs, outputs, sizes = [], [], []
     for depth, layer in enumerate(layers):

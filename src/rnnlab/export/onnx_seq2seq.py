@@ -31,6 +31,7 @@ from rnnlab.export.onnx_graph import (
     recurrent_step,
     state_count,
 )
+from rnnlab.layers.attention import LuongAttention
 from rnnlab.optional import require
 
 _MASKED = np.float32(-1e9)  # the score of a padding step, as the attention layers give it
@@ -70,7 +71,7 @@ def encoder_graph(model, name="rnnlab_encoder"):
 def _scores(graph, attention, h, values):
     """`(batch, source steps)` scores of the decoder output `h` against the encoder outputs."""
     weights = layer_weights(attention)
-    if type(attention).__name__ == "LuongAttention":  # h W s_j
+    if isinstance(attention, LuongAttention):  # h W s_j
         query = graph.op("MatMul", [h, graph.constant(weights[0])])  # (batch, features)
         column = graph.op("Unsqueeze", [query, graph.constant(np.array([2]))])  # (batch, features, 1)
         return graph.op("Squeeze", [graph.op("MatMul", [values, column]), graph.constant(np.array([2]))])

@@ -64,6 +64,15 @@ class Exported:
     def __init__(self, folder, threads=None, manifest=None):
         self.folder = Path(folder)
         self.manifest = manifest or manifests.read(self.folder)
+        unlisted = [
+            n
+            for n in [*self.manifest["graphs"], self.manifest["preprocessing"]]
+            if n not in self.manifest["files"]
+        ]
+        if unlisted:  # every file opened is one whose sha256 was checked
+            raise manifests.ExportError(
+                f"{self.folder}: {unlisted[0]} is not among the files manifest.json checks."
+            )
         self.preprocessor = type(self).load_preprocessor(self.folder / self.manifest["preprocessing"])
         self.sessions = {name: _session(self.folder / name, threads) for name in self.manifest["graphs"]}
         self.session = self.sessions.get("model.onnx")  # the one graph of most tasks
@@ -151,6 +160,9 @@ class ExportedLM(Exported):
         return generation.warnings(self.preprocessor, source)
 
 
+SPEECH_BATCH = 64  # utterances per call of a speech graph
+
+
 class ExportedSpeech(Exported):
     """A speech export: MFCC frames through the acoustic model, CTC decoding in NumPy with the
     run's decoder (`rnnlab.tasks.speech.decoding`)."""
@@ -165,12 +177,17 @@ class ExportedSpeech(Exported):
     def outputs(self, frames):
         """The graph's output for each utterance's `(steps, features)` frames: `(10,)` digit
         probabilities, or `(steps, labels)` logits over its own steps."""
-        longest = max(len(f) for f in frames)
-        batch = np.stack([np.pad(f, ((0, longest - len(f)), (0, 0))) for f in frames]).astype(np.float32)
-        output = self.session.run(None, {"frames": batch})[0]
-        if not self.config.uses_ctc:
-            return list(output)
-        return [row[: len(f)] for row, f in zip(output, frames, strict=True)]
+        outputs = []
+        for start in range(0, len(frames), SPEECH_BATCH):  # bounded memory for many files
+            chunk = frames[start : start + SPEECH_BATCH]
+            longest = max(len(f) for f in chunk)
+            batch = np.stack([np.pad(f, ((0, longest - len(f)), (0, 0))) for f in chunk]).astype(np.float32)
+            output = self.session.run(None, {"frames": batch})[0]
+            if not self.config.uses_ctc:
+                outputs += list(output)
+            else:
+                outputs += [row[: len(f)] for row, f in zip(output, chunk, strict=True)]
+        return outputs
 
     def predict(self, sources, beam_size=None, lm=None):
         """`{text, probability, duration_s, posteriors}` per sound file (path or bytes), as the

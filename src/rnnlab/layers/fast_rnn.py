@@ -162,6 +162,10 @@ def native_loop(cell, reverse=False, last_only=False):
     return _NATIVE[key]
 
 
+def _name(function):
+    return getattr(function, "__name__", type(function).__name__)
+
+
 class _NativeLoop:
     """What rnnlab adds to a Keras recurrent layer: the `native` switch and the native loop."""
 
@@ -191,10 +195,10 @@ class _NativeLoop:
             (self.compute_dtype != "float32", f"compute dtype {self.compute_dtype}"),
             # integers are cast, as Keras' matmul promotes them
             (dtype != "float32" and "int" not in dtype, f"{dtype} inputs"),
-            (cell.activation is not keras.activations.tanh, f"activation={cell.activation.__name__}"),
+            (cell.activation is not keras.activations.tanh, f"activation={_name(cell.activation)}"),
             (
                 recurrent_activation is not keras.activations.sigmoid,
-                f"recurrent_activation={recurrent_activation.__name__}",
+                f"recurrent_activation={_name(recurrent_activation)}",
             ),
             (bool(cell.recurrent_dropout), f"recurrent_dropout={cell.recurrent_dropout}"),
             (not getattr(cell, "reset_after", True), "reset_after=False"),

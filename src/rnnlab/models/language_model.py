@@ -23,7 +23,7 @@ from rnnlab.layers.cell_step import CellStep
 from rnnlab.layers.masking import EndMask
 from rnnlab.layers.tied_embedding import TiedEmbedding
 from rnnlab.models.predict import predict_rows
-from rnnlab.models.recurrent import recurrent_layer
+from rnnlab.models.recurrent import layers_by_depth, recurrent_layer
 
 
 def build_language_model(
@@ -106,8 +106,7 @@ class Generator:
     def __init__(self, model):
         names = [layer.name for layer in model.layers]
         embedding = model.get_layer("embedding")
-        layers = sorted(n for n in names if n.startswith("rnn_"))
-        steps = [CellStep(model.get_layer(n).cell, name=f"{n}_step") for n in layers]
+        steps = [CellStep(layer.cell, name=f"{layer.name}_step") for layer in layers_by_depth(model, "rnn_")]
         self.state_sizes = [step.state_sizes for step in steps]
         # One step as a compiled model: [token, *states of every layer] -> [logits, *new states].
         token = keras.Input((), dtype="int32", name="token")

@@ -28,3 +28,19 @@ def recurrent_layer(cell, units, fast=True, **kwargs):
         **kwargs: any argument of Keras' layer (`return_sequences`, `dropout`, ...).
     """
     return layer_class(cell, fast)(units, **kwargs)
+
+
+def layers_by_depth(model, prefix):
+    """The layers of `model` named `PREFIX0`, `PREFIX1`, ..., in the order of that number (`rnn_10`
+    after `rnn_9`, where sorting names as text would not).
+
+    Example:
+    >>> [layer.name for layer in layers_by_depth(model, "rnn_")]  # doctest: +SKIP
+    ['rnn_0', 'rnn_1']
+    """
+    numbered = [
+        (int(layer.name[len(prefix) :]), layer)
+        for layer in model.layers
+        if layer.name.startswith(prefix) and layer.name[len(prefix) :].isdigit()
+    ]
+    return [layer for _, layer in sorted(numbered, key=lambda item: item[0])]

@@ -37,7 +37,7 @@ from rnnlab.layers.attention import AdditiveAttention, LuongAttention
 from rnnlab.layers.cell_step import CellStep
 from rnnlab.layers.masking import EndMask
 from rnnlab.models.predict import predict_rows
-from rnnlab.models.recurrent import recurrent_layer
+from rnnlab.models.recurrent import layers_by_depth, recurrent_layer
 
 ATTENTIONS = ("none", "luong", "bahdanau")
 
@@ -148,13 +148,10 @@ class Translator(DecoderSearch):
         self.model = model
         names = {layer.name for layer in model.layers}
         self.attention = model.get_layer("attention") if "attention" in names else None
-        encoder_last = sorted(
-            n for n in names if n.startswith(("biencoder_", "encoder_")) and "state" not in n
-        )[-1]
-        bridges = sorted(n for n in names if n.startswith("bridge_"))
+        encoder_last = (layers_by_depth(model, "biencoder_") or layers_by_depth(model, "encoder_"))[-1]
+        bridges = layers_by_depth(model, "bridge_")
         self.encoder = keras.Model(
-            model.get_layer("source").output,
-            [model.get_layer(encoder_last).output[0], *[model.get_layer(b).output for b in bridges]],
+            model.get_layer("source").output, [encoder_last.output[0], *[b.output for b in bridges]]
         )
         self.step_model = self._build_step_model(model)
 

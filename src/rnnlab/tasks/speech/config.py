@@ -131,14 +131,21 @@ class SpeechConfig(TrainConfig):
             if isinstance(getattr(self, name), str):
                 setattr(self, name, os.path.abspath(getattr(self, name)))
         if self.data is None and (self.valid_data or self.test_data):
-            raise ValueError("--valid-data and --test-data go with --data (your recordings).")
+            raise ValueError(
+                "--valid-data and --test-data go with --data (your recordings). Received: "
+                f"valid_data={self.valid_data!r}, test_data={self.test_data!r} without data."
+            )
         if self.data is not None:
             if self.targets != "characters":
-                raise ValueError("--data recordings have text transcripts: add --targets characters.")
+                raise ValueError(
+                    f"--data recordings have text transcripts: add --targets characters. Received: "
+                    f"targets={self.targets!r}."
+                )
             if self.mode != "digits" or self.held_out_speaker:
                 raise ValueError(
                     "--data takes one utterance per recording (mode digits) and splits it itself; "
-                    "--mode digit-strings and --held-out-speaker build FSDD's."
+                    "--mode digit-strings and --held-out-speaker build FSDD's. Received: "
+                    f"mode={self.mode!r}, held_out_speaker={self.held_out_speaker!r}."
                 )
         if self.min_digits > self.max_digits:
             raise ValueError(

@@ -55,7 +55,7 @@ def language_model(config, preprocessor):
         return preprocessor.lm
     if not preprocessor.lexicon:
         raise InputError(f"--lm {config.lm} needs a run trained with --lexicon; this run has none.")
-    cache = preprocessor.__dict__.setdefault("_lexicons", {})
+    cache = preprocessor.lexicon_models
     if config.lm not in cache:
         inner = preprocessor.lm if config.lm == "ngram+lexicon" else None
         cache[config.lm] = Lexicon(preprocessor.lexicon, preprocessor.alphabet, inner)
@@ -72,7 +72,10 @@ def decoding_config(config, beam_size=None, lm=None):
     if beam_size is None and lm is None:
         return config
     if not config.uses_ctc:
-        raise InputError("--beam and --lm decode CTC outputs; this run classifies digits.")
+        raise InputError(
+            f"A beam size and a language model decode CTC outputs (received beam_size={beam_size}, lm={lm}); "
+            "this run classifies digits."
+        )
     changes = {"beam_size": beam_size or config.beam_size, "lm": lm or config.lm}
     if beam_size == 1:
         changes["lm"] = "none"

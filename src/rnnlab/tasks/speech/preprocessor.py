@@ -18,6 +18,11 @@ MAX_SECONDS = {"digits": 10.0, "digit-strings": 30.0}  # longest input accepted 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+def spelled(digits):
+    """The words of a digit string: '73' -> 'seven three'."""
+    return " ".join(WORDS[int(d)] for d in digits)
+
+
 class SpeechPreprocessor:
     """Feature settings, the mode, the targets, and the language model's counts.
 
@@ -42,6 +47,7 @@ class SpeechPreprocessor:
         self.alphabet = None if alphabet is None else list(alphabet)
         self.lexicon = None if lexicon is None else sorted(lexicon)
         self._index = {c: i + 1 for i, c in enumerate(self.alphabet or ())}
+        self.lexicon_models = {}  # decoding's lexicon language models, built once (`decoding.language_model`)
 
     @property
     def targets(self):
@@ -55,7 +61,7 @@ class SpeechPreprocessor:
     def transcript(self, digits):
         """The text a model of these targets learns for an FSDD digit string: the digits, or their
         words ('73' -> 'seven three')."""
-        return digits if self.alphabet is None else " ".join(WORDS[int(d)] for d in digits)
+        return digits if self.alphabet is None else spelled(digits)
 
     @property
     def max_seconds(self):

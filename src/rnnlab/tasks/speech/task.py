@@ -36,7 +36,7 @@ from rnnlab.tasks.speech.decoding import (
     transcription,
 )
 from rnnlab.tasks.speech.language_model import LMS, LabelNgram
-from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor
+from rnnlab.tasks.speech.preprocessor import SpeechPreprocessor, load_preprocessor, spelled
 from rnnlab.tasks.speech.strings import make_strings
 
 TEST_STRINGS_SEED = 20_061  # test strings are the same for every run, whatever its seed
@@ -79,7 +79,7 @@ def user_pools(config):
     """`(train, validation, test)` lists of `Recorded` from `--data` (and `--valid-data`,
     `--test-data`): without `--test-data`, a `test_split` of `--data` drawn with a fixed seed (the
     same test recordings whatever `--seed`); without `--valid-data`, the last `validation_split` of
-    the rest in a seeded order; `limit` caps the training and test recordings."""
+    the rest in a seeded order; `limit` caps the training recordings and the test part of `--data`."""
     items = read_recordings(config.data)
     if config.test_data:
         test = read_recordings(config.test_data)
@@ -88,8 +88,9 @@ def user_pools(config):
         count = max(1, int(round(len(items) * config.test_split)))
         test, items = [items[i] for i in fixed[:count]], [items[i] for i in fixed[count:]]
     items = [items[i] for i in np.random.default_rng(config.seed).permutation(len(items))]
-    if config.limit is not None:
-        items, test = items[: config.limit], test[: config.limit]
+    if config.limit is not None:  # the recordings of --data (and its test part), never --test-data's
+        items = items[: config.limit]
+        test = test if config.test_data else test[: config.limit]
     if config.valid_data:
         train, validation = items, read_recordings(config.valid_data)
     else:
@@ -181,8 +182,7 @@ class SpeechTask(Task):
                 if config.mode == "digit-strings":  # the LM sees training transcripts only
                     lm = LabelNgram.fit(digits, min_digits=config.min_digits, max_digits=config.max_digits)
                 return SpeechPreprocessor(config.mode, feature_settings(config), lm)
-            spelled = SpeechPreprocessor(config.mode, feature_settings(config), alphabet=[])
-            texts = [spelled.transcript(text) for text in digits]
+            texts = [spelled(text) for text in digits]
         alphabet = sorted(set("".join(texts)))
         lexicon = read_lexicon(config.lexicon, alphabet) if config.lexicon else None
         preprocessor = SpeechPreprocessor(config.mode, feature_settings(config), None, alphabet, lexicon)
@@ -229,6 +229,8 @@ class SpeechTask(Task):
         return Examples(frames, targets, pad_side="back", meta=meta)
 
     def examples(self, config, split, preprocessor):
+        if split == "test" and config.data and config.test_data:  # alone: evaluation may run elsewhere
+            return self._examples(config, "test", read_recordings(config.test_data), preprocessor)
         train, validation, test = recording_pools(config)
         pool = {"train": train, "validation": validation, "test": test}[split]
         return self._examples(config, "val" if split == "validation" else split, pool, preprocessor)
