@@ -42,25 +42,38 @@ def _wav(audio, rate):
 
 def speech_test(predictor):
     """`(inputs, references, score(found, references))`: the run's test recordings (or digit
-    strings) as WAV bytes."""
-    from rnnlab.tasks.speech import task
+    strings, or --test-data recordings) as WAV bytes, with the transcripts its targets spell."""
+    from rnnlab.tasks.speech.task import cer_and_wer
 
-    config = predictor.config
-    _, _, pool = task.recording_pools(config)
-    rate = predictor.preprocessor.features.sample_rate
-    if config.mode == "digits":
-        items = [(_wav(r.audio, rate), str(r.digit)) for r in pool]
+    examples = predictor.task.examples(predictor.config, "test", predictor.preprocessor)
+    config, preprocessor = predictor.config, predictor.preprocessor
+    rate = preprocessor.features.sample_rate
+    inputs = [_wav(frames_source, rate) for frames_source in _test_audio(predictor)]
+    references = list(examples.meta["texts"])
+    if not config.uses_ctc:
 
         def score(found, references):
             return {"accuracy": float(np.mean([a == b for a, b in zip(found, references, strict=True)]))}
     else:
-        items = [(_wav(s.audio, rate), s.text) for s in task._strings(config, "test", pool)]
 
         def score(found, references):
-            return task.cer_and_wer(references, found)
+            return cer_and_wer(references, found, words=config.targets == "characters")
 
-    inputs, references = zip(*items, strict=True)
-    return list(inputs), list(references), score
+    return inputs, references, score
+
+
+def _test_audio(predictor):
+    """The samples of the run's test utterances, in the order of its test examples."""
+    from rnnlab.tasks.speech import task
+
+    config = predictor.config
+    if config.data:
+        pool = task.read_recordings(config.test_data) if config.test_data else task.recording_pools(config)[2]
+        return [predictor.preprocessor.read(r.path) for r in pool]
+    _, _, pool = task.recording_pools(config)
+    if config.mode == "digits":
+        return [r.audio for r in pool]
+    return [s.audio for s in task.digit_strings(config, "test", pool)]
 
 
 def translation_test(predictor):
@@ -113,7 +126,7 @@ def main(argv=None):
             },
         }
         rng = np.random.default_rng(0)
-        ones = [[inputs[i]] for i in rng.choice(len(inputs), 50, replace=False)]
+        ones = [[inputs[i]] for i in rng.choice(len(inputs), min(50, len(inputs)), replace=False)]
         batches = [[inputs[i] for i in rng.choice(len(inputs), min(256, len(inputs)), replace=False)]
                    for _ in range(2)]  # fmt: skip
         timings = {name: {"batch_1_ms": [], "batch_256_inputs_per_s": []} for name in models}

@@ -108,7 +108,9 @@ def feature_settings(config):
                            stack=config.frame_stack)  # fmt: skip
 
 
-def _strings(config, split, pool):
+def digit_strings(config, split, pool):
+    """The seeded digit strings of `split` ('train', 'val' or 'test') made from `pool`'s recordings
+    (the last set made is kept: the language model and the examples share the training strings)."""
     train, test = config.train_strings, config.test_strings
     if config.limit is not None:
         train, test = min(train, config.limit), min(test, config.limit)
@@ -176,7 +178,7 @@ class SpeechTask(Task):
             if config.mode == "digits":
                 digits = [str(r.digit) for r in train]
             else:
-                digits = [s.text for s in _strings(config, "train", train)]
+                digits = [s.text for s in digit_strings(config, "train", train)]
             if config.targets == "digits":
                 lm = None
                 if config.mode == "digit-strings":  # the LM sees training transcripts only
@@ -206,7 +208,7 @@ class SpeechTask(Task):
                 "texts": [preprocessor.transcript(str(r.digit)) for r in pool],
             }
         else:
-            strings = _strings(config, split, pool)
+            strings = digit_strings(config, split, pool)
             audios, labels = [s.audio for s in strings], [s.text for s in strings]
             meta = {"names": [" ".join(s.sources) for s in strings],
                     "texts": [preprocessor.transcript(s.text) for s in strings]}  # fmt: skip
