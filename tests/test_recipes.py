@@ -5,6 +5,7 @@ their model needs the word2vec file, which `rnnlab embeddings train` writes and 
 """
 
 import dataclasses
+import os
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
@@ -89,4 +90,7 @@ def test_every_other_task_recipe_loads_with_its_values(path):
 
     config = configs.resolve(get_task(path.parent.name).config_cls, path)
     for key, value in tomllib.loads(path.read_text()).items():
+        if key in ("data", "valid_data", "test_data", "lexicon"):  # files: read from any folder later
+            value = os.path.abspath(value)
+            assert os.path.isfile(value), f"{path.name}: {key} = {value} is not in the checkout"
         assert getattr(config, key) == (tuple(value) if isinstance(value, list) else value), key
