@@ -26,6 +26,7 @@ NAMED = {  # module -> what it imports inside a function
     # each worker process measures one peer: the torch-native and onnxruntime ones import no Keras
     "rnnlab.bench.worker": {
         "keras",
+        "rnnlab.layers.loop_report",
         "rnnlab.models.language_model",
         "rnnlab.models.seq2seq",
         "rnnlab.tasks.sentiment.config",
