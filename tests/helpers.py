@@ -1,6 +1,7 @@
 """Small data in the real formats, written by the tests themselves; a server run in a thread."""
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -97,3 +98,21 @@ def running(config):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def cli_in_fresh_process(*calls):
+    """Runs `rnnlab.cli.main(argv)` for each argv of `calls` in a fresh Python process; returns
+    `(exit codes, the backends it imported, stdout, stderr)`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\nfrom rnnlab.cli import main\n"
+        f"codes = [main(argv) for argv in {[list(map(str, argv)) for argv in calls]!r}]\n"
+        "backends = sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules)\n"
+        "print(json.dumps([codes, backends]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    codes, backends = json.loads(done.stdout.strip().splitlines()[-1])
+    return codes, backends, done.stdout, done.stderr

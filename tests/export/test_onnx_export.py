@@ -4,8 +4,6 @@ output that never replaces what rnnlab did not write."""
 
 import itertools
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ import pytest
 pytest.importorskip("onnxruntime")
 import onnxruntime  # noqa: E402
 
+from helpers import cli_in_fresh_process  # noqa: E402
 from rnnlab.cli import main  # noqa: E402
 from rnnlab.data.padding import pad  # noqa: E402
 
@@ -98,15 +97,9 @@ def test_an_export_predicts_what_its_run_predicts(exported, capsys):
 
 def test_predict_on_an_export_imports_no_keras_or_backend(exported):
     _, export = exported
-    code = (
-        "import sys\nfrom rnnlab.cli import main\n"
-        f"code = main(['predict', {str(export)!r}, 'a wonderful film'])\n"
-        "print(code, sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "0 []"
-    assert "a wonderful film" in done.stdout
+    codes, backends, out, _ = cli_in_fresh_process(["predict", export, "a wonderful film"])
+    assert (codes, backends) == ([0], [])
+    assert "a wonderful film" in out
 
 
 def test_a_changed_file_and_foreign_outputs_are_refused(exported, tmp_path, capsys):

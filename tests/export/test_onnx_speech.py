@@ -3,8 +3,6 @@ Keras model's outputs, and an export that transcribes FSDD recordings as its run
 run's CTC decoder, without Keras."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import pytest
 pytest.importorskip("onnxruntime")
 import onnxruntime  # noqa: E402
 
+from helpers import cli_in_fresh_process  # noqa: E402
 from rnnlab.cli import main  # noqa: E402
 
 TINY = "--epochs 1 --units 8 --num-layers 1 --limit 40 --no-bucket".split()
@@ -103,12 +102,8 @@ def test_a_speech_export_runs_without_keras_and_refuses_bad_audio(speech_export,
     _, export = speech_export
     text = tmp_path / "notes.wav"
     text.write_text("not a sound")
-    code = (
-        "import sys\nfrom rnnlab.cli import main\n"
-        f"code = main(['predict', {str(export)!r}, {fsdd_wavs[0]!r}])\n"
-        f"bad = main(['predict', {str(export)!r}, {str(text)!r}])\n"
-        "print(code, bad, sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))"
+    codes, backends, out, err = cli_in_fresh_process(
+        ["predict", export, fsdd_wavs[0]], ["predict", export, text]
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.strip().splitlines()[-1] == "0 2 []", done.stderr
-    assert "7_theo_1.wav" in done.stdout and "notes.wav" in done.stderr
+    assert (codes, backends) == ([0, 2], [])
+    assert "7_theo_1.wav" in out and "notes.wav" in err

@@ -3,8 +3,6 @@ Keras model's states, log-probabilities and attention, the same greedy and beam-
 through ONNX Runtime, and an export that translates as its run does without Keras."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import pytest
 pytest.importorskip("onnxruntime")
 import onnxruntime  # noqa: E402
 
+from helpers import cli_in_fresh_process  # noqa: E402
 from rnnlab.cli import main  # noqa: E402
 
 SOURCE = np.array([[5, 6, 7, 9, 4], [8, 9, 0, 0, 0], [3, 0, 0, 0, 0]], "int32")  # padded at the back
@@ -111,14 +110,9 @@ def test_a_translation_export_translates_as_its_run(translation_export, capsys):
 
 def test_a_translation_export_runs_without_keras(translation_export):
     _, export = translation_export
-    code = (
-        "import sys\nfrom rnnlab.cli import main\n"
-        f"code = main(['predict', {str(export)!r}, 'Um gato dorme.'])\n"
-        "print(code, sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
-    assert "Um gato dorme." in done.stdout
+    codes, backends, out, _ = cli_in_fresh_process(["predict", export, "Um gato dorme."])
+    assert (codes, backends) == ([0], [])
+    assert "Um gato dorme." in out
 
 
 def test_int8_translation_export_is_smaller_and_translates(translation_export, tmp_path):
