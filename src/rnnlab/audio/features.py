@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rnnlab.audio.perturbation import warp_power_spectrum
 from rnnlab.optional import require
 
 
@@ -99,20 +100,35 @@ def log_mel_spectrogram(audio, settings):
     return librosa.power_to_db(mel, ref=np.max).T.astype(np.float32)
 
 
-def mfcc_features(audio, settings):
+def mfcc_features(audio, settings, perturbation=None):
     """`(steps, settings.num_features)` float32 features of mono samples.
+
+    The power spectrum, the mel filter bank, the log (dB) and the DCT, as
+    `librosa.feature.mfcc` computes them, with room between the steps for a
+    training copy's perturbation.
 
     Args:
         audio: float32 samples at `settings.sample_rate`.
         settings: a `FeatureSettings`.
+        perturbation: a `SpectralPerturbation` (VTLP and masks) or None.
     """
     librosa = require("librosa", "Audio features")
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1 or not len(audio):
         raise ValueError(f"Expected mono samples (a non-empty 1-D array). Received shape {audio.shape}")
+    kwargs = _spectrum_kwargs(settings)
     with warnings.catch_warnings():  # audio shorter than one window still gives a (padded) frame
         warnings.filterwarnings("ignore", message="n_fft=.* is too large")
-        mfcc = librosa.feature.mfcc(y=audio, n_mfcc=settings.n_mfcc, **_spectrum_kwargs(settings))
+        stft = librosa.stft(audio, n_fft=kwargs["n_fft"], hop_length=kwargs["hop_length"],
+                            win_length=kwargs["win_length"])  # fmt: skip
+    power = np.abs(stft) ** 2
+    if perturbation is not None:
+        power = warp_power_spectrum(power, perturbation.warp, settings.sample_rate)
+    mel = librosa.feature.melspectrogram(S=power, **kwargs)
+    log_mel = librosa.power_to_db(mel)
+    if perturbation is not None:
+        log_mel = perturbation.mask(log_mel)
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=settings.n_mfcc)
     parts = [mfcc]
     for order in range(1, settings.deltas + 1):
         parts.append(librosa.feature.delta(mfcc, order=order, width=9, mode="nearest"))

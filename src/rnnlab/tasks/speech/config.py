@@ -54,9 +54,18 @@ class SpeechConfig(TrainConfig):
         "recordings 0-4 of everyone are test)",
         choices=SPEAKERS,
     )
+    valid_speaker: str | None = option(
+        None,
+        "with --held-out-speaker: validate on every recording of this speaker, and do not train on it "
+        "(early stopping then sees how the model does on a voice it has not heard)",
+        choices=SPEAKERS,
+    )
     # --- features (article 6.3.1) ---
     n_mfcc: int = option(20, "MFCC coefficients per 10 ms frame", min=1, max=128)
     deltas: int = option(2, "0: coefficients only; 1: + deltas; 2: + delta-deltas", min=0, max=2)
+    normalize: bool = option(
+        True, "per-utterance mean and variance normalisation of each feature (CMVN); --no-normalize: raw"
+    )
     frame_stack: int | None = option(
         None,
         "frames joined into one recurrent step (default: 1 for digits, 3 for digit strings)",
@@ -74,6 +83,22 @@ class SpeechConfig(TrainConfig):
         "augmentation speeds are drawn from 1 - this to 1 + this (pitch and formants move too)",
         min=0.0,
         max=0.5,
+    )
+    vtlp: float = option(
+        0.0,
+        "vocal-tract-length perturbation of the augmented copies: spectra warped by a factor drawn "
+        "from 1 - this to 1 + this (0: none; 0.1 is usual)",
+        min=0.0,
+        max=0.3,
+    )
+    freq_masks: int = option(
+        0, "SpecAugment frequency masks per augmented copy (each 0-8 of the 40 mel channels)", min=0, max=10
+    )
+    time_masks: int = option(
+        0,
+        "SpecAugment time masks per augmented copy (each 0-10 frames, at most a fifth of the recording)",
+        min=0,
+        max=10,
     )
     # --- model ---
     cell: str = option("gru", "recurrent layer", choices=CELLS)
@@ -147,6 +172,22 @@ class SpeechConfig(TrainConfig):
                     "--mode digit-strings and --held-out-speaker build FSDD's. Received: "
                     f"mode={self.mode!r}, held_out_speaker={self.held_out_speaker!r}."
                 )
+        if self.valid_speaker and not self.held_out_speaker:
+            raise ValueError(
+                "--valid-speaker takes a speaker out of training for validation: it goes with "
+                f"--held-out-speaker. Received: valid_speaker={self.valid_speaker!r} alone."
+            )
+        if self.valid_speaker and self.valid_speaker == self.held_out_speaker:
+            raise ValueError(
+                f"Expected a validation speaker other than the held-out (test) speaker. Received: "
+                f"{self.valid_speaker!r} for both."
+            )
+        if (self.vtlp or self.freq_masks or self.time_masks) and not self.augment:
+            raise ValueError(
+                "vtlp, freq_masks and time_masks perturb the augmented copies: give augment >= 1. "
+                f"Received: augment=0 with vtlp={self.vtlp}, freq_masks={self.freq_masks}, "
+                f"time_masks={self.time_masks}."
+            )
         if self.min_digits > self.max_digits:
             raise ValueError(
                 f"Expected min_digits <= max_digits. Received: {self.min_digits} > {self.max_digits}"

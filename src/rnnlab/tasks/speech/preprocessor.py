@@ -68,9 +68,10 @@ class SpeechPreprocessor:
         """The longest recording accepted: 10 s for digits, 30 s for digit strings or characters."""
         return MAX_SECONDS[self.mode] if self.alphabet is None else MAX_SECONDS["digit-strings"]
 
-    def frames(self, audio):
-        """`(steps, features)` float32 of mono samples at the settings' rate."""
-        return mfcc_features(audio, self.features)
+    def frames(self, audio, perturbation=None):
+        """`(steps, features)` float32 of mono samples at the settings' rate (a training copy's
+        `SpectralPerturbation` applied when given)."""
+        return mfcc_features(audio, self.features, perturbation)
 
     def read(self, source, name=None):
         """Samples of a sound file (path or bytes), checked and resampled (see `read_audio`)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from rnnlab.audio.augment import augment
 from rnnlab.audio.features import FeatureSettings
+from rnnlab.audio.perturbation import SpectralPerturbation
 from rnnlab.backend import add_backend_argument
 from rnnlab.data.batches import Batching, Examples
 from rnnlab.data.padding import padded_length
@@ -58,19 +59,27 @@ def recordings():
 
 def recording_pools(config):
     """`(train, validation, test)` recordings: the official split (or a held-out speaker), the
-    training part in a seeded order with its last `validation_split` as validation; `limit`
-    caps the training part and the test recordings. With `config.data`: see `user_pools`."""
+    training part in a seeded order with its last `validation_split` as validation (or every
+    recording of `valid_speaker`, not trained on); `limit` caps the training part and the test
+    recordings. With `config.data`: see `user_pools`."""
     if config.data:
         return user_pools(config)
     everything = recordings()
     if config.held_out_speaker:
         train, test = fsdd.speaker_split(everything, config.held_out_speaker)
+        if config.valid_speaker:
+            train, validation = fsdd.speaker_split(train, config.valid_speaker)
     else:
         train, test = fsdd.official_split(everything)
     train = [train[i] for i in np.random.default_rng(config.seed).permutation(len(train))]
     test = [test[i] for i in np.random.default_rng(TEST_STRINGS_SEED).permutation(len(test))]
     if config.limit is not None and config.mode == "digits":  # strings: limit caps the strings made
         train, test = train[: config.limit], test[: config.limit]
+    if config.valid_speaker:
+        validation = [validation[i] for i in np.random.default_rng(config.seed).permutation(len(validation))]
+        if config.limit is not None and config.mode == "digits":
+            validation = validation[: config.limit]
+        return train, validation, test
     n_val = validation_count(len(train), config.validation_split)
     return train[:-n_val], train[-n_val:], test
 
@@ -105,7 +114,7 @@ def user_pools(config):
 
 def feature_settings(config):
     return FeatureSettings(n_mfcc=config.n_mfcc, n_mels=max(40, config.n_mfcc), deltas=config.deltas,
-                           stack=config.frame_stack)  # fmt: skip
+                           normalize=config.normalize, stack=config.frame_stack)  # fmt: skip
 
 
 def digit_strings(config, split, pool):
@@ -132,18 +141,30 @@ def digit_strings(config, split, pool):
     return _STRINGS[key]
 
 
-def _augmented(audios, config, sample_rate):
-    """`audios` followed by `config.augment` seeded variants of each."""
-    if not config.augment:
-        return list(audios), list(range(len(audios)))
-    rng = np.random.default_rng(config.seed + 7)
+def _augmented(audios, config, settings):
+    """`(audios, perturbations, sources)`: `audios` followed by `config.augment` seeded variants
+    of each (speed, shift and noise on the samples; VTLP and SpecAugment masks, when asked, as the
+    `SpectralPerturbation` its features are computed with), and the index each copy comes from."""
     out, sources = list(audios), list(range(len(audios)))
+    perturbations = [None] * len(audios)
+    if not config.augment:
+        return out, perturbations, sources
+    rng = np.random.default_rng(config.seed + 7)
+    spectral = np.random.default_rng(config.seed + 11)  # its own stream: copies without it stay the same
+    speed = (1 - config.augment_speed, 1 + config.augment_speed) if config.augment_speed else None
     for _ in range(config.augment):
         for i, audio in enumerate(audios):
-            speed = (1 - config.augment_speed, 1 + config.augment_speed) if config.augment_speed else None
-            out.append(augment(audio, rng, sample_rate, speed=speed))
+            copy = augment(audio, rng, settings.sample_rate, speed=speed)
+            out.append(copy)
             sources.append(i)
-    return out, sources
+            if config.vtlp or config.freq_masks or config.time_masks:
+                frames = 1 + len(copy) // settings.hop_length
+                perturbations.append(SpectralPerturbation.draw(
+                    spectral, config.vtlp, config.freq_masks, config.time_masks, settings.n_mels, frames
+                ))  # fmt: skip
+            else:
+                perturbations.append(None)
+    return out, perturbations, sources
 
 
 def cer_and_wer(references, hypotheses, words=False):
@@ -196,7 +217,6 @@ class SpeechTask(Task):
         return load_preprocessor(path)
 
     def _examples(self, config, split, pool, preprocessor):
-        rate = preprocessor.features.sample_rate
         if config.data:  # the user's recordings (`Recorded`), read and checked here
             audios = [preprocessor.read(r.path, name=f"{r.where}: {r.path}") for r in pool]
             labels = [r.transcript for r in pool]
@@ -212,11 +232,12 @@ class SpeechTask(Task):
             audios, labels = [s.audio for s in strings], [s.text for s in strings]
             meta = {"names": [" ".join(s.sources) for s in strings],
                     "texts": [preprocessor.transcript(s.text) for s in strings]}  # fmt: skip
+        perturbations = [None] * len(audios)
         if split == "train":
-            audios, sources = _augmented(audios, config, rate)
+            audios, perturbations, sources = _augmented(audios, config, preprocessor.features)
             labels = [labels[i] for i in sources]
             meta = {name: [values[i] for i in sources] for name, values in meta.items()}
-        frames = [preprocessor.frames(audio) for audio in audios]
+        frames = [preprocessor.frames(a, p) for a, p in zip(audios, perturbations, strict=True)]
         if not config.uses_ctc:
             targets = np.array(labels, dtype=np.int32)
         else:  # CTCLoss's packing: [valid steps, labels...]
