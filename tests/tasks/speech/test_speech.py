@@ -62,6 +62,27 @@ def test_config_refuses_settings_that_do_not_go_together():
     with pytest.raises(ValueError, match="held_out_speaker"):
         SpeechConfig(held_out_speaker="alice")
     assert SpeechConfig(mode="digit-strings").frame_stack == 3 and SpeechConfig().frame_stack == 1
+    with pytest.raises(ValueError, match="goes with --held-out-speaker"):
+        SpeechConfig(valid_speaker="theo")
+    with pytest.raises(ValueError, match="'theo' for both"):
+        SpeechConfig(held_out_speaker="theo", valid_speaker="theo")
+    with pytest.raises(ValueError, match="give augment >= 1"):
+        SpeechConfig(vtlp=0.1)
+    with pytest.raises(ValueError, match="give augment >= 1"):
+        SpeechConfig(time_masks=2)
+
+
+def test_a_validation_speaker_is_neither_trained_nor_tested_on(real_fsdd):
+    from rnnlab.tasks.speech.task import recording_pools
+
+    config = SpeechConfig(held_out_speaker="jackson", valid_speaker="theo")
+    train, validation, test = recording_pools(config)
+    assert {r.speaker for r in validation} == {"theo"} and len(validation) == 500
+    assert {r.speaker for r in test} == {"jackson"} and len(test) == 500
+    assert "theo" not in {r.speaker for r in train} and len(train) == 2000
+    assert recording_pools(config)[1] == validation  # seeded order
+    limited = recording_pools(SpeechConfig(held_out_speaker="jackson", valid_speaker="theo", limit=30))
+    assert [len(part) for part in limited] == [30, 30, 30]
 
 
 def test_preprocessor_round_trip_and_damaged_files(tmp_path):
