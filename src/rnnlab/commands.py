@@ -33,6 +33,7 @@ from rnnlab.lab import gradients, states
 from rnnlab.serve.app import serve
 from rnnlab.tasks import TASKS, get_task
 from rnnlab.tasks.base import load_predictor
+from rnnlab.training import launcher
 from rnnlab.training.evaluation import evaluate_run
 from rnnlab.training.trainer import train_task
 from rnnlab.training.tuning import tune
@@ -78,6 +79,15 @@ def build_parser():
             action="store_true",
             help="continue the interrupted run of --output from its last checkpoint",
         )
+        p.add_argument(
+            "--distributed",
+            action="store_true",
+            help="one of several processes training this run (JAX's distributed runtime, data parallel "
+            "over every process's devices; process 0 writes the run). `rnnlab launch` starts them",
+        )
+        p.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address (--distributed)")
+        p.add_argument("--num-processes", type=int, metavar="N", help="processes in the run (--distributed)")
+        p.add_argument("--process-id", type=int, metavar="I", help="this process, 0 to N-1 (--distributed)")
 
     _add_task_parsers(commands, "train", "train a model for a task and save a run folder", train_flags)
 
@@ -98,6 +108,13 @@ def build_parser():
         configs.add_arguments(predict, options_cls, only=(field.name,))
     for name in TASKS:
         get_task(name).add_predict_arguments(predict)
+
+    launch = commands.add_parser(
+        "launch", help="train in N processes on this machine (JAX's distributed runtime, data parallel)"
+    )
+    launch.add_argument("--processes", type=int, required=True, metavar="N", help="processes to start")
+    launch.add_argument("train_command", nargs=argparse.REMAINDER, metavar="-- train TASK ...",
+                        help="the rnnlab training command each process runs")  # fmt: skip
 
     def tune_flags(p):
         p.add_argument("--trials", type=int, default=10, help="configurations to try (default: 10)")
@@ -247,7 +264,17 @@ def _train(args):
     output = f"runs/{args.task}-{time.strftime('%Y%m%d-%H%M%S')}" if args.output is None else args.output
     if args.resume and args.output is None:
         raise ValueError("--resume needs --output: the run folder to continue.")
-    train_task(task, config, output, overwrite=args.overwrite, resume=args.resume, fields_given=given)
+    launch = {
+        "coordinator": args.coordinator,
+        "num_processes": args.num_processes,
+        "process_id": args.process_id,
+    }
+    if not args.distributed and any(value is not None for value in launch.values()):
+        raise ValueError(
+            "--coordinator, --num-processes and --process-id go with --distributed. Received them without it."
+        )
+    train_task(task, config, output, overwrite=args.overwrite, resume=args.resume, fields_given=given,
+               distributed=launch if args.distributed else None)  # fmt: skip
 
 
 def _evaluate(args):
@@ -370,6 +397,7 @@ COMMANDS = {
     "lab": _lab,
     "serve": _serve,
     "train": _train,
+    "launch": lambda args: launcher.launch(args.processes, args.train_command),
     "evaluate": _evaluate,
     "predict": _predict,
     "tune": _tune,

@@ -231,11 +231,12 @@ class Batching:
         )
 
 
-def epoch_batches(examples, order, epoch, start=0, advance=False):
+def epoch_batches(examples, order, epoch, start=0, advance=False, shard=None):
     """A `keras.utils.PyDataset` of `order.plan(epoch)[start:]`.
 
     With `advance`, each epoch's end moves on to the next epoch's plan (for a
-    single `fit` over many epochs).
+    single `fit` over many epochs). With `shard` (a `rnnlab.training.processes.Shard`),
+    each batch is this process's part of it.
     """
 
     class EpochBatches(keras.utils.PyDataset):
@@ -249,7 +250,7 @@ def epoch_batches(examples, order, epoch, start=0, advance=False):
 
         def __getitem__(self, index):
             length, indices = self.plan[index]
-            return examples.batch(indices, length)
+            return examples.batch(indices if shard is None else shard.rows(indices), length)
 
         def on_epoch_end(self):
             if advance:

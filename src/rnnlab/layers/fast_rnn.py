@@ -162,6 +162,33 @@ def native_loop(cell, reverse=False, last_only=False):
     return _NATIVE[key]
 
 
+def per_device(loop):
+    """`loop` run by each device on its rows of the batch when a Keras `DataParallel`
+    distribution spans several devices (`jax.shard_map`; the weights' gradients are summed
+    over devices), so that the native call sees its shard rather than the gathered batch.
+    Otherwise `loop` itself."""
+    distribution = keras.distribution.distribution()
+    if not isinstance(distribution, keras.distribution.DataParallel):
+        return loop
+    mesh = distribution.device_mesh
+    if mesh.devices.size == 1:
+        return loop
+    import jax
+    from jax.sharding import PartitionSpec
+
+    rows = PartitionSpec(distribution.batch_dim_name)
+    whole = PartitionSpec()
+
+    def sharded(x, kernel, bias, u, rb, mask, h0, c0):
+        specs = [rows if ops.ndim(a) else whole for a in (x, mask, h0, c0)]
+        in_specs = (specs[0], whole, whole, whole, whole, *specs[1:])
+        return jax.shard_map(
+            loop, mesh=mesh.backend_mesh, in_specs=in_specs, out_specs=(rows, rows), check_vma=False
+        )(x, kernel, bias, u, rb, mask, h0, c0)
+
+    return sharded
+
+
 def _name(function):
     return getattr(function, "__name__", type(function).__name__)
 
@@ -229,7 +256,7 @@ class _NativeLoop:
         c0 = initial_state[1] if self._cell_name == "lstm" else ops.zeros(())
         loop = native_loop(self._cell_name, self.go_backwards, not self.return_sequences)
         weights = map(ops.convert_to_tensor, (cell.kernel, input_bias, cell.recurrent_kernel, recurrent_bias))
-        out, c_last = loop(sequences, *weights, m, h0, c0)
+        out, c_last = per_device(loop)(sequences, *weights, m, h0, c0)
         # out: (batch, timesteps, units) in processing order (reversed with go_backwards), or the last step
         if self.return_sequences:
             h_last = out[:, -1]

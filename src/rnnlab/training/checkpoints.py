@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from keras import ops
 
+from rnnlab.training.processes import without_distribution
+
 KEEP = 2
 STATE = "state.json"
 WEIGHTS = "model.weights.h5"
@@ -61,7 +63,8 @@ class Checkpoints:
         tmp = self.folder / f".tmp-{secrets.token_hex(4)}"
         tmp.mkdir()
         try:
-            model.save_weights(tmp / WEIGHTS)
+            with without_distribution():  # one process writes (see `without_distribution`)
+                model.save_weights(tmp / WEIGHTS)
             np.savez(tmp / METRICS, *[np.asarray(v) for v in _metric_values(model)])
             np.savez(tmp / RANDOM, *[_value(v) for v in model.non_trainable_variables])
             (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")
@@ -109,7 +112,8 @@ class Checkpoints:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".best-{secrets.token_hex(4)}.weights.h5"  # Keras wants this suffix
         try:
-            model.save_weights(tmp)
+            with without_distribution():
+                model.save_weights(tmp)
             os.replace(tmp, self.folder / BEST)
         finally:
             tmp.unlink(missing_ok=True)

@@ -37,20 +37,23 @@ def seed_everything(seed, backend):
         tf.config.experimental.enable_op_determinism()
 
 
-def distribute(config, backend, log=print):
-    """Turns on data parallelism over every local device (Keras' distribution API); returns
-    the number of devices, or None when `config.data_parallel` is off.
+def distribute(config, backend, log=print, processes=1):
+    """Turns on data parallelism over every device (Keras' distribution API); returns the
+    number of devices, or None when `config.data_parallel` is off.
 
-    Across machines, start each process with `jax.distributed.initialize()`
-    first; `keras.distribution.list_devices()` then lists every host's devices.
+    In a run of several processes (`rnnlab.training.processes.join` first), the devices are
+    every process's, and each process feeds its own part of every batch (no automatic sharding).
     """
     if not config.data_parallel:
         return None
     if backend != "jax":
         raise ValueError(f"data_parallel needs the jax backend. Received: backend={backend!r}")
     devices = keras.distribution.list_devices()
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-    log(f"Data parallel over {len(devices)} devices: {', '.join(map(str, devices))}")
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=devices, auto_shard_dataset=processes == 1)
+    )
+    where = f" in {processes} processes" if processes > 1 else ""
+    log(f"Data parallel over {len(devices)} devices{where}: {', '.join(map(str, devices))}")
     return len(devices)
 
 

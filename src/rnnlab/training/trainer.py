@@ -15,14 +15,18 @@ import json
 import time
 from pathlib import Path
 
+import keras
+
 from rnnlab import backend as backends
 from rnnlab import config as configs
 from rnnlab import plots, runs
 from rnnlab.data.split import hold_out
 from rnnlab.datasets import versions
 from rnnlab.layers.loop_report import recurrent_loops
+from rnnlab.training import processes
 from rnnlab.training.checkpoints import Checkpoints
 from rnnlab.training.loop import fit
+from rnnlab.training.processes import ProcessGroup, Shard
 from rnnlab.training.setup import check_memory, compiled_model, distribute, seed_everything, steps_per_epoch
 from rnnlab.training.signals import StopSignals, TrainingInterrupted
 
@@ -35,7 +39,9 @@ def train_and_validation(task, config, preprocessor):
     return task.examples(config, "train", preprocessor), task.examples(config, "validation", preprocessor)
 
 
-def train_task(task, config, output, overwrite=False, resume=False, fields_given=(), log=print):
+def train_task(
+    task, config, output, overwrite=False, resume=False, fields_given=(), log=print, distributed=None
+):
     """Trains a task's model and writes a run folder; resumable.
 
     The run is written into `OUTPUT.partial` with checkpoints (every epoch and
@@ -50,11 +56,24 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
         overwrite: replace an existing run at `output` (never anything else).
         resume: continue the interrupted run of `output` (its saved settings).
         fields_given: config fields set explicitly (they must agree with a resumed run).
+        distributed: `rnnlab.training.processes.join`'s arguments for one of several processes
+            training the run (data parallel over all their devices; process 0 writes the run),
+            or None for a run of one process.
 
     Returns:
-        The metrics dict also written to `output/metrics.json`.
+        The metrics dict also written to `output/metrics.json` (None in processes other than 0).
     """
     backend = backends.select(config.backend)
+    group = ProcessGroup()
+    if distributed is not None:
+        if backend != "jax":
+            raise ValueError(f"--distributed trains with JAX's runtime: it needs the jax backend. "
+                             f"Received: backend={backend!r}.")  # fmt: skip
+        group = processes.join(**distributed)
+        config = dataclasses.replace(config, data_parallel=True)
+        log(f"Process {group.index} of {group.count}")
+        if not group.is_primary:
+            return _follow(task, config, output, resume, backend, group, log)
     check_memory(config)
     start = time.perf_counter()
     if resume:
@@ -67,7 +86,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
     signals = StopSignals()
     try:
         with signals:
-            metrics = _train(task, config, writer, backend, signals, fields_given, start, log)
+            metrics = _train(task, config, writer, backend, signals, fields_given, start, log, group)
         log(
             f"\n{task.describe(metrics)}; best {task.monitor} {metrics[f'best_{task.monitor}']:.4f} "
             f"at epoch {metrics['best_epoch']}; "
@@ -88,7 +107,7 @@ def train_task(task, config, output, overwrite=False, resume=False, fields_given
         writer.close()
 
 
-def _train(task, config, writer, backend, signals, fields_given, start, log):
+def _train(task, config, writer, backend, signals, fields_given, start, log, group):
     folder = writer.folder
     if writer.resumed and (folder / "config.toml").is_file():
         saved = configs.resolve(task.config_cls, folder / "config.toml")
@@ -106,12 +125,13 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
     prepared = task.prepare(config, preprocessor)
     config = prepared.config
     runs.write_text(folder / "config.toml", configs.to_toml(dataclasses.replace(config, backend=backend)))
+    group.barrier("preprocessor written")  # the other processes read it (`_follow`)
     train, validation = train_and_validation(task, config, preprocessor)
     test = task.examples(config, "test", preprocessor)
     log(f"{task.name}: {len(train)} train, {len(validation)} validation, {len(test)} test examples")
 
     seed_everything(config.seed, backend)
-    num_devices = distribute(config, backend, log=log)
+    num_devices = distribute(config, backend, log=log, processes=group.count)
     model = compiled_model(
         task, config, preprocessor, prepared.start, backend, steps_per_epoch(task, config, train)
     )
@@ -121,8 +141,16 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
     for name, loop in loops.items():
         log(f"{name}: {loop}")
     fit_start = time.perf_counter()
-    state, checkpoints = fit(task, config, model, train, validation, folder, signals, log=log)
+    distributed = group.count > 1
+    state, checkpoints = fit(
+        task, config, model, train, validation, folder, signals, log=log,
+        group=group if distributed else None, shard=batch_shard(group, num_devices),
+    )  # fmt: skip
     fit_seconds = time.perf_counter() - fit_start
+    if distributed:  # process 0 evaluates alone, on a copy of the trained weights in its memory
+        model = local_copy(task, config, preprocessor, prepared.start, backend, model)
+        if config.restore_best and checkpoints.restore_best(model):
+            log(f"Restored the weights of epoch {state.best_epoch} (best {task.monitor})")
     test_metrics = task.evaluate_examples(model, config, test, preprocessor)
     details = task.test_details(model, config, test, preprocessor)
     history = state.history
@@ -144,6 +172,7 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
         "num_params": int(model.count_params()),
         "recurrent_loops": loops,
         "num_devices": num_devices or 1,
+        "num_processes": group.count,
         "resumed": writer.resumed,
         "train_wall_time_s": round(fit_seconds, 2),
         "wall_time_s": None,
@@ -164,7 +193,52 @@ def _train(task, config, writer, backend, signals, fields_given, start, log):
     writer.finish()
     checkpoints.folder = Path(writer.output) / checkpoints.folder.name  # now inside the finished run
     checkpoints.remove()
+    group.barrier("run written")
     return metrics
+
+
+def _follow(task, config, output, resume, backend, group, log):
+    """Training in a process other than 0: the same steps on its part of every batch, reading
+    the preprocessor (and, when resuming, the settings and checkpoints) process 0 wrote."""
+    folder = runs.partial_path(output)
+    signals = StopSignals()
+    with signals:
+        group.barrier("preprocessor written")
+        if resume:
+            config = dataclasses.replace(
+                configs.resolve(task.config_cls, folder / "config.toml"), data_parallel=True
+            )
+        preprocessor = task.load_preprocessor(folder / "preprocessor.json")
+        prepared = task.prepare(config, preprocessor)
+        config = prepared.config
+        train, validation = train_and_validation(task, config, preprocessor)
+        seed_everything(config.seed, backend)
+        num_devices = distribute(config, backend, log=log, processes=group.count)
+        model = compiled_model(
+            task, config, preprocessor, prepared.start, backend, steps_per_epoch(task, config, train)
+        )
+        fit(task, config, model, train, validation, folder, signals, log=log, group=group,
+            shard=batch_shard(group, num_devices))  # fmt: skip
+    group.barrier("run written")
+    log(f"Process {group.index}: training done; process 0 wrote the run to {output}")
+    return None
+
+
+def batch_shard(group, num_devices):
+    """This process's `Shard` of every batch (None: the whole batch, one device)."""
+    if not num_devices or num_devices == 1:
+        return None
+    return Shard(group.index, group.count, num_devices)
+
+
+def local_copy(task, config, preprocessor, start, backend, model):
+    """The task's model with `model`'s weights, in this process's memory alone (no distribution):
+    what process 0 evaluates and saves after a run of several processes."""
+    keras.distribution.set_distribution(None)
+    local = compiled_model(task, dataclasses.replace(config, data_parallel=False), preprocessor, start,
+                           backend, steps=1)  # fmt: skip
+    local.set_weights(model.get_weights())
+    return local
 
 
 def _check_resumed_config(saved, given, fields_given):

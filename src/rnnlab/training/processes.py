@@ -1,0 +1,122 @@
+"""Training in several processes (on one machine or many) with JAX's own runtime.
+
+Each process calls `jax.distributed.initialize` (CPU collectives through gloo), then trains
+with Keras' `DataParallel` over every process's devices. Each process reads only its part of
+every batch (`Shard`); process 0 alone writes the run folder, its checkpoints and logs, and
+evaluates the trained model. The others read what process 0 wrote (the preprocessor, and the
+checkpoints when resuming), so the output folder must be on a file system they all see.
+
+Example (two processes on one machine; `rnnlab launch` starts them):
+>>> group = ProcessGroup()
+>>> group.is_primary, group.count
+(True, 1)
+"""
+
+import contextlib
+from dataclasses import dataclass
+
+DEFAULT_TIMEOUT_S = 300  # how long a process waits for the others to join
+
+
+@dataclass(frozen=True)
+class ProcessGroup:
+    """Where this process stands among those training one run.
+
+    Attributes:
+        index: this process's id, 0 to `count - 1` (0 writes the run).
+        count: processes training the run.
+    """
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def is_primary(self):
+        return self.index == 0
+
+    def barrier(self, name):
+        """Waits until every process reaches the barrier `name` (nothing to wait for alone)."""
+        if self.count > 1:
+            from jax.experimental import multihost_utils
+
+            multihost_utils.sync_global_devices(name)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This process's part of each batch: the batch is cut to a multiple of `multiple` rows
+    (every device gets as many), then into `count` equal runs; this process reads run `index`.
+
+    Example:
+    >>> Shard(1, 2, 2).rows(np.arange(7)).tolist()
+    [3, 4, 5]
+    """
+
+    index: int = 0
+    count: int = 1
+    multiple: int = 1
+
+    def rows(self, indices):
+        usable = len(indices) - len(indices) % self.multiple
+        if usable == 0:
+            raise ValueError(
+                f"A batch of {len(indices)} examples cannot be split over {self.multiple} devices. "
+                f"Expected a batch size of at least {self.multiple}."
+            )
+        per_process = usable // self.count
+        return indices[self.index * per_process : (self.index + 1) * per_process]
+
+
+@contextlib.contextmanager
+def without_distribution():
+    """No Keras distribution inside the block: for what one process does alone with the
+    weights, such as writing a checkpoint (Keras' saving makes new variables, which under a
+    distribution over several processes every process would have to make together)."""
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+
+
+def join(coordinator=None, num_processes=None, process_id=None, timeout_s=DEFAULT_TIMEOUT_S):
+    """Starts JAX's distributed runtime for this process and returns its `ProcessGroup`.
+
+    Without `coordinator`, `num_processes` and `process_id`, JAX reads them from the cluster's
+    environment (SLURM, Open MPI, Kubernetes, ...; see `jax.distributed.initialize`). Call it
+    before anything computes with JAX.
+
+    Args:
+        coordinator: `HOST:PORT` of process 0.
+        num_processes: processes in the run.
+        process_id: this process's id, 0 to `num_processes - 1`.
+        timeout_s: seconds to wait for every process to join.
+
+    Raises:
+        ValueError: settings given in part, or a process id out of range.
+    """
+    given = [value is not None for value in (coordinator, num_processes, process_id)]
+    if any(given) and not all(given):
+        raise ValueError(
+            "--distributed needs all of --coordinator HOST:PORT, --num-processes N and --process-id I "
+            "(or none: then JAX reads them from the cluster's environment). Received: "
+            f"coordinator={coordinator!r}, num_processes={num_processes!r}, process_id={process_id!r}."
+        )
+    if num_processes is not None and not 0 <= process_id < num_processes:
+        raise ValueError(
+            f"Expected 0 <= --process-id < --num-processes. Received: process_id={process_id}, "
+            f"num_processes={num_processes}."
+        )
+    if coordinator is not None and ":" not in coordinator:
+        raise ValueError(f"Expected --coordinator HOST:PORT. Received: {coordinator!r}.")
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(
+        coordinator_address=coordinator,
+        num_processes=num_processes,
+        process_id=process_id,
+        initialization_timeout=timeout_s,
+    )
+    return ProcessGroup(jax.process_index(), jax.process_count())
