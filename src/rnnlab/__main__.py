@@ -12,7 +12,9 @@ def run():
     except KeyboardInterrupt:
         print("\nrnnlab: interrupted", file=sys.stderr)
         return 130
-    return main()
+    code = main()
+    processes = sys.modules.get("rnnlab.training.processes")  # loaded only by a training command
+    return processes.leave_at_once_on_failure(code) if processes else code
 
 
 if __name__ == "__main__":

@@ -183,3 +183,16 @@ def test_checkpoint_steps_stop_at_the_epochs_end_whatever_steps_per_execution():
     for batch in range(23):
         callback.on_train_batch_end(batch)
     assert [saved["step"] for saved in recorder.saved] == [5, 10, 15, 20]
+
+
+def test_a_failing_process_0_ends_the_launch_at_once_with_its_error(tmp_path):
+    bad = tmp_path / "reviews.csv"
+    bad.write_text("words,stars\nhello,5\n", encoding="utf-8")
+    start = time.monotonic()
+    command = ["train", "sentiment", "--data", str(bad), "--output", str(tmp_path / "run")]
+    result = _rnnlab(["launch", "--processes", "2", "--", *command])
+    assert time.monotonic() - start < 60  # not JAX's shutdown or collective timeouts (minutes)
+    assert result.returncode == 2
+    assert f"rnnlab: error: {bad}, line 1: no column 'text'" in result.stderr
+    assert "process 0 of 2 exited with code 2; stopped the others" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv"]

@@ -13,9 +13,14 @@ Example (two processes on one machine; `rnnlab launch` starts them):
 """
 
 import contextlib
+import os
+import sys
 from dataclasses import dataclass
 
+import keras
+
 DEFAULT_TIMEOUT_S = 300  # how long a process waits for the others to join
+_JOINED = []  # the `ProcessGroup` this process joined, once it has
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class Shard:
     (every device gets as many), then into `count` equal runs; this process reads run `index`.
 
     Example:
-    >>> Shard(1, 2, 2).rows(np.arange(7)).tolist()
+    >>> Shard(1, 2, 2).rows(list(range(7)))
     [3, 4, 5]
     """
 
@@ -119,4 +124,16 @@ def join(coordinator=None, num_processes=None, process_id=None, timeout_s=DEFAUL
         process_id=process_id,
         initialization_timeout=timeout_s,
     )
-    return ProcessGroup(jax.process_index(), jax.process_count())
+    _JOINED.append(ProcessGroup(jax.process_index(), jax.process_count()))
+    return _JOINED[-1]
+
+
+def leave_at_once_on_failure(code):
+    """Ends a process of a distributed run that failed (`code` not 0) without JAX's shutdown,
+    which would wait for the other processes (stuck in a collective with this one) for minutes;
+    `rnnlab launch` then stops them. Returns `code` otherwise."""
+    if code and _JOINED and _JOINED[-1].count > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
