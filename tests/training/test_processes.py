@@ -196,3 +196,17 @@ def test_a_failing_process_0_ends_the_launch_at_once_with_its_error(tmp_path):
     assert f"rnnlab: error: {bad}, line 1: no column 'text'" in result.stderr
     assert "process 0 of 2 exited with code 2; stopped the others" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv"]
+
+
+def test_batches_with_fewer_rows_than_devices_are_left_out_in_every_process():
+    from rnnlab.data.batches import Batching, Examples, epoch_batches
+
+    examples = Examples([np.arange(1, n + 2) for n in range(7)], np.arange(7, dtype="float32"))
+    order = Batching().order(examples, 3, seed=0)  # batches of 3, 3 and 1
+    assert [len(indices) for _, indices in order.plan(0)] == [3, 3, 1]
+    parts = [epoch_batches(examples, order, 0, shard=Shard(i, 2, 2)) for i in range(2)]
+    assert [len(part) for part in parts] == [2, 2]  # the batch of 1 is left out
+    rows = [np.concatenate([part[b][1] for part in parts]) for b in range(2)]
+    expected = [examples.targets[indices[:2]] for _, indices in order.plan(0)[:2]]
+    for got, want in zip(rows, expected, strict=True):
+        np.testing.assert_array_equal(got, want)

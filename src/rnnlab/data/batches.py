@@ -236,14 +236,21 @@ def epoch_batches(examples, order, epoch, start=0, advance=False, shard=None):
 
     With `advance`, each epoch's end moves on to the next epoch's plan (for a
     single `fit` over many epochs). With `shard` (a `rnnlab.training.processes.Shard`),
-    each batch is this process's part of it.
+    each batch is this process's part of it, and batches with fewer rows than devices are
+    left out.
     """
+
+    def plan(epoch):
+        batches = order.plan(epoch)
+        if shard is not None:  # a batch with fewer rows than devices is left out (in every process alike)
+            batches = [(length, indices) for length, indices in batches if len(indices) >= shard.multiple]
+        return batches
 
     class EpochBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
             self.epoch = epoch
-            self.plan = order.plan(epoch)[start:]
+            self.plan = plan(epoch)[start:]
 
         def __len__(self):
             return len(self.plan)
@@ -255,6 +262,6 @@ def epoch_batches(examples, order, epoch, start=0, advance=False, shard=None):
         def on_epoch_end(self):
             if advance:
                 self.epoch += 1
-                self.plan = order.plan(self.epoch)
+                self.plan = plan(self.epoch)
 
     return EpochBatches()
