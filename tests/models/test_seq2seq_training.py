@@ -92,5 +92,6 @@ def test_native_and_keras_loops_train_the_recipe_model_alike_with_dropout(cell, 
     _assert_same_training(_train_both(cell, tmp_path))
 
 
+@pytest.mark.slow  # 35 s: a second native build; `-m slow` runs it
 def test_the_avx2_build_trains_alike_too(tmp_path):
     _assert_same_training(_train_both("gru", tmp_path, extra_flags="-mno-avx512f"))
