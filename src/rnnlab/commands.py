@@ -33,6 +33,7 @@ from rnnlab.lab import gradients, states
 from rnnlab.serve.app import serve
 from rnnlab.tasks import TASKS, get_task
 from rnnlab.tasks.base import load_predictor
+from rnnlab.tasks.lm import prepared as lm_prepared
 from rnnlab.training import launcher
 from rnnlab.training.evaluation import evaluate_run
 from rnnlab.training.trainer import train_task
@@ -115,6 +116,23 @@ def build_parser():
     launch.add_argument("--processes", type=int, required=True, metavar="N", help="processes to start")
     launch.add_argument("train_command", nargs=argparse.REMAINDER, metavar="-- train TASK ...",
                         help="the rnnlab training command each process runs")  # fmt: skip
+
+    prepare = commands.add_parser("prepare", help="tokenise text larger than memory into token files on disk")
+    prepare_tasks = prepare.add_subparsers(dest="task", required=True, metavar="TASK")
+    prepare_lm = prepare_tasks.add_parser(
+        "lm", help="characters or words for `rnnlab train lm --prepared DIR`"
+    )
+    prepare_lm.add_argument("--data", required=True, help="a UTF-8 file, or a folder of .txt files")
+    prepare_lm.add_argument(
+        "--output", required=True, metavar="DIR", help="the folder to write (must not exist)"
+    )
+    prepare_lm.add_argument(
+        "--level", choices=lm_prepared.LEVELS, default="char", help="tokens (default: char)"
+    )
+    prepare_lm.add_argument(
+        "--max-vocab", type=int, default=None, help="vocabulary size (default: every token)"
+    )
+    prepare_lm.add_argument("--valid-data", default=None, help="validation text (default: the last tenth)")
 
     def tune_flags(p):
         p.add_argument("--trials", type=int, default=10, help="configurations to try (default: 10)")
@@ -398,6 +416,9 @@ COMMANDS = {
     "serve": _serve,
     "train": _train,
     "launch": lambda args: launcher.launch(args.processes, args.train_command),
+    "prepare": lambda args: (
+        lm_prepared.prepare(args.data, args.output, args.level, args.max_vocab, args.valid_data) and 0
+    ),
     "evaluate": _evaluate,
     "predict": _predict,
     "tune": _tune,

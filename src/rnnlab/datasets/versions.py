@@ -61,6 +61,9 @@ def versions(config):
         value = getattr(config, field, None)
         if isinstance(value, str):
             found[field] = {"path": value, "sha256": version(value)}
+    prepared = getattr(config, "prepared", None)
+    if isinstance(prepared, str):  # its manifest holds every token file's sha256 (read only the manifest)
+        found["prepared"] = {"path": prepared, "sha256": version(str(Path(prepared) / "manifest.json"))}
     return found
 
 

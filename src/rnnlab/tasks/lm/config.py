@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from rnnlab.cells import CELLS
 from rnnlab.config import option
 from rnnlab.tasks.config import TrainConfig
+from rnnlab.tasks.lm.prepared import read_manifest
 
 CORPORA = ("tinyshakespeare", "ptb", "wikitext-2", "imdb")
 LEVELS = {"tinyshakespeare": "char", "ptb": "word", "wikitext-2": "word", "imdb": "subword"}
@@ -40,6 +41,11 @@ class LMConfig(TrainConfig):
         None, "your own text instead of --corpus: a UTF-8 file, or a folder (its .txt files in sorted order)"
     )
     valid_data: str | None = option(None, "validation text for --data (none: the last tenth of --data)")
+    prepared: str | None = option(
+        None,
+        "a folder written by `rnnlab prepare lm`: train on its token ids, mapped from disk (text larger "
+        "than memory); its vocabulary and validation text come with it",
+    )
     test_data: str | None = option(
         None,
         "evaluation text, for --data or for `rnnlab evaluate RUN --test-data` (none: the validation text)",
@@ -78,7 +84,10 @@ class LMConfig(TrainConfig):
 
     @property
     def token_level(self):
-        """The tokens the run reads: `level` for the user's text (default 'char'), else the corpus's."""
+        """The tokens the run reads: `level` for the user's text (default 'char'), a prepared
+        folder's, else the corpus's."""
+        if self.prepared is not None:
+            return read_manifest(self.prepared)["level"]
         if self.data is None:
             return LEVELS[self.corpus]
         return self.level or "char"
@@ -86,7 +95,7 @@ class LMConfig(TrainConfig):
     @property
     def text_name(self):
         """What the run reads: the corpus's name, or the path of the user's text."""
-        return self.corpus if self.data is None else self.data
+        return self.prepared or self.data or self.corpus
 
     def parameter_floor(self):
         """Each recurrent layer's `units**2` recurrent kernel (the vocabulary comes from the data)."""
@@ -94,7 +103,12 @@ class LMConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
+        for name in (
+            "data",
+            "valid_data",
+            "test_data",
+            "prepared",
+        ):  # so that a run reads them from any folder
             if isinstance(getattr(self, name), str):
                 setattr(self, name, os.path.abspath(getattr(self, name)))
         if self.data is None:  # `level` stays None for a corpus, so a run's config.toml names no level
@@ -106,6 +120,14 @@ class LMConfig(TrainConfig):
                 raise ValueError(
                     f"level is for --data: corpus {self.corpus!r} is {LEVELS[self.corpus]}-level. "
                     f"Received: level={self.level!r}"
+                )
+        if self.prepared is not None:
+            given = [name for name in ("data", "valid_data", "level", "init_from") if getattr(self, name)]
+            if given or self.stateful:
+                flags = ", ".join("--" + name.replace("_", "-") for name in given) or "--stateful"
+                raise ValueError(
+                    "--prepared brings its own text, vocabulary and level, and trains on independent "
+                    f"windows (a stateful layout would copy the text into memory). Received: {flags} with it."
                 )
         if self.stateful and self.data_parallel:
             raise ValueError(

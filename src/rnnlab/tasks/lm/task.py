@@ -37,7 +37,7 @@ from rnnlab.lab.states import DEFAULT_CHARS
 from rnnlab.losses import SequenceCrossEntropy, TokenCrossEntropy
 from rnnlab.models.language_model import Generator, build_language_model
 from rnnlab.tasks.base import Predictor, Prepared, Task, load_predictor_for, load_run_model
-from rnnlab.tasks.lm import generation
+from rnnlab.tasks.lm import generation, prepared
 from rnnlab.tasks.lm.config import LMConfig
 from rnnlab.tasks.lm.generation import GenerateOptions
 from rnnlab.tasks.lm.preprocessor import LMPreprocessor, load_preprocessor, stream_windows, windows
@@ -138,7 +138,9 @@ def load_streams(config):
     evaluation text, as in nanoGPT. So has the user's text (`data`). `test_data` replaces
     the evaluation text of either (see `load_split`)."""
     level = config.token_level
-    if config.data is not None:
+    if config.prepared is not None:
+        streams = prepared.token_streams(config.prepared)
+    elif config.data is not None:
         streams = user_streams(config.data, config.valid_data, level)
     elif config.corpus == "tinyshakespeare":
         train, valid = tinyshakespeare.load_splits()
@@ -217,6 +219,8 @@ class LMTask(Task):
     def make_preprocessor(self, config):
         if config.init_from:  # the starting model's vocabulary, unchanged
             return _starting_run(config)[2]
+        if config.prepared:  # the vocabulary `rnnlab prepare lm` fitted
+            return prepared.prepared_preprocessor(config.prepared)
         train = load_streams(config)["train"]  # the vocabulary sees training text only
         return LMPreprocessor.fit(train, config.token_level, max_size=config.max_vocab)
 
@@ -245,14 +249,14 @@ class LMTask(Task):
         return load_preprocessor(path)
 
     def _examples(self, config, stream, preprocessor, split="train"):
-        ids = preprocessor.encode(stream)
+        ids = stream if isinstance(stream, np.ndarray) else preprocessor.encode(stream)  # prepared: ids
         try:
             if config.stateful:
                 inputs, targets = stream_windows(ids, config.batch_size, config.seq_len)
             else:
                 inputs, targets = windows(ids, config.seq_len)
         except ValueError as error:
-            if config.data is None and config.test_data is None:
+            if config.data is None and config.test_data is None and config.prepared is None:
                 raise
             source = config.test_data if split == "test" and config.test_data else config.text_name
             raise storage.DatasetError(
@@ -329,7 +333,13 @@ class LMTask(Task):
         epoch = best_epoch if (config.restore_best and best_epoch) else len(values)
         kept = values[epoch - 1]
         extra = {f"val_{key}": value for key, value in self._per_token(config, kept).items()}
-        text = {"corpus": config.corpus} if config.data is None else {"data": config.data}
+        text = (
+            {"data": config.data}
+            if config.data
+            else {"prepared": config.prepared}
+            if config.prepared
+            else {"corpus": config.corpus}
+        )
         return {"val_loss": kept, **extra, **text, "stateful": config.stateful}
 
     def check_run(self, config, preprocessor, model, folder):
@@ -349,7 +359,7 @@ class LMTask(Task):
         return f"Evaluation loss {metrics['test_loss']:.4f} nats/token ({per})"
 
     def plot_title(self, config, num_train):
-        text = config.corpus if config.data is None else Path(config.data).name
+        text = Path(config.text_name).name if (config.data or config.prepared) else config.corpus
         return f"{text} {config.token_level} LM, {config.num_layers} x {config.cell} {config.units}"
 
     @property
