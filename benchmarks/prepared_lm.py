@@ -20,9 +20,9 @@ from pathlib import Path
 from rnnlab.datasets import imdb
 from rnnlab.runs import provenance, write_json
 
-VOCABULARY = 20_000
+VOCABULARY = 10_000
 TRAIN = (
-    f"--level word --max-vocab {VOCABULARY} --epochs 1 --units 256 --embedding-dim 128 --num-layers 1 "
+    f"--level word --max-vocab {VOCABULARY} --epochs 1 --units 128 --embedding-dim 64 --num-layers 1 "
     "--seq-len 64 --batch-size 64"
 )
 MEASURE = (
@@ -72,7 +72,7 @@ def main():
     parser.add_argument("--text", required=True, help="the large text file to write (or reuse)")
     parser.add_argument("--megabytes", type=int, default=1024)
     parser.add_argument("--memory-megabytes", type=int, default=256, help="prefix the in-memory path reads")
-    parser.add_argument("--limit", type=int, default=2_000_000, help="training tokens of both runs")
+    parser.add_argument("--limit", type=int, default=500_000, help="training (and validation) tokens of both runs")
     parser.add_argument("--runs", required=True, help="folder for the prepared folders and the runs")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
