@@ -72,7 +72,7 @@ def main():
     parser.add_argument("--text", required=True, help="the large text file to write (or reuse)")
     parser.add_argument("--megabytes", type=int, default=1024)
     parser.add_argument("--memory-megabytes", type=int, default=256, help="prefix the in-memory path reads")
-    parser.add_argument("--limit", type=int, default=500_000, help="training (and validation) tokens of both runs")
+    parser.add_argument("--limit", type=int, default=500_000, help="training and validation tokens")
     parser.add_argument("--runs", required=True, help="folder for the prepared folders and the runs")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
