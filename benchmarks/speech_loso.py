@@ -37,7 +37,9 @@ def train(args, speaker, valid_speaker, seed, run, extra):
     if (run / "metrics.json").is_file():
         return
     command = [sys.executable, "-m", "rnnlab", "train", "speech", "--config", args.config,
-               "--held-out-speaker", speaker, "--seed", str(seed), "--output", str(run)]  # fmt: skip
+               "--held-out-speaker", speaker, "--output", str(run)]  # fmt: skip
+    if seed:  # members after the first: their own seeds (the first keeps the recipe's)
+        command += ["--seed", str(seed)]
     if valid_speaker:
         command += ["--valid-speaker", valid_speaker]
     if args.epochs:

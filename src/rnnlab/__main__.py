@@ -13,7 +13,7 @@ def run():
         print("\nrnnlab: interrupted", file=sys.stderr)
         return 130
     code = main()
-    processes = sys.modules.get("rnnlab.training.processes")  # loaded only by a training command
+    processes = sys.modules.get("rnnlab.training.processes")  # present once a verb's modules are imported
     return processes.leave_at_once_on_failure(code) if processes else code
 
 

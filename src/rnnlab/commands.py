@@ -295,6 +295,12 @@ def _train(args):
                distributed=launch if args.distributed else None)  # fmt: skip
 
 
+def _prepare(args):
+    """`rnnlab prepare lm ...` (the one task with on-disk token files so far)."""
+    lm_prepared.prepare(args.data, args.output, args.level, args.max_vocab, args.valid_data)
+    return 0
+
+
 def _evaluate(args):
     settings = {f: getattr(args, f) for f in _evaluation_fields() if getattr(args, f) is not None}
     result = evaluate_run(args.run_dir, backend=args.backend, settings=settings)

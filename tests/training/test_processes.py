@@ -210,3 +210,13 @@ def test_batches_with_fewer_rows_than_devices_are_left_out_in_every_process():
     expected = [examples.targets[indices[:2]] for _, indices in order.plan(0)[:2]]
     for got, want in zip(rows, expected, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_resuming_a_finished_run_in_two_processes_ends_at_once(two_runs):
+    start = time.monotonic()
+    result = _rnnlab(
+        ["launch", "--processes", "2", "--", *TRAIN, "--output", str(two_runs / "two"), "--resume"]
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "is already a finished run; nothing to resume" in result.stdout
+    assert time.monotonic() - start < 60

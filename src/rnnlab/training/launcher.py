@@ -25,6 +25,7 @@ from pathlib import Path
 from rnnlab import runs
 
 GRACE_S = 5.0  # how long a stopped process may take to exit before it is killed
+FINISH_S = 60.0  # how long the others may run on once process 0 has written the run
 POLL_S = 0.2
 
 
@@ -78,15 +79,16 @@ def launch(count, command, log=print):
     """Runs `rnnlab COMMAND` in `count` processes of one distributed run; returns the exit code.
 
     Args:
-        count: processes to start (2 or more).
+        count: processes to start (1 or more).
         command: `rnnlab` arguments, starting with `train` (`check_command`).
+        log: where the launcher's own lines go (`print`'s signature).
     """
     if not isinstance(count, int) or count < 1:
         raise ValueError(f"Expected --processes >= 1. Received: {count!r}")
     command = check_command(command)
     coordinator = f"127.0.0.1:{free_port()}"
     logs = tempfile.TemporaryDirectory(prefix="rnnlab-launch-")
-    processes, errors = [], []
+    processes, errors, finished = [], [], None
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped launcher stops its processes
     try:
         for index in range(count):
@@ -112,6 +114,13 @@ def launch(count, command, log=print):
                 return code if code > 0 else 128 - code
             if all(code == 0 for code in codes):
                 return 0
+            if codes[0] == 0:  # process 0 wrote the run: the others have nothing left but to end
+                finished = finished or time.monotonic()
+                if time.monotonic() - finished > FINISH_S:
+                    _stop(processes)
+                    log(f"rnnlab launch: process 0 finished the run; stopped the processes still running "
+                        f"{FINISH_S:.0f} s later", file=sys.stderr)  # fmt: skip
+                    return 0
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         _stop(processes, signal.SIGINT)

@@ -18,9 +18,11 @@ import sys
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 DEFAULT_TIMEOUT_S = 300  # how long a process waits for the others to join
-_JOINED = []  # the `ProcessGroup` this process joined, once it has
+BARRIER_TIMEOUT_S = 4 * 3600  # how long a process waits at a barrier (process 0 may read a large corpus)
+_joined = None  # the `ProcessGroup` this process joined, once it has
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,20 @@ class ProcessGroup:
         return self.index == 0
 
     def barrier(self, name):
-        """Waits until every process reaches the barrier `name` (nothing to wait for alone)."""
+        """Waits until every process reaches the barrier `name` (nothing to wait for alone),
+        through JAX's coordination service (not a device collective, whose timeout is short)."""
         if self.count > 1:
-            from jax.experimental import multihost_utils
+            from jax._src import distributed
 
-            multihost_utils.sync_global_devices(name)
+            distributed.global_state.client.wait_at_barrier(name, BARRIER_TIMEOUT_S * 1000)
+
+    def agree(self, value):
+        """Process 0's `value` (a bool), in every process."""
+        if self.count == 1:
+            return bool(value)
+        from jax.experimental import multihost_utils
+
+        return bool(multihost_utils.broadcast_one_to_all(np.array(bool(value))))
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,10 @@ class Shard:
     index: int = 0
     count: int = 1
     multiple: int = 1
+
+    def left_out(self, plan):
+        """Rows of `plan`'s batches that no process reads (each batch cut to a multiple of devices)."""
+        return sum(len(i) % self.multiple if len(i) >= self.multiple else len(i) for _, i in plan)
 
     def rows(self, indices):
         usable = len(indices) - len(indices) % self.multiple
@@ -124,15 +139,16 @@ def join(coordinator=None, num_processes=None, process_id=None, timeout_s=DEFAUL
         process_id=process_id,
         initialization_timeout=timeout_s,
     )
-    _JOINED.append(ProcessGroup(jax.process_index(), jax.process_count()))
-    return _JOINED[-1]
+    global _joined
+    _joined = ProcessGroup(jax.process_index(), jax.process_count())
+    return _joined
 
 
 def leave_at_once_on_failure(code):
     """Ends a process of a distributed run that failed (`code` not 0) without JAX's shutdown,
     which would wait for the other processes (stuck in a collective with this one) for minutes;
     `rnnlab launch` then stops them. Returns `code` otherwise."""
-    if code and _JOINED and _JOINED[-1].count > 1:
+    if code and _joined is not None and _joined.count > 1:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

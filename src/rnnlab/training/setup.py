@@ -39,12 +39,12 @@ def seed_everything(seed, backend):
 
 def distribute(config, backend, log=print, processes=1):
     """Turns on data parallelism over every device (Keras' distribution API); returns the
-    number of devices, or None when `config.data_parallel` is off.
+    number of devices, or None when `config.data_parallel` is off in a run of one process.
 
     In a run of several processes (`rnnlab.training.processes.join` first), the devices are
     every process's, and each process feeds its own part of every batch (no automatic sharding).
     """
-    if not config.data_parallel:
+    if not config.data_parallel and processes == 1:
         return None
     if backend != "jax":
         raise ValueError(f"data_parallel needs the jax backend. Received: backend={backend!r}")

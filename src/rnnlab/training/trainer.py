@@ -26,7 +26,6 @@ from rnnlab.layers.loop_report import recurrent_loops
 from rnnlab.training import processes
 from rnnlab.training.checkpoints import Checkpoints
 from rnnlab.training.loop import fit
-from rnnlab.training.processes import ProcessGroup, Shard
 from rnnlab.training.setup import check_memory, compiled_model, distribute, seed_everything, steps_per_epoch
 from rnnlab.training.signals import StopSignals, TrainingInterrupted
 
@@ -64,23 +63,32 @@ def train_task(
         The metrics dict also written to `output/metrics.json` (None in processes other than 0).
     """
     backend = backends.select(config.backend)
-    group = ProcessGroup()
+    group = processes.ProcessGroup()
     if distributed is not None:
         if backend != "jax":
             raise ValueError(f"--distributed trains with JAX's runtime: it needs the jax backend. "
                              f"Received: backend={backend!r}.")  # fmt: skip
+        if getattr(config, "stateful", False):
+            raise ValueError(
+                "stateful training keeps one state per batch row in order and cannot split batches over "
+                "processes: drop --stateful or --distributed (rnnlab launch)."
+            )
         group = processes.join(**distributed)
-        config = dataclasses.replace(config, data_parallel=True)
         log(f"Process {group.index} of {group.count}")
-        if not group.is_primary:
-            return _follow(task, config, output, resume, backend, group, log)
     check_memory(config)
     start = time.perf_counter()
     if resume:
-        runs.recover(output, log=log)  # e.g. a kill right after the finished run was swapped in
-        if runs.is_run(output) and not runs.partial_path(output).exists():
+        finished = False
+        if group.is_primary:
+            runs.recover(output, log=log)  # e.g. a kill right after the finished run was swapped in
+            finished = runs.is_run(output) and not runs.partial_path(output).exists()
+        if group.agree(finished):  # every process hears process 0's answer
             log(f"{output} is already a finished run; nothing to resume.")
+            if not group.is_primary:
+                return None
             return json.loads((Path(output) / "metrics.json").read_text(encoding="utf-8"))
+    if not group.is_primary:
+        return _follow(task, config, output, resume, backend, group, log)
     writer = runs.RunWriter(output, task.name, overwrite=overwrite, resume=resume, log=log)
     folder = writer.folder
     signals = StopSignals()
@@ -140,14 +148,17 @@ def _train(task, config, writer, backend, signals, fields_given, start, log, gro
     loops = recurrent_loops(model)
     for name, loop in loops.items():
         log(f"{name}: {loop}")
+    _check_devices(writer, num_devices or 1, group.count)
+    shard = batch_shard(group, num_devices)
+    _log_left_out(task, config, train, validation, shard, log)
     fit_start = time.perf_counter()
-    distributed = group.count > 1
+    several = (num_devices or 1) > 1
     state, checkpoints = fit(
         task, config, model, train, validation, folder, signals, log=log,
-        group=group if distributed else None, shard=batch_shard(group, num_devices),
+        group=group if several else None, shard=shard,
     )  # fmt: skip
     fit_seconds = time.perf_counter() - fit_start
-    if distributed:  # process 0 evaluates alone, on a copy of the trained weights in its memory
+    if several:  # process 0 evaluates alone, on a copy of the trained weights in its memory
         model = local_copy(task, config, preprocessor, prepared.start, backend, model)
         if config.restore_best and checkpoints.restore_best(model):
             log(f"Restored the weights of epoch {state.best_epoch} (best {task.monitor})")
@@ -205,9 +216,7 @@ def _follow(task, config, output, resume, backend, group, log):
     with signals:
         group.barrier("preprocessor written")
         if resume:
-            config = dataclasses.replace(
-                configs.resolve(task.config_cls, folder / "config.toml"), data_parallel=True
-            )
+            config = configs.resolve(task.config_cls, folder / "config.toml")
         preprocessor = task.load_preprocessor(folder / "preprocessor.json")
         prepared = task.prepare(config, preprocessor)
         config = prepared.config
@@ -224,11 +233,39 @@ def _follow(task, config, output, resume, backend, group, log):
     return None
 
 
+def _check_devices(writer, num_devices, num_processes):
+    """Records the devices and processes a run starts with; a resumed run must have the same (its
+    batches are cut to a multiple of the devices, so the steps of an epoch depend on them)."""
+    started = writer.info.get("devices")
+    now = {"devices": num_devices, "processes": num_processes}
+    if started is None:
+        writer.record(devices=now)
+    elif started != now:
+        raise ValueError(
+            f"This run started on {started['devices']} device(s) in {started['processes']} process(es); "
+            f"resuming on {num_devices} in {num_processes} would change its batches. Expected the same "
+            "--data-parallel and rnnlab launch --processes as when it started."
+        )
+
+
+def _log_left_out(task, config, train, validation, shard, log):
+    if shard is None:
+        return
+    for name, examples, shuffle in (("training", train, True), ("validation", validation, False)):
+        plan = task.batch_order(config, examples, shuffle=shuffle).plan(0)
+        left = shard.left_out(plan)
+        if left:
+            log(
+                f"{left} of {len(examples)} {name} examples are left out of each epoch (every batch is "
+                f"cut to a multiple of {shard.multiple} devices; a batch size that is one keeps them all)"
+            )
+
+
 def batch_shard(group, num_devices):
     """This process's `Shard` of every batch (None: the whole batch, one device)."""
     if not num_devices or num_devices == 1:
         return None
-    return Shard(group.index, group.count, num_devices)
+    return processes.Shard(group.index, group.count, num_devices)
 
 
 def local_copy(task, config, preprocessor, start, backend, model):

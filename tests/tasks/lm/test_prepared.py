@@ -33,8 +33,8 @@ def book(tmp_path):
     (folder / "1.txt").write_text("\r\n".join(LINES * 6) + "\r\n", encoding="utf-8", newline="")
     (folder / "2.txt").write_bytes("\ufeff".encode() + "\n".join(reversed(LINES * 5)).encode())
     (folder / "3.txt").write_text("", encoding="utf-8")
-    (folder / "4.txt").write_text("\n".join(LINES * 7), encoding="utf-8")
-    return folder
+    (folder / "4.txt").write_text("\n".join(LINES * 7) + "\nzebras quokkas ünïcode", encoding="utf-8")
+    return folder  # the last line's words and letters only in the held-out tenth: unknown to the vocabulary
 
 
 @pytest.mark.parametrize("level", ["char", "word"])
@@ -49,6 +49,7 @@ def test_prepared_ids_equal_the_in_memory_ids(book, tmp_path, monkeypatch, level
     ids = prepared.token_streams(output)
     got = prepared.prepared_preprocessor(output)
     assert got.vocabulary.tokens == expected.vocabulary.tokens
+    assert ("quokkas" if level == "word" else "ü") not in got.vocabulary.tokens
     np.testing.assert_array_equal(ids["train"], expected.encode(streams["train"]))
     np.testing.assert_array_equal(ids["valid"], expected.encode(streams["valid"]))
     assert manifest["splits"]["train"]["tokens"] == len(streams["train"])
@@ -84,12 +85,15 @@ def test_broken_prepared_folders_and_bad_inputs_are_clear_errors(book, tmp_path,
         prepared.prepare(str(book), output)
     with pytest.raises(ValueError, match="is not a folder written by `rnnlab prepare lm`"):
         prepared.read_manifest(book)
+    with pytest.raises(ValueError, match="holds char tokens. Received: level='word'"):
+        LMConfig(prepared=str(output), level="word")
+    assert LMConfig(prepared=str(output)).token_level == "char"
     with open(output / "train.bin", "r+b") as stream:  # cut short, as by a full disk
         stream.truncate(8)
     with pytest.raises(ValueError, match=r"train.bin: expected [\d,]+ bytes .* found 8 bytes"):
         prepared.token_streams(output)
-    with pytest.raises(ValueError, match="--data, --level with it"):
-        LMConfig(prepared=str(output), data=str(book), level="word")
+    with pytest.raises(ValueError, match="--data, --max-vocab with it"):
+        LMConfig(prepared=str(output), data=str(book), max_vocab=100)
     with pytest.raises(ValueError, match="--stateful with it"):
         LMConfig(prepared=str(output), stateful=True)
     latin = tmp_path / "latin.txt"

@@ -87,7 +87,7 @@ class LMConfig(TrainConfig):
         """The tokens the run reads: `level` for the user's text (default 'char'), a prepared
         folder's, else the corpus's."""
         if self.prepared is not None:
-            return read_manifest(self.prepared)["level"]
+            return self.level
         if self.data is None:
             return LEVELS[self.corpus]
         return self.level or "char"
@@ -111,7 +111,7 @@ class LMConfig(TrainConfig):
         ):  # so that a run reads them from any folder
             if isinstance(getattr(self, name), str):
                 setattr(self, name, os.path.abspath(getattr(self, name)))
-        if self.data is None:  # `level` stays None for a corpus, so a run's config.toml names no level
+        if self.data is None and self.prepared is None:  # a corpus: `level` stays None in config.toml
             if self.valid_data is not None:
                 raise ValueError(
                     f"valid_data needs data (your training text). Received: valid_data={self.valid_data!r}"
@@ -122,13 +122,20 @@ class LMConfig(TrainConfig):
                     f"Received: level={self.level!r}"
                 )
         if self.prepared is not None:
-            given = [name for name in ("data", "valid_data", "level", "init_from") if getattr(self, name)]
+            given = [name for name in ("data", "valid_data", "init_from", "max_vocab") if getattr(self, name)]
             if given or self.stateful:
                 flags = ", ".join("--" + name.replace("_", "-") for name in given) or "--stateful"
                 raise ValueError(
                     "--prepared brings its own text, vocabulary and level, and trains on independent "
                     f"windows (a stateful layout would copy the text into memory). Received: {flags} with it."
                 )
+            if self.level is None or os.path.isfile(os.path.join(self.prepared, "manifest.json")):
+                level = read_manifest(self.prepared)["level"]
+                if self.level not in (None, level):
+                    raise ValueError(
+                        f"--prepared {self.prepared} holds {level} tokens. Received: level={self.level!r}"
+                    )
+                self.level = level  # kept in the run's config: the run loads without the folder
         if self.stateful and self.data_parallel:
             raise ValueError(
                 "stateful training keeps one state per batch row and cannot split batches over devices. "

@@ -32,13 +32,15 @@ from rnnlab.text.vocabulary import Vocabulary
 FORMAT = "rnnlab-prepared-lm"
 VERSION = 1
 BLOCK_CHARS = 1 << 22  # characters read at a time
+MAX_LINE_CHARS = 1 << 26  # the longest line word tokens are read from
 LEVELS = ("char", "word")
 VALIDATION_FRACTION = 0.1  # as `rnnlab train lm --data` (user_text.split_tail)
 
 
-def _file_blocks(file):
-    """The text of one file in blocks that end at line breaks (the last may not), `\r\n` read
-    as `\n` and a leading byte-order mark dropped, as `user_text.decode` reads it."""
+def _file_blocks(file, whole_lines):
+    """The text of one file in blocks, `\r\n` read as `\n` and a leading byte-order mark dropped,
+    as `user_text.decode` reads it; with `whole_lines`, each block ends at a line break (the last
+    may not), and a line longer than `MAX_LINE_CHARS` is an error (memory stays bounded)."""
     carry, first = "", True
     with open(file, encoding="utf-8", newline="") as stream:
         while True:
@@ -59,15 +61,20 @@ def _file_blocks(file):
             if block.endswith("\r"):  # perhaps a \r\n cut in two
                 block, held = block[:-1], "\r"
             block = block.replace("\r\n", "\n")
-            cut = block.rfind("\n") + 1
+            cut = block.rfind("\n") + 1 if whole_lines else len(block)
             block, carry = block[:cut], block[cut:] + held
+            if len(carry) > MAX_LINE_CHARS:
+                raise storage.DatasetError(
+                    f"{file} has a line of over {MAX_LINE_CHARS:,} characters. Expected text in lines (word "
+                    "tokens are read a line at a time); prepare it with --level char, or break its lines."
+                )
             if block:
                 yield block
     if carry:
         yield carry
 
 
-def _blocks(files):
+def _blocks(files, level):
     """The text of `files` in blocks of whole lines, joined as `user_text.read_text` joins them
     (a line break added between two files where the first does not end with one)."""
     pending, ended = None, True
@@ -75,7 +82,7 @@ def _blocks(files):
         if number and not ended:
             pending = "\n" if pending is None else pending + "\n"
         ended = False  # an empty file does not end with a line break
-        for block in _file_blocks(file):
+        for block in _file_blocks(file, whole_lines=level == "word"):
             if pending is not None:
                 yield pending
             pending, ended = block, block.endswith("\n")
@@ -120,7 +127,7 @@ class _Writer:
         self.counts[name] += len(ids)
 
     def add(self, ids):
-        head = max(0, min(len(ids), self.cut - self.count)) if self.cut is not None else len(ids)
+        head = max(0, min(len(ids), self.cut - self.count))
         if head:
             self.write("train", ids[:head])
         if head < len(ids):
@@ -162,26 +169,28 @@ def prepare(data, output, level="char", max_vocab=None, valid_data=None, log=pri
                          "Expected a path that does not exist.")  # fmt: skip
     files = user_text.text_files(data)
     valid_files = user_text.text_files(valid_data) if valid_data else []
-    counts, total = Counter(), 0
-    for block in _blocks(files):
-        tokens = _tokens(block, level)
-        counts.update(tokens)
-        total += len(tokens)
+    total = sum(len(_tokens(block, level)) for block in _blocks(files, level))
     if total < (1 if valid_files else 2):
-        raise storage.DatasetError(
-            f"{data} holds {total} {level} tokens: expected enough to keep a tenth apart."
-        )
+        enough = "one" if valid_files else "enough to keep a tenth apart"
+        raise storage.DatasetError(f"{data} holds {total} {level} tokens: expected {enough}.")
+    cut = total if valid_files else min(max(int(total * (1 - VALIDATION_FRACTION)), 1), total - 1)
+    counts, seen = Counter(), 0  # the vocabulary sees the training part only, as with --data
+    for block in _blocks(files, level):
+        tokens = _tokens(block, level)
+        counts.update(tokens[: max(0, cut - seen)])
+        seen += len(tokens)
+        if seen >= cut:
+            break
     preprocessor = LMPreprocessor(
         Vocabulary.from_counts(counts, max_size=max_vocab, reserved=RESERVED), level
     )
-    cut = None if valid_files else min(max(int(total * (1 - VALIDATION_FRACTION)), 1), total - 1)
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     partial.mkdir(parents=True)
     try:
-        writer = _Writer(partial, cut if cut is not None else total)
-        for block in _blocks(files):
+        writer = _Writer(partial, cut)
+        for block in _blocks(files, level):
             writer.add(_ids(block, level, preprocessor.vocabulary))
-        for block in _blocks(valid_files):
+        for block in _blocks(valid_files, level):
             writer.write("valid", _ids(block, level, preprocessor.vocabulary))
         splits = writer.close()
         if not splits["valid"]["tokens"]:
@@ -236,7 +245,16 @@ def read_manifest(folder):
         raise ValueError(
             f"{path} is not a manifest of `rnnlab prepare lm` (format {FORMAT!r}, version {VERSION})."
         )
-    for split in manifest["splits"].values():
+    try:
+        splits = {name: manifest["splits"][name] for name in ("train", "valid")}
+        level, _ = manifest["level"], [(s["file"], int(s["tokens"])) for s in splits.values()]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(
+            f"{path} is damaged ({type(error).__name__}: {error}). Prepare the text again."
+        ) from None
+    if level not in LEVELS:
+        raise ValueError(f"{path} names level {level!r}. Expected one of {LEVELS}.")
+    for split in splits.values():
         file = folder / split["file"]
         expected = 4 * split["tokens"]
         found = file.stat().st_size if file.is_file() else None

@@ -383,6 +383,8 @@ class LMTask(Task):
         source = "--text"
         if not text:
             held_out = load_split(predictor.config, "test")
+            if isinstance(held_out, np.ndarray):  # a prepared folder's token ids
+                held_out = predictor.preprocessor.decode(held_out[: 2 * chars])
             text = held_out if isinstance(held_out, str) else "\n".join(held_out)
             text = text[:chars]
             name = predictor.config.text_name
