@@ -46,6 +46,7 @@ def _train(tmp_path, name, extra):
     return json.loads((out / "metrics.json").read_text())
 
 
+@pytest.mark.slow  # 25 s; two processes against one (tests/training/test_processes.py) run by default
 def test_two_devices_give_the_single_device_losses(tmp_path, monkeypatch, cache):
     import random
 

@@ -104,7 +104,8 @@ def launch(count, command, log=print):
             codes = [process.poll() for process in processes]
             failed = [(i, code) for i, code in enumerate(codes) if code not in (None, 0)]
             if failed:
-                index, code = failed[0]
+                # A process killed by a signal is the cause; the others then fail in their collectives.
+                index, code = min(failed, key=lambda item: (item[1] > 0, item[0]))
                 _stop(processes)
                 how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
                 detail = f"; its last lines:\n{_tail(errors[index - 1])}" if index and errors else ""
