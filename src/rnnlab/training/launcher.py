@@ -57,6 +57,20 @@ def check_command(command):
     return command
 
 
+def _blame(code):
+    """How likely a process that ended with `code` is the cause of a failed launch (lower: more):
+    killed from outside (SIGKILL, SIGTERM, a crash), then an error exit (rnnlab's own errors exit
+    with 1 or 2), last SIGABRT, which JAX's coordination service sends to the others when one dies.
+
+    Example:
+    >>> sorted([-6, 2, -9], key=_blame)
+    [-9, 2, -6]
+    """
+    if code == -signal.SIGABRT:
+        return 2
+    return 0 if code < 0 else 1
+
+
 def _stop(processes, signal_number=signal.SIGTERM):
     for process in processes:
         if process.poll() is None:
@@ -104,8 +118,7 @@ def launch(count, command, log=print):
             codes = [process.poll() for process in processes]
             failed = [(i, code) for i, code in enumerate(codes) if code not in (None, 0)]
             if failed:
-                # A process killed by a signal is the cause; the others then fail in their collectives.
-                index, code = min(failed, key=lambda item: (item[1] > 0, item[0]))
+                index, code = min(failed, key=lambda item: (_blame(item[1]), item[0]))
                 _stop(processes)
                 how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
                 detail = f"; its last lines:\n{_tail(errors[index - 1])}" if index and errors else ""
