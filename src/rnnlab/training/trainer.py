@@ -138,11 +138,7 @@ def _train(task, config, writer, backend, signals, fields_given, start, log, gro
     test = task.examples(config, "test", preprocessor)
     log(f"{task.name}: {len(train)} train, {len(validation)} validation, {len(test)} test examples")
 
-    seed_everything(config.seed, backend)
-    num_devices = distribute(config, backend, log=log, processes=group.count)
-    model = compiled_model(
-        task, config, preprocessor, prepared.start, backend, steps_per_epoch(task, config, train)
-    )
+    model, num_devices = _seeded_model(task, config, preprocessor, prepared, backend, train, group, log)
     if not writer.resumed:
         model.summary()
     loops = recurrent_loops(model)
@@ -208,6 +204,15 @@ def _train(task, config, writer, backend, signals, fields_given, start, log, gro
     return metrics
 
 
+def _seeded_model(task, config, preprocessor, prepared, backend, train, group, log):
+    """`(model, num_devices)`: seeds, the distribution, and the task's compiled model (the same in
+    every process of a run)."""
+    seed_everything(config.seed, backend)
+    num_devices = distribute(config, backend, log=log, processes=group.count)
+    steps = steps_per_epoch(task, config, train)
+    return compiled_model(task, config, preprocessor, prepared.start, backend, steps), num_devices
+
+
 def _follow(task, config, output, resume, backend, group, log):
     """Training in a process other than 0: the same steps on its part of every batch, reading
     the preprocessor (and, when resuming, the settings and checkpoints) process 0 wrote."""
@@ -221,11 +226,7 @@ def _follow(task, config, output, resume, backend, group, log):
         prepared = task.prepare(config, preprocessor)
         config = prepared.config
         train, validation = train_and_validation(task, config, preprocessor)
-        seed_everything(config.seed, backend)
-        num_devices = distribute(config, backend, log=log, processes=group.count)
-        model = compiled_model(
-            task, config, preprocessor, prepared.start, backend, steps_per_epoch(task, config, train)
-        )
+        model, num_devices = _seeded_model(task, config, preprocessor, prepared, backend, train, group, log)
         fit(task, config, model, train, validation, folder, signals, log=log, group=group,
             shard=batch_shard(group, num_devices))  # fmt: skip
     group.barrier("run written")
