@@ -34,10 +34,18 @@ from rnnlab.serve.app import serve
 from rnnlab.tasks import TASKS, get_task
 from rnnlab.tasks.base import load_predictor
 from rnnlab.tasks.lm import prepared as lm_prepared
+from rnnlab.tasks.translation import prepared as translation_prepared
+from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.training import launcher
 from rnnlab.training.evaluation import evaluate_run
 from rnnlab.training.trainer import train_task
 from rnnlab.training.tuning import tune
+
+# the settings `rnnlab prepare translation` fixes
+TRANSLATION_PREPARE_FIELDS = (
+    "data", "src", "tgt", "valid_data", "vocab_size", "shared_vocabulary", "max_len",
+    "validation_split", "seed",
+)  # fmt: skip
 
 
 def _add_task_parsers(commands, verb, help_text, extra):
@@ -133,6 +141,13 @@ def build_parser():
         "--max-vocab", type=int, default=None, help="vocabulary size (default: every token)"
     )
     prepare_lm.add_argument("--valid-data", default=None, help="validation text (default: the last tenth)")
+    prepare_translation = prepare_tasks.add_parser(
+        "translation", help="subword ids of sentence pairs for `rnnlab train translation --prepared DIR`"
+    )
+    prepare_translation.add_argument(
+        "--output", required=True, metavar="DIR", help="the folder to write (must not exist)"
+    )
+    configs.add_arguments(prepare_translation, TranslationConfig, only=TRANSLATION_PREPARE_FIELDS)
 
     def tune_flags(p):
         p.add_argument("--trials", type=int, default=10, help="configurations to try (default: 10)")
@@ -296,8 +311,14 @@ def _train(args):
 
 
 def _prepare(args):
-    """`rnnlab prepare lm ...` (the one task with on-disk token files so far)."""
-    lm_prepared.prepare(args.data, args.output, args.level, args.max_vocab, args.valid_data)
+    """`rnnlab prepare lm ...` or `rnnlab prepare translation ...`."""
+    if args.task == "lm":
+        lm_prepared.prepare(args.data, args.output, args.level, args.max_vocab, args.valid_data)
+        return 0
+    if args.data is None:  # before the languages are checked against Multi30k's
+        raise ValueError("rnnlab prepare translation reads your pairs: expected --data PATH.")
+    given = {name: getattr(args, name) for name in TRANSLATION_PREPARE_FIELDS}
+    translation_prepared.prepare(configs.resolve(TranslationConfig, overrides=given), args.output)
     return 0
 
 
@@ -422,9 +443,7 @@ COMMANDS = {
     "serve": _serve,
     "train": _train,
     "launch": lambda args: launcher.launch(args.processes, args.train_command),
-    "prepare": lambda args: (
-        lm_prepared.prepare(args.data, args.output, args.level, args.max_vocab, args.valid_data) and 0
-    ),
+    "prepare": _prepare,
     "evaluate": _evaluate,
     "predict": _predict,
     "tune": _tune,

@@ -28,6 +28,20 @@ def bucket_length(length, boundaries=DEFAULT_BOUNDARIES):
     return length
 
 
+def bucket_lengths(lengths, boundaries=DEFAULT_BOUNDARIES):
+    """`bucket_length` of every length, at once (for millions of examples).
+
+    Example:
+    >>> bucket_lengths([3, 16, 17, 2000]).tolist()
+    [16, 16, 32, 2000]
+    """
+    lengths, bounds = np.asarray(lengths, np.int64), np.asarray(boundaries, np.int64)
+    if len(bounds) == 0 or np.any(np.diff(bounds) < 0):  # not ascending: the first one that fits
+        return np.array([bucket_length(int(n), boundaries) for n in lengths], np.int64)
+    at = np.searchsorted(bounds, lengths, side="left")
+    return np.where(at < len(bounds), bounds[np.minimum(at, len(bounds) - 1)], lengths)
+
+
 @dataclass
 class Examples:
     """A split of a dataset: input and target sequences (or fixed arrays).
@@ -63,12 +77,13 @@ class Examples:
             limits = np.asarray(self.lengths_of)
             for part in (self.inputs, self.targets):
                 for sequences in _sequence_fields(part):
-                    longer = [i for i, s in enumerate(sequences) if len(s) > limits[i]]
-                    if longer:
-                        i = longer[0]
+                    steps = sequence_lengths(sequences)
+                    longer = np.flatnonzero(steps > limits)
+                    if len(longer):
+                        i = int(longer[0])
                         raise ValueError(
                             f"Expected every sequence to fit its example's lengths_of. Received: example {i} "
-                            f"has {len(sequences[i])} steps, lengths_of[{i}]={limits[i]}"
+                            f"has {steps[i]} steps, lengths_of[{i}]={limits[i]}"
                         )
 
     def __len__(self):
@@ -81,7 +96,7 @@ class Examples:
         first = _first(self.inputs)
         if isinstance(first, np.ndarray):
             return np.full(len(first), first.shape[1] if first.ndim > 1 else 1)
-        return np.array([len(s) for s in first])
+        return sequence_lengths(first)
 
     def batch(self, indices, length):
         """`(x, y)` of the examples at `indices`: the first input's sequences padded to
@@ -120,7 +135,16 @@ class Examples:
             return tuple(self._subset(value, indices) for value in part)
         if isinstance(part, np.ndarray):
             return part[indices]
+        if hasattr(part, "subset"):  # sequences on disk (`rnnlab.data.ragged.RaggedTokens`): a view
+            return part.subset(indices)
         return [part[i] for i in indices]
+
+
+def sequence_lengths(sequences):
+    """The length of each sequence of a list (or of a `RaggedTokens`, without reading it)."""
+    if hasattr(sequences, "lengths"):
+        return np.asarray(sequences.lengths())
+    return np.array([len(s) for s in sequences], dtype=np.int64)
 
 
 def _sequence_fields(part):
@@ -187,7 +211,7 @@ class BatchOrder:
         return batches
 
     def _bucketed(self, rng):
-        lengths = np.array([bucket_length(int(n), self.bucket_boundaries) for n in self.lengths])
+        lengths = bucket_lengths(self.lengths, self.bucket_boundaries)
         batches = []
         for length in np.unique(lengths):
             members = np.flatnonzero(lengths == length)

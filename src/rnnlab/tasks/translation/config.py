@@ -1,6 +1,7 @@
 """Settings of a translation run. Defaults: German -> English on Multi30k, a
 bidirectional-GRU encoder and a GRU decoder with Luong attention."""
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from rnnlab.cells import CELLS
 from rnnlab.config import option
 from rnnlab.models.seq2seq import ATTENTIONS
 from rnnlab.tasks.config import TrainConfig
+from rnnlab.tasks.translation.prepared import read_manifest
 
 LANGUAGES = ("en", "de", "fr")  # Multi30k's; --data takes any language code
 LANGUAGE_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,15}")  # en, pt-BR, zh_Hans, ...
@@ -35,6 +37,11 @@ class TranslationConfig(TrainConfig):
         "files, or two files (plain or .sgm) joined by a comma",
     )
     valid_data: str | None = option(None, "validation pairs for --data (none: a share of --data)")
+    prepared: str | None = option(
+        None,
+        "a folder written by `rnnlab prepare translation`: train on its subword ids, mapped from disk "
+        "(corpora larger than memory); its BPE models, languages, max_len and validation pairs come with it",
+    )
     test_data: str | None = option(
         None, "test pairs for --data, or for `rnnlab evaluate RUN --test-data` (none: the validation pairs)"
     )
@@ -77,6 +84,9 @@ class TranslationConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        if isinstance(self.prepared, str):
+            self.prepared = os.path.abspath(self.prepared)
+            self._adopt_prepared()
         for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
             value = getattr(self, name)
             if isinstance(value, str):
@@ -88,7 +98,7 @@ class TranslationConfig(TrainConfig):
             code = getattr(self, name)
             if not isinstance(code, str):
                 continue  # `config.validate` names the type
-            if self.data is None and code not in LANGUAGES:
+            if self.data is None and self.prepared is None and code not in LANGUAGES:
                 raise ValueError(
                     f"Expected {name} in {LANGUAGES} (Multi30k's languages; --data takes any). "
                     f"Received: {name}={code!r}"
@@ -106,3 +116,25 @@ class TranslationConfig(TrainConfig):
             raise ValueError(
                 f"Expected different source and target languages. Received: src=tgt={self.src!r}"
             )
+
+    def _adopt_prepared(self):
+        """Takes the languages and the tokenisation settings of the `--prepared` folder (they are
+        fixed when it is written); a different value given here is an error, not ignored."""
+        given = [name for name in ("data", "valid_data") if getattr(self, name) is not None]
+        if given:
+            raise ValueError(
+                "--prepared brings its own pairs. Received: "
+                f"{', '.join('--' + n.replace('_', '-') for n in given)} with it "
+                "(prepare them instead, or use --test-data for test pairs)."
+            )
+        if not os.path.isfile(os.path.join(self.prepared, "manifest.json")):
+            return  # a saved run whose folder has gone: its config.toml holds the settings already
+        settings = read_manifest(self.prepared)["settings"]
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, value in settings.items():
+            if getattr(self, name) not in (value, defaults[name]):
+                raise ValueError(
+                    f"--prepared {self.prepared} was prepared with {name}={value!r}. Received: "
+                    f"{name}={getattr(self, name)!r} (prepare again to change it)."
+                )
+            setattr(self, name, value)

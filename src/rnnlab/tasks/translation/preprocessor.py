@@ -5,6 +5,8 @@ back to plain text.
 Ids 0-3 are `[PAD]`, `[START]`, `[UNK]`, `[END]` in both languages.
 """
 
+import itertools
+
 import numpy as np
 
 from rnnlab.optional import require
@@ -33,17 +35,21 @@ class TranslationPreprocessor:
     def __init__(self, source, target, max_len):
         self.source, self.target, self.max_len = source, target, max_len
 
+    @staticmethod
+    def train_side(texts, vocab_size):
+        """One language's reversible BPE model, trained on `texts` (any iterable: read once)."""
+        return train_bpe(
+            texts, vocab_size, reserved=RESERVED, lowercase=False, strip_html=False, reversible=True
+        )
+
     @classmethod
     def train(cls, sources, targets, vocab_size, max_len, shared=False):
         """BPE models trained on training sentences: one per language, or with `shared`
-        one for both (trained on the source and target sentences together)."""
-        kwargs = {"reserved": RESERVED, "lowercase": False, "strip_html": False, "reversible": True}
+        one for both (trained on the source and then the target sentences)."""
         if shared:
-            both = train_bpe([*sources, *targets], vocab_size, **kwargs)
+            both = cls.train_side(itertools.chain(sources, targets), vocab_size)
             return cls(both, both, max_len)
-        return cls(
-            train_bpe(sources, vocab_size, **kwargs), train_bpe(targets, vocab_size, **kwargs), max_len
-        )
+        return cls(cls.train_side(sources, vocab_size), cls.train_side(targets, vocab_size), max_len)
 
     @property
     def source_vocab(self):

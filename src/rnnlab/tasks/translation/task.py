@@ -22,7 +22,7 @@ from rnnlab.models.seq2seq import Translator, build_seq2seq
 from rnnlab.optional import require
 from rnnlab.plots import attention_heatmap
 from rnnlab.tasks.base import Predictor, Task, load_predictor_for
-from rnnlab.tasks.translation import records
+from rnnlab.tasks.translation import prepared, records
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.pairs import load_pairs
 from rnnlab.tasks.translation.preprocessor import (
@@ -44,6 +44,18 @@ def bleu_and_chrf(hypotheses, references):
     }
 
 
+def prepared_examples(config, split):
+    """The training or validation `Examples` of a `--prepared` folder: subword ids mapped from
+    disk (`rnnlab.data.ragged`), read a batch at a time."""
+    source, target = prepared.split_tokens(config.prepared, "train" if split == "train" else "valid")
+    if split == "train" and config.limit is not None:
+        keep = np.arange(min(config.limit, len(source)))
+        source, target = source.subset(keep), target.subset(keep)
+    lengths = np.maximum(source.lengths(), target.lengths() - 1)
+    inputs = {"source": source, "target_in": target.trimmed(tail=1)}
+    return Examples(inputs, target.trimmed(head=1), pad_side="back", lengths_of=lengths)
+
+
 class TranslationTask(Task):
     """Translate a sentence: encoder-decoder RNN, optionally with attention."""
 
@@ -56,6 +68,8 @@ class TranslationTask(Task):
     demo_page = "demo.html"  # the translation and its attention heatmap
 
     def make_preprocessor(self, config):
+        if config.prepared is not None:  # the BPE models `rnnlab prepare translation` trained
+            return prepared.prepared_preprocessor(config.prepared)
         sources, targets = load_pairs(config, "train")  # never validation or test text
         return TranslationPreprocessor.train(
             sources, targets, config.vocab_size, config.max_len, shared=config.shared_vocabulary
@@ -65,7 +79,12 @@ class TranslationTask(Task):
         return load_preprocessor(path)
 
     def examples(self, config, split, preprocessor):
-        sources, targets = load_pairs(config, "val" if split == "validation" else split)
+        if config.prepared is not None and split != "test":
+            return prepared_examples(config, split)
+        if config.prepared is not None and config.test_data is None:  # the validation pairs test
+            sources, targets = (pairs[: config.limit] for pairs in prepared.valid_pairs(config.prepared))
+        else:
+            sources, targets = load_pairs(config, "val" if split == "validation" else split)
         encoded = preprocessor.encode_target(targets)
         inputs = {"source": preprocessor.encode_source(sources), "target_in": [t[:-1] for t in encoded]}
         meta = {"sources": sources, "references": targets}
