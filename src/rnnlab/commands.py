@@ -34,6 +34,8 @@ from rnnlab.serve.app import serve
 from rnnlab.tasks import TASKS, get_task
 from rnnlab.tasks.base import load_predictor
 from rnnlab.tasks.lm import prepared as lm_prepared
+from rnnlab.tasks.sentiment import prepared as sentiment_prepared
+from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.translation import prepared as translation_prepared
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.training import launcher
@@ -41,10 +43,14 @@ from rnnlab.training.evaluation import evaluate_run
 from rnnlab.training.trainer import train_task
 from rnnlab.training.tuning import tune
 
-# the settings `rnnlab prepare translation` fixes
+# the settings `rnnlab prepare translation` and `rnnlab prepare sentiment` fix
 TRANSLATION_PREPARE_FIELDS = (
     "data", "src", "tgt", "valid_data", "vocab_size", "shared_vocabulary", "max_len",
     "validation_split", "seed",
+)  # fmt: skip
+SENTIMENT_PREPARE_FIELDS = (
+    "data", "valid_data", "test_data", "text_field", "label_field", "encoding", "test_split", "tokenizer",
+    "max_features", "maxlen", "stop_words",
 )  # fmt: skip
 
 
@@ -148,6 +154,13 @@ def build_parser():
         "--output", required=True, metavar="DIR", help="the folder to write (must not exist)"
     )
     configs.add_arguments(prepare_translation, TranslationConfig, only=TRANSLATION_PREPARE_FIELDS)
+    prepare_sentiment = prepare_tasks.add_parser(
+        "sentiment", help="token ids of labelled texts for `rnnlab train sentiment --prepared DIR`"
+    )
+    prepare_sentiment.add_argument(
+        "--output", required=True, metavar="DIR", help="the folder to write (must not exist)"
+    )
+    configs.add_arguments(prepare_sentiment, SentimentConfig, only=SENTIMENT_PREPARE_FIELDS)
 
     def tune_flags(p):
         p.add_argument("--trials", type=int, default=10, help="configurations to try (default: 10)")
@@ -314,6 +327,10 @@ def _prepare(args):
     """`rnnlab prepare lm ...` or `rnnlab prepare translation ...`."""
     if args.task == "lm":
         lm_prepared.prepare(args.data, args.output, args.level, args.max_vocab, args.valid_data)
+        return 0
+    if args.task == "sentiment":
+        given = {name: getattr(args, name) for name in SENTIMENT_PREPARE_FIELDS}
+        sentiment_prepared.prepare(configs.resolve(SentimentConfig, overrides=given), args.output)
         return 0
     if args.data is None:  # before the languages are checked against Multi30k's
         raise ValueError("rnnlab prepare translation reads your pairs: expected --data PATH.")

@@ -62,30 +62,63 @@ def read_labelled(path, text_field="text", label_field="label", encoding="utf-8"
     Raises:
         DatasetError: naming the file (and line) and what was expected.
     """
+    texts, labels = [], []
+    for text, label in iter_labelled(path, text_field, label_field, encoding):
+        texts.append(text)
+        labels.append(label)
+    check_labels(path, label_field, labels)
+    return texts, labels
+
+
+def iter_labelled(path, text_field="text", label_field="label", encoding="utf-8", stream=False):
+    """The checked `(text, label)` examples of `read_labelled`, one at a time.
+
+    Args:
+        stream: read a file as a stream (its size is not bounded by memory; `rnnlab prepare`),
+            else whole (refused when larger than this machine's memory can train on).
+
+    Raises:
+        DatasetError: as `read_labelled` (the file's own errors; the label checks are `check_labels`).
+    """
     path = Path(path)
     if text_field == label_field:
         raise ValueError(f"Expected two different fields. Received: text_field=label_field={text_field!r}")
     if path.is_dir():
-        texts, labels = _read_folder(path, encoding)
-    elif not path.is_file():
+        yield from _read_folder(path, encoding, stream)
+        return
+    if not path.is_file():
         raise storage.DatasetError(
             f"{path} is {describe_path(path)}. Expected a CSV, TSV or JSON Lines file, or a folder "
             "with one subfolder per label."
         )
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES and suffix not in JSONL_SUFFIXES:
+        raise storage.DatasetError(
+            f"{path}: cannot tell its format from the name. Expected a name ending in .csv, .tsv, .tab, "
+            ".jsonl or .ndjson, or a folder with one subfolder per label."
+        )
+    newline = "" if suffix in TABLE_SUFFIXES else "\n"  # csv splits rows itself; JSON Lines at \n only
+    if stream:
+        text = _open(path, encoding, newline)
     else:
-        suffix = path.suffix.lower()
-        if suffix not in TABLE_SUFFIXES and suffix not in JSONL_SUFFIXES:
-            raise storage.DatasetError(
-                f"{path}: cannot tell its format from the name. Expected a name ending in .csv, .tsv, .tab, "
-                ".jsonl or .ndjson, or a folder with one subfolder per label."
-            )
         user_text.check_size([path])
-        text = _decode(path, path.read_bytes(), encoding)
-        if suffix in TABLE_SUFFIXES:
-            texts, labels = _read_table(path, text, TABLE_SUFFIXES[suffix], text_field, label_field)
-        else:
-            texts, labels = _read_jsonl(path, text, text_field, label_field)
-    if not texts:
+        text = io.StringIO(_decode(path, path.read_bytes(), encoding), newline=newline)
+    with text:
+        try:
+            if suffix in TABLE_SUFFIXES:
+                yield from _read_table(path, text, TABLE_SUFFIXES[suffix], text_field, label_field)
+            else:
+                yield from _read_jsonl(path, text, text_field, label_field)
+        except UnicodeDecodeError as error:  # a stream: bytes that are not `encoding`, found as read
+            raise storage.DatasetError(
+                f"{path} is not {encoding} text ({error.reason}). Expected {encoding}: convert it, e.g. "
+                "`iconv -f latin1 -t utf-8`."
+            ) from None
+
+
+def check_labels(path, label_field, labels):
+    """Refuses no examples, or a label field of more distinct values than labels have."""
+    if not labels:
         raise storage.DatasetError(f"{path} holds no examples. Expected at least one labelled text.")
     distinct = len(set(labels))
     if distinct > MAX_LABELS:
@@ -93,7 +126,17 @@ def read_labelled(path, text_field="text", label_field="label", encoding="utf-8"
             f"{path}: the label field {label_field!r} has {distinct:,} distinct values: it looks like text, "
             f"not labels. Expected at most {MAX_LABELS} labels (is --label-field the right column?)."
         )
-    return texts, labels
+
+
+def _open(path, encoding, newline):
+    """A text stream of `path` (UTF-8: a byte-order mark dropped)."""
+    utf8 = encoding.replace("-", "").replace("_", "").lower() == "utf8"
+    try:
+        return open(path, encoding="utf-8-sig" if utf8 else encoding, newline=newline)
+    except LookupError:
+        raise storage.DatasetError(
+            f"Unknown encoding {encoding!r} for {path}. Expected e.g. 'utf-8' or 'latin-1'."
+        ) from None
 
 
 def _decode(path, data, encoding):
@@ -130,11 +173,11 @@ def _example(path, line, text, label):
 
 def _read_table(path, text, delimiter, text_field, label_field):
     limit = csv.field_size_limit(MAX_FIELD_CHARS)  # a long review is one field; restored below
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None:
-            return [], []
+            return
         columns = [name.strip() for name in header]
         repeated = sorted({name for name in columns if columns.count(name) > 1} & {text_field, label_field})
         if repeated:
@@ -148,7 +191,6 @@ def _read_table(path, text, delimiter, text_field, label_field):
                 "label columns with --text-field and --label-field."
             )
         text_at, label_at = columns.index(text_field), columns.index(label_field)
-        texts, labels = [], []
         for row in reader:
             if not row:  # a blank line
                 continue
@@ -157,19 +199,19 @@ def _read_table(path, text, delimiter, text_field, label_field):
                     f"{path}, line {reader.line_num}: {len(row)} fields. Expected {len(columns)}, as the "
                     f"header has (separated by {delimiter!r}; quote fields that hold it)."
                 )
-            example = _example(path, reader.line_num, row[text_at], row[label_at])
-            texts.append(example[0])
-            labels.append(example[1])
+            if "\0" in row[text_at]:
+                raise storage.DatasetError(
+                    f"{path}, line {reader.line_num}: a NUL character: expected text, not binary data."
+                )
+            yield _example(path, reader.line_num, row[text_at], row[label_at])
     except csv.Error as error:
         raise storage.DatasetError(f"{path}, line {reader.line_num}: {error}.") from None
     finally:
         csv.field_size_limit(limit)
-    return texts, labels
 
 
 def _read_jsonl(path, text, text_field, label_field):
-    texts, labels = [], []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(text, start=1):
         if not line.strip():
             continue
         try:
@@ -189,13 +231,10 @@ def _read_jsonl(path, text, text_field, label_field):
                 f"{path}, line {number}: no key {missing[0]!r}. Found the keys {sorted(record)[:20]}: "
                 "name the text and label keys with --text-field and --label-field."
             )
-        example = _example(path, number, record[text_field], record[label_field])
-        texts.append(example[0])
-        labels.append(example[1])
-    return texts, labels
+        yield _example(path, number, record[text_field], record[label_field])
 
 
-def _read_folder(path, encoding):
+def _read_folder(path, encoding, stream=False):
     folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
     if any(folder.name == "unsup" for folder in folders):
         raise storage.DatasetError(
@@ -206,18 +245,16 @@ def _read_folder(path, encoding):
         raise storage.DatasetError(
             f"{path} is a folder without subfolders. Expected one subfolder per label, holding .txt files."
         )
-    texts, labels = [], []
     for folder in folders:
         files = sorted(p for p in folder.glob("*.txt") if p.is_file())
         if not files:
             raise storage.DatasetError(
                 f"{folder} holds no .txt files. Expected the texts of label {folder.name!r}."
             )
-        user_text.check_size(files)
+        if not stream:
+            user_text.check_size(files)
         for file in files:
             text = _decode(file, file.read_bytes(), encoding)
             if not text.strip():
                 raise storage.DatasetError(f"{file} is empty. Expected the text of one example.")
-            texts.append(text.strip())
-            labels.append(folder.name)
-    return texts, labels
+            yield text.strip(), folder.name

@@ -82,8 +82,8 @@ def test_embeddings_train_then_initialise_a_model(small_imdb, tmp_path, capsys):
 def test_stop_words_are_dropped_in_training_and_prediction(small_imdb):
     from rnnlab.data.batches import pad
     from rnnlab.datasets import imdb
+    from rnnlab.tasks.sentiment.fitting import make_preprocessor
     from rnnlab.tasks.sentiment.reviews import load_sequences
-    from rnnlab.tasks.sentiment.task import make_preprocessor
 
     config = SentimentConfig(max_features=40, maxlen=40, stop_words=True)
     pre = make_preprocessor(config)

@@ -1,5 +1,6 @@
 """Settings of a sentiment run. The defaults are the article's configuration."""
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -8,6 +9,7 @@ from rnnlab.config import option
 from rnnlab.embeddings import FORMATS
 from rnnlab.models.classifier import POOLINGS
 from rnnlab.tasks.config import TrainConfig
+from rnnlab.tasks.sentiment.prepared import read_manifest
 
 TOKENIZERS = ("word", "subword")
 DATASETS = ("imdb", "sst2", "sst3", "sst5")
@@ -43,6 +45,11 @@ class SentimentConfig(TrainConfig):
         None, "test texts for --data (none: a seeded, stratified test_split of --data); also "
         "`rnnlab evaluate RUN --test-data FILE`",
     )  # fmt: skip
+    prepared: str | None = option(
+        None,
+        "a folder written by `rnnlab prepare sentiment`: train on its token ids, mapped from disk "
+        "(more texts than memory holds); its vocabulary, labels and splits come with it",
+    )
     test_split: float = option(0.2, "share of --data held out to test when there is no --test-data",
                                min=0.0, max=1.0, min_exclusive=True, max_exclusive=True)  # fmt: skip
     text_field: str = option("text", "the column (CSV, TSV) or key (JSON Lines) holding the text")
@@ -119,9 +126,16 @@ class SentimentConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("data", "valid_data", "test_data"):  # so that a run reads them from any folder
+        for name in (
+            "data",
+            "valid_data",
+            "test_data",
+            "prepared",
+        ):  # so that a run reads them from any folder
             if isinstance(getattr(self, name), str):
                 setattr(self, name, os.path.abspath(getattr(self, name)))
+        if self.prepared is not None:
+            self._adopt_prepared()
         if self.data is None and self.valid_data is not None:
             raise ValueError(
                 f"valid_data needs data (your labelled texts). Received: valid_data={self.valid_data!r}"
@@ -146,3 +160,25 @@ class SentimentConfig(TrainConfig):
             raise ValueError(
                 "bucket=True needs mask=True: without masking, the padding of a batch changes predictions."
             )
+
+    def _adopt_prepared(self):
+        """Takes the tokenisation and split settings of the `--prepared` folder (fixed when it was
+        written); a different value given here is an error, not ignored."""
+        given = [name for name in ("data", "valid_data", "init_from") if getattr(self, name) is not None]
+        if given or self.dataset != "imdb":
+            flags = ", ".join("--" + name.replace("_", "-") for name in given) or "--dataset"
+            raise ValueError(
+                f"--prepared brings its own texts, vocabulary and labels. Received: {flags} with it "
+                "(prepare the texts instead; --test-data may replace the test texts)."
+            )
+        if not os.path.isfile(os.path.join(self.prepared, "manifest.json")):
+            return  # a saved run whose folder has gone: its config.toml holds the settings already
+        settings = read_manifest(self.prepared)["settings"]
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, value in settings.items():
+            if getattr(self, name) not in (value, defaults[name]):
+                raise ValueError(
+                    f"--prepared {self.prepared} was prepared with {name}={value!r}. Received: "
+                    f"{name}={getattr(self, name)!r} (prepare again to change it)."
+                )
+            setattr(self, name, value)

@@ -41,10 +41,10 @@ def check_imdb_run(run_dir):
     task, config, _ = load_run(run_dir)
     if task.name != "sentiment":
         raise ValueError(f"Expected sentiment runs to ensemble. Received: a {task.name} run ({run_dir})")
-    if config.data is not None or config.dataset != "imdb":
+    if config.data is not None or config.prepared is not None or config.dataset != "imdb":
         raise ValueError(
             f"rnnlab ensemble scores IMDb's test reviews: it ensembles IMDb runs. Received: {run_dir}, "
-            f"trained on {config.data or config.dataset}"
+            f"trained on {config.data or config.prepared or config.dataset}"
         )
 
 

@@ -28,7 +28,7 @@ def reads_imdb(config, split):
     """True when `split` of the run comes from IMDb (the cached, rank-encoded reviews)."""
     if split == "test" and config.test_data is not None:
         return False
-    return config.data is None and config.dataset == "imdb"
+    return config.data is None and config.prepared is None and config.dataset == "imdb"
 
 
 def own_validation(config):

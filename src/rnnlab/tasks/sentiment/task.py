@@ -15,24 +15,21 @@ import numpy as np
 
 from rnnlab.config import option
 from rnnlab.data.batches import DEFAULT_BOUNDARIES, Batching, Examples, epoch_batches
-from rnnlab.datasets import imdb
 from rnnlab.embeddings import embedding_matrix, load_vectors
 from rnnlab.errors import InputError, RunChanged
 from rnnlab.finetuning import describe_rates, layer_rates, never_trained
 from rnnlab.models.classifier import build_classifier
 from rnnlab.tasks.base import Predictor, Prepared, Task, predict_padded
-from rnnlab.tasks.sentiment import ensemble, labelled, occlusion, records, word_vectors
+from rnnlab.tasks.sentiment import ensemble, labelled, occlusion, prepared, records, word_vectors
 from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.fitting import make_preprocessor
 from rnnlab.tasks.sentiment.preprocessor import (
     IMDB_LABELS,
-    SentimentPreprocessor,
-    SubwordPreprocessor,
     load_preprocessor,
 )
 from rnnlab.tasks.sentiment.pretrained_lm import copy_into, load_pretrained_lm
 from rnnlab.tasks.sentiment.reviews import load_sequences
 from rnnlab.tasks.sentiment.states import states_record
-from rnnlab.text.words import WordTokenizer, english_stop_words
 
 SEARCH_SPACE = {
     "embedding_dim": [32, 64, 128],
@@ -42,50 +39,6 @@ SEARCH_SPACE = {
     "dropout": (0.0, 0.5),
     "l2": (1e-7, 1e-3),  # log-uniform
 }
-
-
-def make_preprocessor(config):
-    """The preprocessor of a config, fitted on training (and unlabelled) text only."""
-    if labelled.reads_imdb(config, "train"):
-        texts, names = None, IMDB_LABELS
-    else:
-        texts, _ = labelled.texts_and_labels(config, "train")
-        names = labelled.label_names(config)
-    if config.init_from:  # the language model's own subwords
-        vocabulary = load_pretrained_lm(config.init_from).preprocessor.vocabulary
-        return SubwordPreprocessor(vocabulary, config.maxlen, names)
-    if config.tokenizer == "subword":
-        if texts is None:
-            texts, _ = imdb.load_texts("train")
-            if config.limit is None:
-                texts = texts + imdb.load_texts("unsup")[0]
-        return SubwordPreprocessor.train(
-            texts, vocab_size=config.max_features, maxlen=config.maxlen, labels=names
-        )
-    stop_words = english_stop_words() if config.stop_words else ()
-    if texts is not None:  # the user's texts, or SST: words of any script
-        tokenizer = WordTokenizer(stop_words=stop_words, any_script=True)
-        preprocessor = SentimentPreprocessor.fit(texts, names, config.max_features, config.maxlen, tokenizer)
-        warn_if_unsegmented(texts, preprocessor)
-        return preprocessor
-    tokenizer = WordTokenizer(stop_words=stop_words)
-    return SentimentPreprocessor(
-        imdb.get_word_index(), num_words=config.max_features, maxlen=config.maxlen, tokenizer=tokenizer
-    )
-
-
-def warn_if_unsegmented(texts, preprocessor, sample=1000):
-    """Warns when the training texts look like text without spaces between words (Chinese,
-    Japanese, Thai): whole phrases become words, and subwords serve better."""
-    sample = texts[:sample]
-    tokens = [preprocessor.tokenizer(text) for text in sample]
-    long_words = sum(1 for words in tokens for word in words if len(word) > 12 and not word.isascii())
-    if long_words > 0.2 * max(1, sum(len(words) for words in tokens)):
-        print(
-            "rnnlab: warning: many training texts have no spaces between words (e.g. Chinese or Japanese): "
-            "whole phrases become words. Expected better results with --tokenizer subword.",
-            file=sys.stderr,
-        )
 
 
 def labelled_examples(config, split, preprocessor):
@@ -98,6 +51,16 @@ def labelled_examples(config, split, preprocessor):
     if config.limit is not None and split != "validation":
         order = order[: config.limit]
     return preprocessor.sequences([texts[i] for i in order]), ids[order]
+
+
+def prepared_examples(config, split):
+    """`(sequences, label ids)` of a `--prepared` folder's split, in the seeded order (and cut to
+    `limit`) of `labelled_examples`: the sequences a `RaggedTokens` view, read a batch at a time."""
+    sequences, ids = prepared.split_examples(config.prepared, "valid" if split == "validation" else split)
+    order = np.random.default_rng([config.seed, split == "test"]).permutation(len(ids))
+    if config.limit is not None and split != "validation":
+        order = order[: config.limit]
+    return sequences.subset(order), ids[order]
 
 
 def predicted_ids(outputs):
@@ -130,8 +93,8 @@ def labels_of(preprocessor):
 
 def source_name(config):
     """What a run reads, for titles: 'IMDb', 'SST-3' or the file's name."""
-    if config.data is not None:
-        return Path(config.data).name
+    if (config.data or config.prepared) is not None:
+        return Path(config.data or config.prepared).name
     return "IMDb" if config.dataset == "imdb" else f"SST-{config.dataset[-1]}"
 
 
@@ -192,10 +155,14 @@ class SentimentTask(Task):
         return Prepared(config, Start(lm_weights=lm.weights()))
 
     def holds_out_validation(self, config):
+        if config.prepared is not None:  # prepared with --valid-data
+            return not prepared.has_validation(config.prepared)
         return not labelled.own_validation(config)  # --valid-data, SST's dev
 
     def examples(self, config, split, preprocessor):
-        if labelled.reads_imdb(config, split):
+        if config.prepared is not None and not (split == "test" and config.test_data is not None):
+            sequences, labels = prepared_examples(config, split)
+        elif labelled.reads_imdb(config, split):
             sequences, labels = load_sequences(config, split, preprocessor)
         else:
             sequences, labels = labelled_examples(config, split, preprocessor)

@@ -1,0 +1,231 @@
+"""Labelled texts larger than memory: `rnnlab prepare sentiment --data PATH --output DIR` reads the
+texts a few times as a stream (their labels and the held-out test draw, the vocabulary, the
+encoding) and writes the token ids as `rnnlab.data.ragged` files that training maps into memory
+(`rnnlab train sentiment --prepared DIR`), so that memory stays bounded by a batch whatever the
+number of texts (the labels, a few bytes each, are held in memory).
+
+The folder holds `train`, `test` and, with `--valid-data`, `valid` (each a `.tokens` and an
+`.offsets` file, and the label ids in `.labels`, little-endian int32), `preprocessor.json` and
+`manifest.json` (the settings, counts, each file's SHA-256, the sources). Its ids and labels equal
+those `rnnlab train sentiment --data PATH` makes in memory with the same settings: the same
+vocabulary (word frequencies or BPE, from the training texts in order), the same stratified test
+draw (or `--test-data`), and at training time the same seeded order of the examples.
+
+Example:
+    rnnlab prepare sentiment --data reviews.csv --label-field stars --output prepared/reviews
+    rnnlab train sentiment --prepared prepared/reviews --output runs/reviews
+"""
+
+import itertools
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab import runs
+from rnnlab.data.ragged import RaggedTokens, RaggedWriter
+from rnnlab.datasets import labelled_text, storage
+from rnnlab.tasks.sentiment import labelled
+from rnnlab.tasks.sentiment.fitting import make_preprocessor
+
+FORMAT = "rnnlab-prepared-sentiment"
+VERSION = 1
+CHUNK = 10_000  # texts encoded at a time
+SETTINGS = (  # what the folder fixes
+    "text_field", "label_field", "encoding", "test_split", "tokenizer", "max_features", "maxlen",
+    "stop_words",
+)  # fmt: skip
+LABEL_DTYPE = np.dtype("<i4")
+
+
+def _examples(config, path):
+    return labelled_text.iter_labelled(
+        path, config.text_field, config.label_field, config.encoding, stream=True
+    )
+
+
+def prepare(config, output, log=print):
+    """Writes the prepared folder `output` for `config.data` (see the module's docstring).
+
+    Args:
+        config: a `SentimentConfig` with `data`; its `SETTINGS`, `valid_data` and `test_data`
+            decide the folder (the order, `limit` and the model are the training run's business).
+        output: the folder to write; it must not exist (nothing is overwritten).
+
+    Returns:
+        The manifest (also written to `output/manifest.json`).
+
+    Raises:
+        DatasetError: unreadable or malformed examples (naming the file and line), one label only,
+            or too few examples to hold a test share out.
+        ValueError: no `data`, `init_from` (its vocabulary is the language model's), or an
+            `output` that exists.
+    """
+    if config.data is None:
+        raise ValueError("rnnlab prepare sentiment reads your labelled texts: expected --data PATH.")
+    if config.init_from:
+        raise ValueError("--init-from takes the language model's vocabulary: train from --data instead.")
+    output = Path(output)
+    if output.exists() or output.is_symlink():
+        raise ValueError(f"{output} exists: rnnlab prepare writes a new folder and never overwrites one. "
+                         "Expected a path that does not exist.")  # fmt: skip
+    labels = [label for _, label in _examples(config, config.data)]
+    labelled_text.check_labels(config.data, config.label_field, labels)
+    names = tuple(labelled_text.label_names(labels))
+    if len(names) < 2:
+        raise storage.DatasetError(
+            f"{config.data} has one label ({names[0]!r}). Expected two or more labels to tell apart."
+        )
+    tested = np.zeros(len(labels), bool)
+    if config.test_data is None:
+        held_out = labelled.stratified_test_indices(labels, config.test_split, labelled.SPLIT_SEED)
+        if held_out.size == 0:
+            raise storage.DatasetError(
+                f"{config.data}: too few examples to hold out {config.test_split:.0%} to test. "
+                "Expected more examples per label, or --test-data."
+            )
+        tested[held_out] = True
+    del labels
+
+    def training_texts():
+        for number, (text, _) in enumerate(_examples(config, config.data)):
+            if not tested[number]:
+                yield text
+
+    preprocessor = make_preprocessor(config, texts=training_texts(), names=names)
+    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    partial.mkdir(parents=True)
+    try:
+        splits = {"train": _Split(partial, "train"), "test": _Split(partial, "test")}
+        start = 0
+        for chunk in _chunks(_examples(config, config.data)):
+            rows = tested[start : start + len(chunk)]
+            start += len(chunk)
+            for name, keep in (("train", ~rows), ("test", rows)):
+                splits[name].add([pair for pair, chosen in zip(chunk, keep, strict=True) if chosen],
+                                 preprocessor, config.data)  # fmt: skip
+        for name, path in (("valid", config.valid_data), ("test", config.test_data)):
+            if path is not None:
+                splits[name] = splits.get(name) or _Split(partial, name)
+                for chunk in _chunks(_examples(config, path)):
+                    splits[name].add(chunk, preprocessor, path)
+        for name, split in splits.items():
+            split.close()
+            if split.writer.count == 0:
+                raise storage.DatasetError(f"{config.valid_data if name == 'valid' else config.test_data} "
+                                           "holds no examples.")  # fmt: skip
+        preprocessor.save(partial / "preprocessor.json")
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "settings": {name: getattr(config, name) for name in SETTINGS},
+            "labels": list(names),
+            "files": {name: split.summary() for name, split in splits.items()},
+            "sources": {
+                k: _source(v)
+                for k, v in (
+                    ("data", config.data),
+                    ("valid_data", config.valid_data),
+                    ("test_data", config.test_data),
+                )
+                if v is not None
+            },  # fmt: skip
+            **runs.provenance("none"),
+        }
+        runs.write_json(partial / "manifest.json", manifest)
+        os.replace(partial, output)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    counts = {name: split["sequences"] for name, split in manifest["files"].items()}
+    log(f"Prepared {', '.join(f'{n:,} {name}' for name, n in counts.items())} texts "
+        f"({len(names)} labels, {preprocessor.vocab_size:,} ids) in {output}")  # fmt: skip
+    return manifest
+
+
+def _chunks(examples, size=CHUNK):
+    while chunk := list(itertools.islice(examples, size)):
+        yield chunk
+
+
+class _Split:
+    """One split's token files and label ids."""
+
+    def __init__(self, folder, name):
+        self.writer = RaggedWriter(folder, name)
+        self.labels = open(Path(folder) / f"{name}.labels", "wb")
+        self.count = 0
+
+    def add(self, examples, preprocessor, source):
+        if not examples:
+            return
+        self.writer.add(preprocessor.sequences([text for text, _ in examples]))
+        ids = labelled.label_ids([label for _, label in examples], preprocessor.labels, source)
+        self.labels.write(ids.astype(LABEL_DTYPE).tobytes())
+
+    def close(self):
+        self.writer.close()
+        self.labels.close()
+
+    def summary(self):
+        return self.writer.summary()
+
+
+def _source(path):
+    stat = Path(path).stat()
+    return {"path": str(Path(path).resolve()), "bytes": stat.st_size, "modified": stat.st_mtime}
+
+
+def read_manifest(folder):
+    """The manifest of a prepared sentiment folder, checked (its format and settings).
+
+    Raises:
+        ValueError: not such a folder, or a damaged manifest.
+    """
+    path = Path(folder) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{folder} is not a folder written by `rnnlab prepare sentiment` ({path}: {error}). "
+            "Expected the --output of `rnnlab prepare sentiment`."
+        ) from None
+    if not isinstance(manifest, dict) or (manifest.get("format"), manifest.get("version")) != (
+        FORMAT,
+        VERSION,
+    ):
+        raise ValueError(f"{path} is not a manifest of `rnnlab prepare sentiment` (format {FORMAT!r}, "
+                         f"version {VERSION}).")  # fmt: skip
+    try:
+        settings = {name: manifest["settings"][name] for name in SETTINGS}
+        files = {name: manifest["files"][name] for name in manifest["files"]}
+        if not {"train", "test"} <= set(files):
+            raise KeyError("train" if "train" not in files else "test")
+        [int(f["sequences"]) for f in files.values()]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(
+            f"{path} is damaged ({type(error).__name__}: {error}). Prepare the texts again."
+        ) from None
+    return {**manifest, "settings": settings, "files": files}
+
+
+def split_examples(folder, name):
+    """`(sequences, label ids)` of split 'train', 'valid' or 'test': a `RaggedTokens` mapped from
+    disk, and an int64 array."""
+    files = read_manifest(folder)["files"]
+    sequences = RaggedTokens.open(folder, name, files[name])
+    path = Path(folder) / f"{name}.labels"
+    expected = len(sequences) * LABEL_DTYPE.itemsize
+    found = path.stat().st_size if path.is_file() else None
+    if found != expected:
+        found = "no file" if found is None else f"{found:,} bytes"
+        raise ValueError(
+            f"{path}: expected {expected:,} bytes as the manifest says; found {found}. Prepare again."
+        )
+    return sequences, np.fromfile(path, LABEL_DTYPE).astype(np.int64)
+
+
+def has_validation(folder):
+    return "valid" in read_manifest(folder)["files"]
