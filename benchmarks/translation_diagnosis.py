@@ -86,6 +86,8 @@ def main():
     args = parser.parse_args()
     started = time.perf_counter()
     task, config, folder = load_run(args.run)
+    if task.name != "translation" or config.prepared is not None:
+        raise SystemExit(f"{args.run}: expected a translation run trained from Multi30k or --data files.")
     preprocessor = load_preprocessor(folder / "preprocessor.json")
     model = load_run_model(folder)
     translator = Translator(model, START_ID, END_ID)

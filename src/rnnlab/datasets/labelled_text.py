@@ -103,17 +103,34 @@ def iter_labelled(path, text_field="text", label_field="label", encoding="utf-8"
     else:
         user_text.check_size([path])
         text = io.StringIO(_decode(path, path.read_bytes(), encoding), newline=newline)
+    where = [0]  # the line reached, for a stream's decoding error
     with text:
         try:
             if suffix in TABLE_SUFFIXES:
-                yield from _read_table(path, text, TABLE_SUFFIXES[suffix], text_field, label_field)
+                yield from _read_table(
+                    path, text, TABLE_SUFFIXES[suffix], text_field, label_field, where, stream
+                )
             else:
-                yield from _read_jsonl(path, text, text_field, label_field)
+                yield from _read_jsonl(path, text, text_field, label_field, where)
         except UnicodeDecodeError as error:  # a stream: bytes that are not `encoding`, found as read
+            line = _undecodable_line(path, encoding)
+            where = f"line {line}" if line else f"after line {where[0]}"
             raise storage.DatasetError(
-                f"{path} is not {encoding} text ({error.reason}). Expected {encoding}: convert it, e.g. "
-                "`iconv -f latin1 -t utf-8`."
+                f"{path}, {where}: not {encoding} text ({error.reason}). Expected {encoding}: convert it, "
+                "e.g. `iconv -f latin1 -t utf-8`."
             ) from None
+
+
+def _undecodable_line(path, encoding):
+    """The first line of `path` that does not decode (None when no single line fails: an encoding
+    whose line breaks are not the byte `\n`). A stream decodes ahead of the line it parses."""
+    with open(path, "rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                raw.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                return number
+    return None
 
 
 def check_labels(path, label_field, labels):
@@ -171,7 +188,7 @@ def _example(path, line, text, label):
     return text, str(label).strip()
 
 
-def _read_table(path, text, delimiter, text_field, label_field):
+def _read_table(path, text, delimiter, text_field, label_field, where, stream=False):
     limit = csv.field_size_limit(MAX_FIELD_CHARS)  # a long review is one field; restored below
     reader = csv.reader(text, delimiter=delimiter)
     try:
@@ -192,6 +209,7 @@ def _read_table(path, text, delimiter, text_field, label_field):
             )
         text_at, label_at = columns.index(text_field), columns.index(label_field)
         for row in reader:
+            where[0] = reader.line_num
             if not row:  # a blank line
                 continue
             if len(row) != len(columns):
@@ -199,7 +217,7 @@ def _read_table(path, text, delimiter, text_field, label_field):
                     f"{path}, line {reader.line_num}: {len(row)} fields. Expected {len(columns)}, as the "
                     f"header has (separated by {delimiter!r}; quote fields that hold it)."
                 )
-            if "\0" in row[text_at]:
+            if stream and any("\0" in field for field in row):  # read whole, UTF-8 is checked when decoded
                 raise storage.DatasetError(
                     f"{path}, line {reader.line_num}: a NUL character: expected text, not binary data."
                 )
@@ -210,8 +228,9 @@ def _read_table(path, text, delimiter, text_field, label_field):
         csv.field_size_limit(limit)
 
 
-def _read_jsonl(path, text, text_field, label_field):
+def _read_jsonl(path, text, text_field, label_field, where):
     for number, line in enumerate(text, start=1):
+        where[0] = number
         if not line.strip():
             continue
         try:

@@ -16,6 +16,7 @@ Example:
     rnnlab train sentiment --prepared prepared/reviews --output runs/reviews
 """
 
+import array
 import itertools
 import json
 import os
@@ -71,41 +72,44 @@ def prepare(config, output, log=print):
     if output.exists() or output.is_symlink():
         raise ValueError(f"{output} exists: rnnlab prepare writes a new folder and never overwrites one. "
                          "Expected a path that does not exist.")  # fmt: skip
-    labels = [label for _, label in _examples(config, config.data)]
-    labelled_text.check_labels(config.data, config.label_field, labels)
-    names = tuple(labelled_text.label_names(labels))
-    if len(names) < 2:
-        raise storage.DatasetError(
-            f"{config.data} has one label ({names[0]!r}). Expected two or more labels to tell apart."
-        )
-    tested = np.zeros(len(labels), bool)
+    before = storage.fingerprint(config.data)
+    codes, names = _label_codes(config)
+    tested = np.zeros(len(codes), bool)
     if config.test_data is None:
-        held_out = labelled.stratified_test_indices(labels, config.test_split, labelled.SPLIT_SEED)
+        held_out = labelled.stratified_test_indices(codes, config.test_split, labelled.SPLIT_SEED)
         if held_out.size == 0:
             raise storage.DatasetError(
                 f"{config.data}: too few examples to hold out {config.test_split:.0%} to test. "
                 "Expected more examples per label, or --test-data."
             )
         tested[held_out] = True
-    del labels
+    del codes
 
     def training_texts():
         for number, (text, _) in enumerate(_examples(config, config.data)):
+            if number >= len(tested):
+                raise _changed(config.data)
             if not tested[number]:
                 yield text
 
     preprocessor = make_preprocessor(config, texts=training_texts(), names=names)
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     partial.mkdir(parents=True)
+    splits = {}
     try:
-        splits = {"train": _Split(partial, "train"), "test": _Split(partial, "test")}
+        splits["train"] = _Split(partial, "train")
+        splits["test"] = _Split(partial, "test")
         start = 0
         for chunk in _chunks(_examples(config, config.data)):
             rows = tested[start : start + len(chunk)]
             start += len(chunk)
+            if len(rows) != len(chunk):
+                raise _changed(config.data)
             for name, keep in (("train", ~rows), ("test", rows)):
                 splits[name].add([pair for pair, chosen in zip(chunk, keep, strict=True) if chosen],
                                  preprocessor, config.data)  # fmt: skip
+        if start != len(tested) or storage.fingerprint(config.data) != before:
+            raise _changed(config.data)
         for name, path in (("valid", config.valid_data), ("test", config.test_data)):
             if path is not None:
                 splits[name] = splits.get(name) or _Split(partial, name)
@@ -137,12 +141,42 @@ def prepare(config, output, log=print):
         runs.write_json(partial / "manifest.json", manifest)
         os.replace(partial, output)
     except BaseException:
+        for split in splits.values():
+            split.close()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     counts = {name: split["sequences"] for name, split in manifest["files"].items()}
     log(f"Prepared {', '.join(f'{n:,} {name}' for name, n in counts.items())} texts "
         f"({len(names)} labels, {preprocessor.vocab_size:,} ids) in {output}")  # fmt: skip
     return manifest
+
+
+def _label_codes(config):
+    """`(codes, names)`: each example's label as its rank among the distinct labels sorted as
+    strings (the order `labelled.stratified_test_indices` visits string labels in, so the draw is
+    the same), read as a stream and held as int32, not as strings; and the label names in
+    `labelled_text.label_names` order."""
+    seen, first_seen = {}, array.array("i")
+    for _, label in _examples(config, config.data):
+        first_seen.append(seen.setdefault(label, len(seen)))
+        if len(seen) > labelled_text.MAX_LABELS:
+            break
+    labelled_text.check_labels(config.data, config.label_field, list(seen) if first_seen else [])
+    names = tuple(labelled_text.label_names(list(seen)))
+    if len(names) < 2:
+        raise storage.DatasetError(
+            f"{config.data} has one label ({names[0]!r}). Expected two or more labels to tell apart."
+        )
+    ordered = sorted(seen)
+    rank = np.array([ordered.index(label) for label in seen], np.int32)
+    return rank[np.frombuffer(first_seen, np.int32)], names
+
+
+def _changed(path):
+    return storage.DatasetError(
+        f"{path} changed while it was being prepared (its texts are read several times). Expected files "
+        "that stay as they are: prepare again once they are written."
+    )
 
 
 def _chunks(examples, size=CHUNK):

@@ -129,7 +129,10 @@ class TranslationConfig(TrainConfig):
             )
         if not os.path.isfile(os.path.join(self.prepared, "manifest.json")):
             return  # a saved run whose folder has gone: its config.toml holds the settings already
-        settings = read_manifest(self.prepared)["settings"]
+        manifest = read_manifest(self.prepared)
+        settings = dict(manifest["settings"])
+        if isinstance(manifest.get("validation"), dict):  # a draw of the training pairs validates
+            settings["validation_split"] = manifest["validation"]["split"]
         defaults = {f.name: f.default for f in dataclasses.fields(self)}
         for name, value in settings.items():
             if getattr(self, name) not in (value, defaults[name]):

@@ -10,7 +10,9 @@ The folder holds `train.source`, `train.target`, `valid.source` and `valid.targe
 the sources). Its ids equal those `rnnlab train translation --data PATH` makes in memory with
 the same settings: the same BPE models (trained on the training pairs in order) and the same
 seeded validation draw (or `--valid-data`). TSV files and one file per language (plain or `.gz`)
-are read; SGML test sets are small: pass them as `--test-data` when training.
+are read as a stream; `--valid-data` (small) is read whole, newstest SGML included. The validation
+draw is the folder's (its `--validation-split` and `--seed`); the run's `--seed` then seeds only
+the model and the order of the batches.
 
 Example:
     rnnlab prepare translation --data wmt/train.tsv --src de --tgt en --output prepared/wmt
@@ -22,6 +24,7 @@ import itertools
 import json
 import os
 import shutil
+import sys
 import zlib
 from pathlib import Path
 
@@ -30,12 +33,13 @@ import numpy as np
 from rnnlab import runs
 from rnnlab.data.ragged import RaggedTokens, RaggedWriter
 from rnnlab.datasets import storage
-from rnnlab.tasks.translation.pairs import files_of, validation_indices
+from rnnlab.tasks.translation.pairs import files_of, read_pairs, validation_indices
 from rnnlab.tasks.translation.preprocessor import TranslationPreprocessor, load_preprocessor
 
 FORMAT = "rnnlab-prepared-translation"
 VERSION = 1
 CHUNK = 10_000  # pairs encoded at a time
+LARGE_VALIDATION = 20_000  # a drawn validation set larger than this is worth a warning
 SETTINGS = ("src", "tgt", "vocab_size", "shared_vocabulary", "max_len")  # fixed by the folder
 SPLITS = ("train", "valid")
 SIDES = ("source", "target")
@@ -70,7 +74,7 @@ def _pairs(path, src, tgt):
     if any(file.name.lower().endswith((".sgm", ".sgm.gz")) for file in files):
         raise storage.DatasetError(
             f"{path}: rnnlab prepare reads TSV files or one plain file per language, not SGML. "
-            "Newstest sets are small: pass them as --test-data when training."
+            "Newstest sets are small: pass them as --valid-data here, or --test-data when training."
         )
     if len(files) == 1:
         for number, line in _lines(files[0]):
@@ -131,15 +135,26 @@ def prepare(config, output, log=print):
         raise ValueError(f"{output} exists: rnnlab prepare writes a new folder and never overwrites one. "
                          "Expected a path that does not exist.")  # fmt: skip
     src, tgt = config.src, config.tgt
+    sources_before = _stats(config.data, src, tgt)
     count = sum(1 for _ in _pairs(config.data, src, tgt))
     if count == 0:
         raise storage.DatasetError(f"{config.data} holds no sentence pairs. Expected at least one.")
     held_out = np.zeros(count, bool)
     if config.valid_data is None:
         held_out[validation_indices(count, config.validation_split, config.seed)] = True
+        if held_out.sum() > LARGE_VALIDATION:
+            share = f"{int(held_out.sum()):,} pairs validate (a {config.validation_split:.0%} draw)"
+            print(
+                f"rnnlab: warning: {share}: each epoch evaluates them all, and without --test-data the "
+                "test decodes them. Expected fewer: --valid-data or a smaller --validation-split.",
+                file=sys.stderr,
+            )
+    given_valid = read_pairs(config.valid_data, src, tgt) if config.valid_data else None  # small; SGML too
 
     def training(side):
         for number, pair in enumerate(_pairs(config.data, src, tgt)):
+            if number >= count:
+                raise _changed(config.data)
             if not held_out[number]:
                 yield pair[side]
 
@@ -148,33 +163,37 @@ def prepare(config, output, log=print):
     )
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     partial.mkdir(parents=True)
+    writers = {}
     try:
-        writers = {
-            (split, side): RaggedWriter(partial, f"{split}.{side}") for split in SPLITS for side in SIDES
-        }
+        for split in SPLITS:
+            for side in SIDES:
+                writers[split, side] = RaggedWriter(partial, f"{split}.{side}")
         with open(partial / "valid.jsonl", "w", encoding="utf-8") as valid_text:
             start = 0
             for chunk in _chunks(_pairs(config.data, src, tgt)):
                 rows = held_out[start : start + len(chunk)]
                 start += len(chunk)
+                if len(rows) != len(chunk):
+                    raise _changed(config.data)
                 for split, keep in (("train", ~rows), ("valid", rows)):
                     kept = [pair for pair, chosen in zip(chunk, keep, strict=True) if chosen]
                     _add(writers, split, kept, preprocessor, valid_text if split == "valid" else None)
-            if config.valid_data is not None:
-                for chunk in _chunks(_pairs(config.valid_data, src, tgt)):
-                    _add(writers, "valid", chunk, preprocessor, valid_text)
+            if start != count or _stats(config.data, src, tgt) != sources_before:
+                raise _changed(config.data)
+            if given_valid is not None:
+                pairs = list(zip(*given_valid, strict=True))
+                for begin in range(0, len(pairs), CHUNK):
+                    _add(writers, "valid", pairs[begin : begin + CHUNK], preprocessor, valid_text)
         for writer in writers.values():
             writer.close()
-        if writers["valid", "source"].count == 0:
-            raise storage.DatasetError(f"{config.valid_data} holds no sentence pairs to validate with.")
         preprocessor.save(partial / "preprocessor.json")
         manifest = {
             "format": FORMAT,
             "version": VERSION,
             "settings": {name: getattr(config, name) for name in SETTINGS},
-            "validation": "valid_data"
+            "validation": None
             if config.valid_data
-            else {"split": config.validation_split, "seed": config.seed},  # fmt: skip
+            else {"split": config.validation_split, "seed": config.seed},
             "files": {f"{split}.{side}": writer.summary() for (split, side), writer in writers.items()},
             "sources": [_source(f) for f in files_of(config.data, src, tgt)],
             "valid_sources": [_source(f) for f in files_of(config.valid_data, src, tgt)]
@@ -185,12 +204,26 @@ def prepare(config, output, log=print):
         runs.write_json(partial / "manifest.json", manifest)
         os.replace(partial, output)
     except BaseException:
+        for writer in writers.values():
+            writer.close()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     counts = [manifest["files"][f"{split}.source"]["sequences"] for split in SPLITS]
     log(f"Prepared {counts[0]:,} training and {counts[1]:,} validation pairs ({preprocessor.source_vocab:,} "
         f"and {preprocessor.target_vocab:,} subwords) in {output}")  # fmt: skip
     return manifest
+
+
+def _stats(path, src, tgt):
+    """Size and modification time of the files at a data path (to notice a change between reads)."""
+    return [(f.stat().st_size, f.stat().st_mtime_ns) for f in files_of(path, src, tgt)]
+
+
+def _changed(path):
+    return storage.DatasetError(
+        f"{path} changed while it was being prepared (its pairs are read several times). Expected files "
+        "that stay as they are: prepare again once they are written."
+    )
 
 
 def _add(writers, split, pairs, preprocessor, text):
@@ -255,19 +288,22 @@ def split_tokens(folder, split):
     return tuple(RaggedTokens.open(folder, f"{split}.{side}", files[f"{split}.{side}"]) for side in SIDES)
 
 
-def valid_pairs(folder):
-    """`(sources, targets)`: the validation pairs as text (the test pairs without --test-data)."""
+def valid_pairs(folder, limit=None):
+    """`(sources, targets)`: the first `limit` (None: all) validation pairs as text (the test
+    pairs without --test-data), read a line at a time."""
     path = Path(folder) / "valid.jsonl"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, ValueError) as error:
-        raise ValueError(f"Cannot read {path}: {error}. Prepare the pairs again.") from None
     sources, targets = [], []
-    for number, line in enumerate(lines, start=1):
-        try:
-            source, target = json.loads(line)
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"{path}, line {number}: {error}. Prepare the pairs again.") from None
-        sources.append(source)
-        targets.append(target)
+    try:
+        with open(path, encoding="utf-8", newline="\n") as stream:  # lines end at \n only (U+2028 is text)
+            for number, line in enumerate(stream, start=1):
+                if limit is not None and number > limit:
+                    break
+                try:
+                    source, target = json.loads(line)
+                except (ValueError, TypeError) as error:
+                    raise ValueError(f"{path}, line {number}: {error}. Prepare the pairs again.") from None
+                sources.append(source)
+                targets.append(target)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"Cannot read {path}: {error}. Prepare again, or pass --test-data.") from None
     return sources, targets

@@ -82,7 +82,7 @@ class TranslationTask(Task):
         if config.prepared is not None and split != "test":
             return prepared_examples(config, split)
         if config.prepared is not None and config.test_data is None:  # the validation pairs test
-            sources, targets = (pairs[: config.limit] for pairs in prepared.valid_pairs(config.prepared))
+            sources, targets = prepared.valid_pairs(config.prepared, config.limit)
         else:
             sources, targets = load_pairs(config, "val" if split == "validation" else split)
         encoded = preprocessor.encode_target(targets)
@@ -157,7 +157,7 @@ class TranslationTask(Task):
         )
 
     def plot_title(self, config, num_train):
-        text = "Multi30k" if config.data is None else Path(config.data).name
+        text = Path(config.data or config.prepared).name if (config.data or config.prepared) else "Multi30k"
         return f"{text} {config.src}->{config.tgt}, {config.cell}, attention {config.attention}"
 
     @property

@@ -28,6 +28,7 @@ def _pairs(count=90):
         words = [WORDS[(i * 7 + k) % len(WORDS)] for k in range(1 + i % 9)]
         english = [ENGLISH[(i * 7 + k) % len(ENGLISH)] for k in range(1 + i % 9)]
         pairs.append((f"Um {' e '.join(words)}.", f"A {' and '.join(english)}."))
+    pairs[-1] = ("Um cão\u2028e um gato.", "A dog\u2028and a cat.")  # a line separator inside a sentence
     return pairs
 
 
@@ -68,7 +69,8 @@ def test_prepared_ids_equal_the_in_memory_ids(corpus, tmp_path, monkeypatch, dat
     output = tmp_path / "prepared"
     prepared.prepare(TranslationConfig(**settings), output, log=lambda *_: None)
     task = TranslationTask()
-    in_memory, from_disk = TranslationConfig(**settings), TranslationConfig(prepared=str(output))
+    seed = {"seed": settings["seed"]} if "seed" in settings else {}
+    in_memory, from_disk = TranslationConfig(**settings), TranslationConfig(prepared=str(output), **seed)
     assert (from_disk.src, from_disk.tgt, from_disk.vocab_size, from_disk.max_len) == ("pt", "en", 80, 12)
     expected, got = task.make_preprocessor(in_memory), task.make_preprocessor(from_disk)
     assert got.source.to_str() == expected.source.to_str() and got.target.to_str() == expected.target.to_str()
@@ -154,6 +156,10 @@ def test_broken_folders_and_conflicting_settings_are_clear_errors(corpus, tmp_pa
         prepared.prepare(config, output)
     with pytest.raises(ValueError, match="was prepared with max_len=12. Received: max_len=30"):
         TranslationConfig(prepared=str(output), max_len=30)
+    with pytest.raises(
+        ValueError, match="prepared with validation_split=0.2. Received: validation_split=0.5"
+    ):
+        TranslationConfig(prepared=str(output), validation_split=0.5)
     with pytest.raises(ValueError, match="brings its own pairs. Received: --data with it"):
         TranslationConfig(prepared=str(output), data=corpus["tsv"])
     with pytest.raises(ValueError, match="is not a folder written by `rnnlab prepare translation`"):

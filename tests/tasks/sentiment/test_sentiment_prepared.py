@@ -40,9 +40,12 @@ def files(tmp_path):
     )
     jsonl = tmp_path / "reviews.jsonl"
     jsonl.write_text("".join(json.dumps({"text": t, "label": s}) + "\n" for t, s in rows), encoding="utf-8")
+    numbers = tmp_path / "numbers.jsonl"  # labels whose string order (1, 10, 2) is not their order
+    stars = {"negative": 1, "neutral": 2, "positive": 10}
+    numbers.write_text("".join(json.dumps({"text": t, "label": stars[s]}) + "\n" for t, s in rows))
     extra = tmp_path / "extra.jsonl"
     extra.write_text("".join(json.dumps({"text": t, "label": s}) + "\n" for t, s in _examples(15)[::-1]))
-    return {"csv": str(csv_file), "jsonl": str(jsonl), "extra": str(extra)}
+    return {"csv": str(csv_file), "jsonl": str(jsonl), "numbers": str(numbers), "extra": str(extra)}
 
 
 @pytest.mark.parametrize(
@@ -51,6 +54,7 @@ def files(tmp_path):
         ("csv", {"text_field": "review", "label_field": "stars"}),
         ("jsonl", {"tokenizer": "subword", "max_features": 60, "valid_data": "extra"}),
         ("jsonl", {"test_data": "extra", "stop_words": True, "test_split": 0.3}),
+        ("numbers", {"test_split": 0.3}),
     ],
 )
 def test_prepared_ids_equal_the_in_memory_ids(files, tmp_path, monkeypatch, data, settings):
@@ -105,7 +109,7 @@ def test_bad_texts_name_the_file_and_line_and_leave_nothing(files, tmp_path, cap
     broken.write_bytes(
         b'{"text": "fine", "label": "a"}\n' + '{"text": "caf\xe9", "label": "b"}\n'.encode("latin-1")
     )
-    with pytest.raises(storage.DatasetError, match=r"broken.jsonl is not utf-8 text"):
+    with pytest.raises(storage.DatasetError, match=r"broken.jsonl, line 2: not utf-8 text"):
         prepare(broken)
     one = tmp_path / "one.jsonl"
     one.write_text('{"text": "fine", "label": "a"}\n' * 5, encoding="utf-8")
