@@ -15,15 +15,13 @@ Example:
 """
 
 import hashlib
-import json
-import os
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from rnnlab import runs
+from rnnlab.data import prepared_folder
 from rnnlab.datasets import storage, user_text
 from rnnlab.datasets.word_corpora import EOS
 from rnnlab.tasks.lm.preprocessor import RESERVED, LMPreprocessor, load_preprocessor
@@ -163,10 +161,7 @@ def prepare(data, output, level="char", max_vocab=None, valid_data=None, log=pri
     if level not in LEVELS:
         raise ValueError(f"rnnlab prepare lm cuts characters or words: expected level in {LEVELS}. "
                          f"Received: {level!r}")  # fmt: skip
-    output = Path(output)
-    if output.exists() or output.is_symlink():
-        raise ValueError(f"{output} exists: rnnlab prepare writes a new folder and never overwrites one. "
-                         "Expected a path that does not exist.")  # fmt: skip
+    prepared_folder.check_new(output)
     files = user_text.text_files(data)
     valid_files = user_text.text_files(valid_data) if valid_data else []
     total = sum(len(_tokens(block, level)) for block in _blocks(files, level))
@@ -184,15 +179,15 @@ def prepare(data, output, level="char", max_vocab=None, valid_data=None, log=pri
     preprocessor = LMPreprocessor(
         Vocabulary.from_counts(counts, max_size=max_vocab, reserved=RESERVED), level
     )
-    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
-    partial.mkdir(parents=True)
-    try:
+    with prepared_folder.writing(output) as partial:
         writer = _Writer(partial, cut)
-        for block in _blocks(files, level):
-            writer.add(_ids(block, level, preprocessor.vocabulary))
-        for block in _blocks(valid_files, level):
-            writer.write("valid", _ids(block, level, preprocessor.vocabulary))
-        splits = writer.close()
+        try:
+            for block in _blocks(files, level):
+                writer.add(_ids(block, level, preprocessor.vocabulary))
+            for block in _blocks(valid_files, level):
+                writer.write("valid", _ids(block, level, preprocessor.vocabulary))
+        finally:
+            splits = writer.close()
         if not splits["valid"]["tokens"]:
             raise storage.DatasetError(f"{valid_data} holds no {level} tokens to validate with.")
         preprocessor.save(partial / "preprocessor.json")
@@ -203,23 +198,14 @@ def prepare(data, output, level="char", max_vocab=None, valid_data=None, log=pri
             "dtype": "<i4",
             "vocabulary_size": len(preprocessor),
             "splits": splits,
-            "sources": [_source(f) for f in files],
-            "valid_sources": [_source(f) for f in valid_files],
+            "sources": [prepared_folder.source(f) for f in files],
+            "valid_sources": [prepared_folder.source(f) for f in valid_files],
             **runs.provenance("none"),
         }
         runs.write_json(partial / "manifest.json", manifest)
-        os.replace(partial, output)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     log(f"Prepared {splits['train']['tokens']:,} training and {splits['valid']['tokens']:,} validation "
         f"{level} tokens ({len(preprocessor):,} in the vocabulary) in {output}")  # fmt: skip
     return manifest
-
-
-def _source(path):
-    stat = Path(path).stat()
-    return {"path": str(Path(path).resolve()), "bytes": stat.st_size, "modified": stat.st_mtime}
 
 
 def read_manifest(folder):
@@ -230,21 +216,7 @@ def read_manifest(folder):
     """
     folder = Path(folder)
     path = folder / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(
-            f"{folder} is not a folder written by `rnnlab prepare lm` ({path}: {error}). "
-            "Expected the --output of `rnnlab prepare lm`."
-        ) from None
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("format") != FORMAT
-        or manifest.get("version") != VERSION
-    ):
-        raise ValueError(
-            f"{path} is not a manifest of `rnnlab prepare lm` (format {FORMAT!r}, version {VERSION})."
-        )
+    manifest = prepared_folder.read_manifest(folder, FORMAT, VERSION, "rnnlab prepare lm")
     try:
         splits = {name: manifest["splits"][name] for name in ("train", "valid")}
         level, _ = manifest["level"], [(s["file"], int(s["tokens"])) for s in splits.values()]

@@ -1,11 +1,11 @@
 """Settings of a sentiment run. The defaults are the article's configuration."""
 
-import dataclasses
 import os
 from dataclasses import dataclass
 
 from rnnlab.cells import CELLS
 from rnnlab.config import option
+from rnnlab.data import prepared_folder
 from rnnlab.embeddings import FORMATS
 from rnnlab.models.classifier import POOLINGS
 from rnnlab.tasks.config import TrainConfig
@@ -173,12 +173,4 @@ class SentimentConfig(TrainConfig):
             )
         if not os.path.isfile(os.path.join(self.prepared, "manifest.json")):
             return  # a saved run whose folder has gone: its config.toml holds the settings already
-        settings = read_manifest(self.prepared)["settings"]
-        defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        for name, value in settings.items():
-            if getattr(self, name) not in (value, defaults[name]):
-                raise ValueError(
-                    f"--prepared {self.prepared} was prepared with {name}={value!r}. Received: "
-                    f"{name}={getattr(self, name)!r} (prepare again to change it)."
-                )
-            setattr(self, name, value)
+        prepared_folder.adopt_settings(self, read_manifest(self.prepared)["settings"], self.prepared)

@@ -18,14 +18,12 @@ Example:
 
 import array
 import itertools
-import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from rnnlab import runs
+from rnnlab.data import prepared_folder
 from rnnlab.data.ragged import RaggedTokens, RaggedWriter
 from rnnlab.datasets import labelled_text, storage
 from rnnlab.tasks.sentiment import labelled
@@ -68,10 +66,7 @@ def prepare(config, output, log=print):
         raise ValueError("rnnlab prepare sentiment reads your labelled texts: expected --data PATH.")
     if config.init_from:
         raise ValueError("--init-from takes the language model's vocabulary: train from --data instead.")
-    output = Path(output)
-    if output.exists() or output.is_symlink():
-        raise ValueError(f"{output} exists: rnnlab prepare writes a new folder and never overwrites one. "
-                         "Expected a path that does not exist.")  # fmt: skip
+    prepared_folder.check_new(output)
     before = storage.fingerprint(config.data)
     codes, names = _label_codes(config)
     tested = np.zeros(len(codes), bool)
@@ -93,34 +88,36 @@ def prepare(config, output, log=print):
                 yield text
 
     preprocessor = make_preprocessor(config, texts=training_texts(), names=names)
-    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
-    partial.mkdir(parents=True)
     splits = {}
-    try:
-        splits["train"] = _Split(partial, "train")
-        splits["test"] = _Split(partial, "test")
-        start = 0
-        for chunk in _chunks(_examples(config, config.data)):
-            rows = tested[start : start + len(chunk)]
-            start += len(chunk)
-            if len(rows) != len(chunk):
+    with prepared_folder.writing(output) as partial:
+        try:
+            splits["train"] = _Split(partial, "train")
+            splits["test"] = _Split(partial, "test")
+            start = 0
+            for chunk in _chunks(_examples(config, config.data)):
+                rows = tested[start : start + len(chunk)]
+                start += len(chunk)
+                if len(rows) != len(chunk):
+                    raise _changed(config.data)
+                for name, keep in (("train", ~rows), ("test", rows)):
+                    kept = [pair for pair, chosen in zip(chunk, keep, strict=True) if chosen]
+                    splits[name].add(kept, preprocessor, config.data)
+            if start != len(tested) or storage.fingerprint(config.data) != before:
                 raise _changed(config.data)
-            for name, keep in (("train", ~rows), ("test", rows)):
-                splits[name].add([pair for pair, chosen in zip(chunk, keep, strict=True) if chosen],
-                                 preprocessor, config.data)  # fmt: skip
-        if start != len(tested) or storage.fingerprint(config.data) != before:
-            raise _changed(config.data)
-        for name, path in (("valid", config.valid_data), ("test", config.test_data)):
-            if path is not None:
-                splits[name] = splits.get(name) or _Split(partial, name)
-                for chunk in _chunks(_examples(config, path)):
-                    splits[name].add(chunk, preprocessor, path)
+            for name, path in (("valid", config.valid_data), ("test", config.test_data)):
+                if path is not None:
+                    splits[name] = splits.get(name) or _Split(partial, name)
+                    for chunk in _chunks(_examples(config, path)):
+                        splits[name].add(chunk, preprocessor, path)
+        finally:
+            for split in splits.values():
+                split.close()
         for name, split in splits.items():
-            split.close()
             if split.writer.count == 0:
                 raise storage.DatasetError(f"{config.valid_data if name == 'valid' else config.test_data} "
                                            "holds no examples.")  # fmt: skip
         preprocessor.save(partial / "preprocessor.json")
+        given = {"data": config.data, "valid_data": config.valid_data, "test_data": config.test_data}
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -128,23 +125,11 @@ def prepare(config, output, log=print):
             "labels": list(names),
             "files": {name: split.summary() for name, split in splits.items()},
             "sources": {
-                k: _source(v)
-                for k, v in (
-                    ("data", config.data),
-                    ("valid_data", config.valid_data),
-                    ("test_data", config.test_data),
-                )
-                if v is not None
-            },  # fmt: skip
+                name: prepared_folder.source(path) for name, path in given.items() if path is not None
+            },
             **runs.provenance("none"),
         }
         runs.write_json(partial / "manifest.json", manifest)
-        os.replace(partial, output)
-    except BaseException:
-        for split in splits.values():
-            split.close()
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     counts = {name: split["sequences"] for name, split in manifest["files"].items()}
     log(f"Prepared {', '.join(f'{n:,} {name}' for name, n in counts.items())} texts "
         f"({len(names)} labels, {preprocessor.vocab_size:,} ids) in {output}")  # fmt: skip
@@ -207,31 +192,14 @@ class _Split:
         return self.writer.summary()
 
 
-def _source(path):
-    stat = Path(path).stat()
-    return {"path": str(Path(path).resolve()), "bytes": stat.st_size, "modified": stat.st_mtime}
-
-
 def read_manifest(folder):
     """The manifest of a prepared sentiment folder, checked (its format and settings).
 
     Raises:
         ValueError: not such a folder, or a damaged manifest.
     """
+    manifest = prepared_folder.read_manifest(folder, FORMAT, VERSION, "rnnlab prepare sentiment")
     path = Path(folder) / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(
-            f"{folder} is not a folder written by `rnnlab prepare sentiment` ({path}: {error}). "
-            "Expected the --output of `rnnlab prepare sentiment`."
-        ) from None
-    if not isinstance(manifest, dict) or (manifest.get("format"), manifest.get("version")) != (
-        FORMAT,
-        VERSION,
-    ):
-        raise ValueError(f"{path} is not a manifest of `rnnlab prepare sentiment` (format {FORMAT!r}, "
-                         f"version {VERSION}).")  # fmt: skip
     try:
         settings = {name: manifest["settings"][name] for name in SETTINGS}
         files = {name: manifest["files"][name] for name in manifest["files"]}

@@ -1,13 +1,13 @@
 """Settings of a translation run. Defaults: German -> English on Multi30k, a
 bidirectional-GRU encoder and a GRU decoder with Luong attention."""
 
-import dataclasses
 import os
 import re
 from dataclasses import dataclass
 
 from rnnlab.cells import CELLS
 from rnnlab.config import option
+from rnnlab.data import prepared_folder
 from rnnlab.models.seq2seq import ATTENTIONS
 from rnnlab.tasks.config import TrainConfig
 from rnnlab.tasks.translation.prepared import read_manifest
@@ -133,11 +133,4 @@ class TranslationConfig(TrainConfig):
         settings = dict(manifest["settings"])
         if isinstance(manifest.get("validation"), dict):  # a draw of the training pairs validates
             settings["validation_split"] = manifest["validation"]["split"]
-        defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        for name, value in settings.items():
-            if getattr(self, name) not in (value, defaults[name]):
-                raise ValueError(
-                    f"--prepared {self.prepared} was prepared with {name}={value!r}. Received: "
-                    f"{name}={getattr(self, name)!r} (prepare again to change it)."
-                )
-            setattr(self, name, value)
+        prepared_folder.adopt_settings(self, settings, self.prepared)

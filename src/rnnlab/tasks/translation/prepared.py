@@ -22,8 +22,6 @@ Example:
 import gzip
 import itertools
 import json
-import os
-import shutil
 import sys
 import zlib
 from pathlib import Path
@@ -31,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import runs
+from rnnlab.data import prepared_folder
 from rnnlab.data.ragged import RaggedTokens, RaggedWriter
 from rnnlab.datasets import storage
 from rnnlab.tasks.translation.pairs import files_of, read_pairs, validation_indices
@@ -130,10 +129,7 @@ def prepare(config, output, log=print):
     """
     if config.data is None:
         raise ValueError("rnnlab prepare translation reads your pairs: expected --data PATH.")
-    output = Path(output)
-    if output.exists() or output.is_symlink():
-        raise ValueError(f"{output} exists: rnnlab prepare writes a new folder and never overwrites one. "
-                         "Expected a path that does not exist.")  # fmt: skip
+    prepared_folder.check_new(output)
     src, tgt = config.src, config.tgt
     sources_before = _stats(config.data, src, tgt)
     count = sum(1 for _ in _pairs(config.data, src, tgt))
@@ -161,31 +157,31 @@ def prepare(config, output, log=print):
     preprocessor = TranslationPreprocessor.train(
         training(0), training(1), config.vocab_size, config.max_len, shared=config.shared_vocabulary
     )
-    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
-    partial.mkdir(parents=True)
     writers = {}
-    try:
-        for split in SPLITS:
-            for side in SIDES:
-                writers[split, side] = RaggedWriter(partial, f"{split}.{side}")
-        with open(partial / "valid.jsonl", "w", encoding="utf-8") as valid_text:
-            start = 0
-            for chunk in _chunks(_pairs(config.data, src, tgt)):
-                rows = held_out[start : start + len(chunk)]
-                start += len(chunk)
-                if len(rows) != len(chunk):
+    with prepared_folder.writing(output) as partial:
+        try:
+            for split in SPLITS:
+                for side in SIDES:
+                    writers[split, side] = RaggedWriter(partial, f"{split}.{side}")
+            with open(partial / "valid.jsonl", "w", encoding="utf-8") as valid_text:
+                start = 0
+                for chunk in _chunks(_pairs(config.data, src, tgt)):
+                    rows = held_out[start : start + len(chunk)]
+                    start += len(chunk)
+                    if len(rows) != len(chunk):
+                        raise _changed(config.data)
+                    for split, keep in (("train", ~rows), ("valid", rows)):
+                        kept = [pair for pair, chosen in zip(chunk, keep, strict=True) if chosen]
+                        _add(writers, split, kept, preprocessor, valid_text if split == "valid" else None)
+                if start != count or _stats(config.data, src, tgt) != sources_before:
                     raise _changed(config.data)
-                for split, keep in (("train", ~rows), ("valid", rows)):
-                    kept = [pair for pair, chosen in zip(chunk, keep, strict=True) if chosen]
-                    _add(writers, split, kept, preprocessor, valid_text if split == "valid" else None)
-            if start != count or _stats(config.data, src, tgt) != sources_before:
-                raise _changed(config.data)
-            if given_valid is not None:
-                pairs = list(zip(*given_valid, strict=True))
-                for begin in range(0, len(pairs), CHUNK):
-                    _add(writers, "valid", pairs[begin : begin + CHUNK], preprocessor, valid_text)
-        for writer in writers.values():
-            writer.close()
+                if given_valid is not None:
+                    pairs = list(zip(*given_valid, strict=True))
+                    for begin in range(0, len(pairs), CHUNK):
+                        _add(writers, "valid", pairs[begin : begin + CHUNK], preprocessor, valid_text)
+        finally:
+            for writer in writers.values():
+                writer.close()
         preprocessor.save(partial / "preprocessor.json")
         manifest = {
             "format": FORMAT,
@@ -195,19 +191,13 @@ def prepare(config, output, log=print):
             if config.valid_data
             else {"split": config.validation_split, "seed": config.seed},
             "files": {f"{split}.{side}": writer.summary() for (split, side), writer in writers.items()},
-            "sources": [_source(f) for f in files_of(config.data, src, tgt)],
-            "valid_sources": [_source(f) for f in files_of(config.valid_data, src, tgt)]
+            "sources": [prepared_folder.source(f) for f in files_of(config.data, src, tgt)],
+            "valid_sources": [prepared_folder.source(f) for f in files_of(config.valid_data, src, tgt)]
             if config.valid_data
             else [],
             **runs.provenance("none"),
         }
         runs.write_json(partial / "manifest.json", manifest)
-        os.replace(partial, output)
-    except BaseException:
-        for writer in writers.values():
-            writer.close()
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     counts = [manifest["files"][f"{split}.source"]["sequences"] for split in SPLITS]
     log(f"Prepared {counts[0]:,} training and {counts[1]:,} validation pairs ({preprocessor.source_vocab:,} "
         f"and {preprocessor.target_vocab:,} subwords) in {output}")  # fmt: skip
@@ -236,33 +226,14 @@ def _add(writers, split, pairs, preprocessor, text):
         text.writelines(json.dumps(pair, ensure_ascii=False) + "\n" for pair in pairs)
 
 
-def _source(path):
-    stat = Path(path).stat()
-    return {"path": str(Path(path).resolve()), "bytes": stat.st_size, "modified": stat.st_mtime}
-
-
 def read_manifest(folder):
     """The manifest of a prepared translation folder, checked (its format and settings).
 
     Raises:
         ValueError: not such a folder, or a damaged manifest.
     """
+    manifest = prepared_folder.read_manifest(folder, FORMAT, VERSION, "rnnlab prepare translation")
     path = Path(folder) / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(
-            f"{folder} is not a folder written by `rnnlab prepare translation` ({path}: {error}). "
-            "Expected the --output of `rnnlab prepare translation`."
-        ) from None
-    if not isinstance(manifest, dict) or (manifest.get("format"), manifest.get("version")) != (
-        FORMAT,
-        VERSION,
-    ):
-        raise ValueError(
-            f"{path} is not a manifest of `rnnlab prepare translation` (format {FORMAT!r}, "
-            f"version {VERSION})."
-        )
     try:
         settings = {name: manifest["settings"][name] for name in SETTINGS}
         files = {
