@@ -95,6 +95,7 @@ def main():
     parser.add_argument("--runs", required=True, help="folder for the prepared folder and the runs")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
+    started = time.perf_counter()
     runs = Path(args.runs)
     runs.mkdir(parents=True, exist_ok=True)
     write_tsv(args.corpus, args.pairs)
@@ -140,6 +141,7 @@ def main():
     )
     record.update(provenance("jax"))
     record["command"] = " ".join(["python", "benchmarks/prepared_translation.py", *sys.argv[1:]])
+    record["wall_time_s"] = round(time.perf_counter() - started, 1)
     write_json(args.output, record)
     print(json.dumps({k: v for k, v in record.items() if k not in ("versions", "machine")}, indent=1))
 
