@@ -13,10 +13,15 @@ Example:
 """
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
 from pathlib import Path
+
+from rnnlab.datasets import storage
+
+CHUNK = 10_000  # examples encoded at a time
 
 
 def check_new(output):
@@ -45,6 +50,21 @@ def writing(output):
         raise
 
 
+def chunks(items, size=None):
+    """Lists of up to `size` (default `CHUNK`) consecutive items of an iterable, read as needed."""
+    items = iter(items)
+    while chunk := list(itertools.islice(items, size or CHUNK)):
+        yield chunk
+
+
+def changed(path, what):
+    """The error for a data path whose files changed between two of prepare's reads."""
+    return storage.DatasetError(
+        f"{path} changed while it was being prepared (its {what} are read several times). Expected files "
+        "that stay as they are: prepare again once they are written."
+    )
+
+
 def source(path):
     """A source file as a manifest records it: its absolute path, size and modification time."""
     stat = Path(path).stat()
@@ -71,6 +91,25 @@ def read_manifest(folder, format, version, command):
     ):
         raise ValueError(f"{path} is not a manifest of `{command}` (format {format!r}, version {version}).")
     return manifest
+
+
+def adopt(config, refused, brings, hint, settings_of):
+    """Gives a config with `prepared` the folder's settings: `refused` fields given with it are an
+    error (`brings`: what the folder brings instead, `hint`: what to do, for the message); when
+    the folder is there,
+    `settings_of(folder)` are adopted (`adopt_settings`). A saved run whose folder has gone keeps
+    the settings its config.toml already holds.
+
+    Raises:
+        ValueError: a refused field given, or a setting that differs from the folder's.
+    """
+    defaults = {name: config.__dataclass_fields__[name].default for name in refused}
+    given = [name for name in refused if getattr(config, name) not in (None, defaults[name])]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"--prepared brings {brings}. Received: {flags} with it ({hint}).")
+    if os.path.isfile(os.path.join(config.prepared, "manifest.json")):
+        adopt_settings(config, settings_of(config.prepared), config.prepared)
 
 
 def adopt_settings(config, settings, folder):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
+from rnnlab.data import prepared_folder
 from rnnlab.datasets import storage
 from rnnlab.tasks.sentiment import prepared
 from rnnlab.tasks.sentiment.config import SentimentConfig
@@ -58,7 +59,7 @@ def files(tmp_path):
     ],
 )
 def test_prepared_ids_equal_the_in_memory_ids(files, tmp_path, monkeypatch, data, settings):
-    monkeypatch.setattr(prepared, "CHUNK", 7)  # chunks that split the test draw unevenly
+    monkeypatch.setattr(prepared_folder, "CHUNK", 7)  # chunks that split the test draw unevenly
     settings = {k: files[v] if k.endswith("_data") else v for k, v in settings.items()}
     settings = {"data": files[data], "max_features": 50, "maxlen": 12, **settings}
     output = tmp_path / "prepared"

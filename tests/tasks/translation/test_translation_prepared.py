@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
+from rnnlab.data import prepared_folder
 from rnnlab.data.ragged import RaggedTokens, RaggedWriter
 from rnnlab.datasets import storage
 from rnnlab.tasks.translation import prepared
@@ -63,7 +64,7 @@ def _same_examples(a, b):
     ],
 )
 def test_prepared_ids_equal_the_in_memory_ids(corpus, tmp_path, monkeypatch, data, extra):
-    monkeypatch.setattr(prepared, "CHUNK", 7)  # chunks that split the validation draw unevenly
+    monkeypatch.setattr(prepared_folder, "CHUNK", 7)  # chunks that split the validation draw unevenly
     extra = {k: corpus[v] if k == "valid_data" else v for k, v in extra.items()}
     settings = {"data": corpus[data], "src": "pt", "tgt": "en", "vocab_size": 80, "max_len": 12, **extra}
     output = tmp_path / "prepared"

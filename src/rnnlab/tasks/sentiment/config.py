@@ -164,13 +164,8 @@ class SentimentConfig(TrainConfig):
     def _adopt_prepared(self):
         """Takes the tokenisation and split settings of the `--prepared` folder (fixed when it was
         written); a different value given here is an error, not ignored."""
-        given = [name for name in ("data", "valid_data", "init_from") if getattr(self, name) is not None]
-        if given or self.dataset != "imdb":
-            flags = ", ".join("--" + name.replace("_", "-") for name in given) or "--dataset"
-            raise ValueError(
-                f"--prepared brings its own texts, vocabulary and labels. Received: {flags} with it "
-                "(prepare the texts instead; --test-data may replace the test texts)."
-            )
-        if not os.path.isfile(os.path.join(self.prepared, "manifest.json")):
-            return  # a saved run whose folder has gone: its config.toml holds the settings already
-        prepared_folder.adopt_settings(self, read_manifest(self.prepared)["settings"], self.prepared)
+        prepared_folder.adopt(
+            self, ("data", "valid_data", "init_from", "dataset"), "its own texts, vocabulary and labels",
+            "prepare the texts instead; --test-data may replace the test texts",
+            lambda folder: read_manifest(folder)["settings"],
+        )  # fmt: skip

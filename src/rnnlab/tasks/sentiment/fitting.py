@@ -29,13 +29,11 @@ def make_preprocessor(config, texts=None, names=None):
         texts, names: the training texts (any iterable, read once) and the label names, for
             `rnnlab prepare sentiment` (default: read from the config's data).
     """
-    if texts is not None:
-        pass
-    elif config.prepared is not None:  # what `rnnlab prepare sentiment` fitted
+    if texts is None and config.prepared is not None:  # what `rnnlab prepare sentiment` fitted
         return load_preprocessor(Path(config.prepared) / "preprocessor.json")
-    elif labelled.reads_imdb(config, "train"):
-        texts, names = None, IMDB_LABELS
-    else:
+    if texts is None and labelled.reads_imdb(config, "train"):
+        names = IMDB_LABELS
+    elif texts is None:
         texts, _ = labelled.texts_and_labels(config, "train")
         names = labelled.label_names(config)
     if config.init_from:  # the language model's own subwords

@@ -17,7 +17,6 @@ Example:
 """
 
 import array
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,6 @@ from rnnlab.tasks.sentiment.fitting import make_preprocessor
 
 FORMAT = "rnnlab-prepared-sentiment"
 VERSION = 1
-CHUNK = 10_000  # texts encoded at a time
 SETTINGS = (  # what the folder fixes
     "text_field", "label_field", "encoding", "test_split", "tokenizer", "max_features", "maxlen",
     "stop_words",
@@ -83,7 +81,7 @@ def prepare(config, output, log=print):
     def training_texts():
         for number, (text, _) in enumerate(_examples(config, config.data)):
             if number >= len(tested):
-                raise _changed(config.data)
+                raise prepared_folder.changed(config.data, "texts")
             if not tested[number]:
                 yield text
 
@@ -94,20 +92,20 @@ def prepare(config, output, log=print):
             splits["train"] = _Split(partial, "train")
             splits["test"] = _Split(partial, "test")
             start = 0
-            for chunk in _chunks(_examples(config, config.data)):
+            for chunk in prepared_folder.chunks(_examples(config, config.data)):
                 rows = tested[start : start + len(chunk)]
                 start += len(chunk)
                 if len(rows) != len(chunk):
-                    raise _changed(config.data)
+                    raise prepared_folder.changed(config.data, "texts")
                 for name, keep in (("train", ~rows), ("test", rows)):
                     kept = [pair for pair, chosen in zip(chunk, keep, strict=True) if chosen]
                     splits[name].add(kept, preprocessor, config.data)
             if start != len(tested) or storage.fingerprint(config.data) != before:
-                raise _changed(config.data)
+                raise prepared_folder.changed(config.data, "texts")
             for name, path in (("valid", config.valid_data), ("test", config.test_data)):
                 if path is not None:
                     splits[name] = splits.get(name) or _Split(partial, name)
-                    for chunk in _chunks(_examples(config, path)):
+                    for chunk in prepared_folder.chunks(_examples(config, path)):
                         splits[name].add(chunk, preprocessor, path)
         finally:
             for split in splits.values():
@@ -155,18 +153,6 @@ def _label_codes(config):
     ordered = sorted(seen)
     rank = np.array([ordered.index(label) for label in seen], np.int32)
     return rank[np.frombuffer(first_seen, np.int32)], names
-
-
-def _changed(path):
-    return storage.DatasetError(
-        f"{path} changed while it was being prepared (its texts are read several times). Expected files "
-        "that stay as they are: prepare again once they are written."
-    )
-
-
-def _chunks(examples, size=CHUNK):
-    while chunk := list(itertools.islice(examples, size)):
-        yield chunk
 
 
 class _Split:

@@ -120,17 +120,16 @@ class TranslationConfig(TrainConfig):
     def _adopt_prepared(self):
         """Takes the languages and the tokenisation settings of the `--prepared` folder (they are
         fixed when it is written); a different value given here is an error, not ignored."""
-        given = [name for name in ("data", "valid_data") if getattr(self, name) is not None]
-        if given:
-            raise ValueError(
-                "--prepared brings its own pairs. Received: "
-                f"{', '.join('--' + n.replace('_', '-') for n in given)} with it "
-                "(prepare them instead, or use --test-data for test pairs)."
-            )
-        if not os.path.isfile(os.path.join(self.prepared, "manifest.json")):
-            return  # a saved run whose folder has gone: its config.toml holds the settings already
-        manifest = read_manifest(self.prepared)
-        settings = dict(manifest["settings"])
-        if isinstance(manifest.get("validation"), dict):  # a draw of the training pairs validates
-            settings["validation_split"] = manifest["validation"]["split"]
-        prepared_folder.adopt_settings(self, settings, self.prepared)
+        prepared_folder.adopt(
+            self, ("data", "valid_data"), "its own pairs",
+            "prepare them instead, or use --test-data for test pairs", _folder_settings,
+        )  # fmt: skip
+
+
+def _folder_settings(folder):
+    """The settings a prepared folder fixes, its validation draw's share included."""
+    manifest = read_manifest(folder)
+    settings = dict(manifest["settings"])
+    if isinstance(manifest.get("validation"), dict):  # a draw of the training pairs validates
+        settings["validation_split"] = manifest["validation"]["split"]
+    return settings

@@ -37,7 +37,6 @@ from rnnlab.tasks.translation.preprocessor import TranslationPreprocessor, load_
 
 FORMAT = "rnnlab-prepared-translation"
 VERSION = 1
-CHUNK = 10_000  # pairs encoded at a time
 LARGE_VALIDATION = 20_000  # a drawn validation set larger than this is worth a warning
 SETTINGS = ("src", "tgt", "vocab_size", "shared_vocabulary", "max_len")  # fixed by the folder
 SPLITS = ("train", "valid")
@@ -106,11 +105,6 @@ def _checked(source, target, source_file, target_file, number):
     return source, target
 
 
-def _chunks(pairs, size=CHUNK):
-    while chunk := list(itertools.islice(pairs, size)):
-        yield chunk
-
-
 def prepare(config, output, log=print):
     """Writes the prepared folder `output` for `config.data` (see the module's docstring).
 
@@ -131,7 +125,7 @@ def prepare(config, output, log=print):
         raise ValueError("rnnlab prepare translation reads your pairs: expected --data PATH.")
     prepared_folder.check_new(output)
     src, tgt = config.src, config.tgt
-    sources_before = _stats(config.data, src, tgt)
+    sources_before = [storage.fingerprint(f) for f in files_of(config.data, src, tgt)]
     count = sum(1 for _ in _pairs(config.data, src, tgt))
     if count == 0:
         raise storage.DatasetError(f"{config.data} holds no sentence pairs. Expected at least one.")
@@ -150,7 +144,7 @@ def prepare(config, output, log=print):
     def training(side):
         for number, pair in enumerate(_pairs(config.data, src, tgt)):
             if number >= count:
-                raise _changed(config.data)
+                raise prepared_folder.changed(config.data, "pairs")
             if not held_out[number]:
                 yield pair[side]
 
@@ -165,20 +159,22 @@ def prepare(config, output, log=print):
                     writers[split, side] = RaggedWriter(partial, f"{split}.{side}")
             with open(partial / "valid.jsonl", "w", encoding="utf-8") as valid_text:
                 start = 0
-                for chunk in _chunks(_pairs(config.data, src, tgt)):
+                for chunk in prepared_folder.chunks(_pairs(config.data, src, tgt)):
                     rows = held_out[start : start + len(chunk)]
                     start += len(chunk)
                     if len(rows) != len(chunk):
-                        raise _changed(config.data)
+                        raise prepared_folder.changed(config.data, "pairs")
                     for split, keep in (("train", ~rows), ("valid", rows)):
                         kept = [pair for pair, chosen in zip(chunk, keep, strict=True) if chosen]
                         _add(writers, split, kept, preprocessor, valid_text if split == "valid" else None)
-                if start != count or _stats(config.data, src, tgt) != sources_before:
-                    raise _changed(config.data)
+                if (
+                    start != count
+                    or [storage.fingerprint(f) for f in files_of(config.data, src, tgt)] != sources_before
+                ):
+                    raise prepared_folder.changed(config.data, "pairs")
                 if given_valid is not None:
-                    pairs = list(zip(*given_valid, strict=True))
-                    for begin in range(0, len(pairs), CHUNK):
-                        _add(writers, "valid", pairs[begin : begin + CHUNK], preprocessor, valid_text)
+                    for chunk in prepared_folder.chunks(zip(*given_valid, strict=True)):
+                        _add(writers, "valid", chunk, preprocessor, valid_text)
         finally:
             for writer in writers.values():
                 writer.close()
@@ -202,18 +198,6 @@ def prepare(config, output, log=print):
     log(f"Prepared {counts[0]:,} training and {counts[1]:,} validation pairs ({preprocessor.source_vocab:,} "
         f"and {preprocessor.target_vocab:,} subwords) in {output}")  # fmt: skip
     return manifest
-
-
-def _stats(path, src, tgt):
-    """Size and modification time of the files at a data path (to notice a change between reads)."""
-    return [(f.stat().st_size, f.stat().st_mtime_ns) for f in files_of(path, src, tgt)]
-
-
-def _changed(path):
-    return storage.DatasetError(
-        f"{path} changed while it was being prepared (its pairs are read several times). Expected files "
-        "that stay as they are: prepare again once they are written."
-    )
 
 
 def _add(writers, split, pairs, preprocessor, text):
